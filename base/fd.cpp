@@ -1,0 +1,54 @@
+#include "base/fd.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/error.hpp"
+
+namespace netlab {
+
+void Fd::reset(int fd) {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = fd;
+}
+
+Fd openFile(const std::string& path, int flags, unsigned mode) {
+  int fd = ::open(path.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw SystemError("open", path);
+  return Fd(fd);
+}
+
+Fd openAt(const Fd& dir, const std::string& name, int flags, unsigned mode) {
+  int fd = ::openat(dir.get(), name.c_str(), flags | O_CLOEXEC, mode);
+  if (fd < 0) throw SystemError("openat", name);
+  return Fd(fd);
+}
+
+void writeAll(int fd, std::string_view data, const std::string& what) {
+  while (!data.empty()) {
+    ssize_t written = ::write(fd, data.data(), data.size());
+    if (written < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("write", what);
+    }
+    data.remove_prefix(static_cast<size_t>(written));
+  }
+}
+
+std::string readAll(int fd, const std::string& what) {
+  std::string content;
+  char buffer[8192];
+  for (;;) {
+    ssize_t got = ::read(fd, buffer, sizeof buffer);
+    if (got < 0) {
+      if (errno == EINTR) continue;
+      throw SystemError("read", what);
+    }
+    if (got == 0) return content;
+    content.append(buffer, static_cast<size_t>(got));
+  }
+}
+
+}  // namespace netlab

@@ -1,0 +1,55 @@
+// Parsing what the kernel sends back: acknowledgements with their extended-ack text, and
+// link and address dumps. Pure functions over bytes, so they are tested on hand-built buffers.
+#pragma once
+
+#include <linux/netlink.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "topo/ip.hpp"
+#include "topo/plan.hpp"
+
+namespace netlab::netlink {
+
+struct Ack {
+  uint32_t sequence = 0;
+  int error = 0;          // 0 or a positive errno (the kernel sends it negated)
+  std::string extackMessage;
+};
+
+struct LinkInfo {
+  uint32_t ifindex = 0;
+  std::string name;
+  uint32_t flags = 0;       // IFF_*
+  uint8_t operState = 0;    // IF_OPER_*
+  uint32_t mtu = 0;
+  uint32_t masterIfindex = 0;
+  uint32_t linkNetnsPeerIfindex = 0;  // IFLA_LINK: the veth peer's ifindex
+  std::optional<topo::Mac> mac;
+  std::string kind;  // "veth", "bridge", ... (IFLA_INFO_KIND); empty for lo
+  uint64_t rxPackets = 0, txPackets = 0, rxBytes = 0, txBytes = 0, rxDropped = 0, txDropped = 0;
+};
+
+struct AddressInfo {
+  uint32_t ifindex = 0;
+  topo::IpPrefix address;
+  uint8_t scope = 0;
+};
+
+// Walks every netlink message in a datagram; fn returns false to stop.
+void forEachMessage(std::span<const uint8_t> datagram,
+                    const std::function<bool(const nlmsghdr&)>& fn);
+
+// An NLMSG_ERROR message as an Ack (error 0 is a plain acknowledgement).
+Ack parseAck(const nlmsghdr& message);
+std::optional<LinkInfo> parseLink(const nlmsghdr& message);
+std::optional<AddressInfo> parseAddress(const nlmsghdr& message);
+
+std::string operStateName(uint8_t operState);
+
+}  // namespace netlab::netlink

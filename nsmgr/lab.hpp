@@ -1,0 +1,56 @@
+// The lab as a whole: bring-up, tear-down, status and finding nodes again. These are the entry
+// points the netlab command calls.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "topo/plan.hpp"
+#include "topo/report.hpp"
+
+namespace netlab::nsmgr {
+
+// Progress of long work: a stage name and how far it got.
+using ProgressFn = std::function<void(const std::string& stage, size_t done, size_t total)>;
+
+struct UpOptions {
+  ProgressFn progress;
+};
+
+// Builds the lab the plan describes and returns its recorded state. Any failure (or SIGINT,
+// SIGTERM) rolls back everything already made before the error is thrown.
+topo::LabState bringUp(const topo::Plan& plan, const UpOptions& options = {});
+
+struct DownResult {
+  bool existed = false;
+  size_t nodesStopped = 0;
+};
+
+// Stops every node recorded in the lab's state, waits until the kernel has removed their
+// namespaces and devices, and removes the state. Idempotent.
+DownResult tearDown(const std::string& lab);
+
+std::vector<std::string> listLabs();
+// Live status read from the kernel; throws when the lab is not running.
+topo::LabStatus labStatus(const std::string& lab);
+// The recorded state of a running lab; throws when the lab is not running.
+topo::LabState readLabState(const std::string& lab);
+
+// A running node, found again by its recorded identity.
+struct NodeHandle {
+  std::string name;
+  Fd pidfd;
+  std::vector<std::string> env;  // the node's environment, "NAME=value"
+};
+
+// Throws when the lab or node does not exist or the node is not running.
+NodeHandle openNode(const topo::LabState& state, const std::string& node);
+
+// The environment commands see in a node: a sane PATH, HOME, the lab's and node's names, then
+// the node's own variables.
+std::vector<std::string> nodeEnvironment(const std::string& lab, const topo::Node& node);
+
+}  // namespace netlab::nsmgr

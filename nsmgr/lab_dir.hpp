@@ -1,0 +1,44 @@
+// Where a running lab's state lives: one root-only directory per lab under the state root
+// (/run/netlab, or $NETLAB_RUN_DIR), locked with flock while a command works on the lab.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+
+namespace netlab::nsmgr {
+
+std::string stateRootPath();
+
+// The names of the labs that have a directory (running, or left by a crash).
+std::vector<std::string> listLabDirectories();
+
+class LabDirectory {
+ public:
+  enum class Lock { Shared, Exclusive };
+
+  // Creates and exclusively locks the directory of a new lab; throws when the lab exists.
+  static LabDirectory create(const std::string& lab);
+  // Opens and locks an existing lab's directory; nullopt when there is no such lab (also when
+  // it was removed while this waited for the lock).
+  static std::optional<LabDirectory> open(const std::string& lab, Lock lock);
+
+  const std::string& path() const { return path_; }
+  std::string pathOf(const std::string& relative) const { return path_ + "/" + relative; }
+
+  // Writes a file atomically (a temporary, then rename), so readers never see half of it.
+  void writeFile(const std::string& relative, std::string_view content, unsigned mode = 0600) const;
+  std::optional<std::string> readFile(const std::string& relative) const;
+  void makeDirectory(const std::string& relative) const;
+  // Removes the directory with everything in it; the lock is held until this object dies.
+  void remove() const;
+
+ private:
+  LabDirectory(std::string path, Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  std::string path_;
+  Fd fd_;  // the directory itself, flock'ed
+};
+
+}  // namespace netlab::nsmgr

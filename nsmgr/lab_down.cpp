@@ -1,0 +1,60 @@
+// Tearing a lab down: only what the state file records is touched, found again by identity.
+#include <signal.h>
+
+#include <chrono>
+
+#include "base/error.hpp"
+#include "nsmgr/lab.hpp"
+#include "nsmgr/lab_dir.hpp"
+#include "nsmgr/namespaces.hpp"
+#include "nsmgr/process.hpp"
+#include "topo/plan_json.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+// Init forwards SIGTERM to the node's processes and gives them 2 s; past this, SIGKILL.
+constexpr auto kStopTimeout = std::chrono::milliseconds(3000);
+
+std::vector<Fd> findLiveNodes(const topo::LabState& state) {
+  std::vector<Fd> live;
+  for (const auto& node : state.nodes) {
+    if (auto pidfd = openProcess(node.pid, node.startTime)) live.push_back(std::move(*pidfd));
+  }
+  return live;
+}
+
+void stopNodes(const std::vector<Fd>& nodes) {
+  for (const auto& node : nodes) signalProcess(node, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  for (const auto& node : nodes) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (waitForExit(node, std::max(left, std::chrono::milliseconds(0)))) continue;
+    signalProcess(node, SIGKILL);
+    waitForExit(node, kStopTimeout);
+  }
+}
+
+}  // namespace
+
+DownResult tearDown(const std::string& lab) {
+  DownResult result;
+  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Exclusive);
+  if (!directory) return result;
+  result.existed = true;
+  // A crash before the state was written leaves no node behind (nodes die with the netlab that
+  // builds them), only the directory.
+  if (auto stateText = directory->readFile("state.json")) {
+    topo::LabState state = topo::labStateFromJson(*stateText);
+    std::vector<Fd> live = findLiveNodes(state);
+    stopNodes(live);
+    result.nodesStopped = live.size();
+    live.clear();
+    if (result.nodesStopped > 0) waitForNamespaceCleanup();
+  }
+  directory->remove();
+  return result;
+}
+
+}  // namespace netlab::nsmgr

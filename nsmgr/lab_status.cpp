@@ -1,0 +1,108 @@
+// Reading running labs: recorded state, live status from the kernel, nodes found by identity.
+#include <fcntl.h>
+
+#include <algorithm>
+#include <map>
+
+#include "base/error.hpp"
+#include "netlink/session.hpp"
+#include "nsmgr/lab.hpp"
+#include "nsmgr/lab_dir.hpp"
+#include "nsmgr/namespaces.hpp"
+#include "nsmgr/process.hpp"
+#include "topo/plan_json.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+std::vector<topo::InterfaceStatus> readInterfaces(const Fd& netns, const std::string& node) {
+  NetworkNamespaceVisit visit(netns, "node " + node);
+  netlink::Session session = netlink::Session::openInCurrentNamespace();
+  std::map<uint32_t, topo::InterfaceStatus> byIndex;
+  for (const auto& link : session.dumpLinks()) {
+    topo::InterfaceStatus& status = byIndex[link.ifindex];
+    status.name = link.name;
+    status.operState = netlink::operStateName(link.operState);
+    status.mtu = link.mtu;
+    if (link.mac) status.mac = topo::toString(*link.mac);
+  }
+  for (const auto& address : session.dumpAddresses()) {
+    auto found = byIndex.find(address.ifindex);
+    if (found != byIndex.end()) found->second.addresses.push_back(topo::toString(address.address));
+  }
+  std::vector<topo::InterfaceStatus> interfaces;
+  for (auto& [index, status] : byIndex) interfaces.push_back(std::move(status));
+  return interfaces;
+}
+
+topo::NodeStatus nodeStatus(const topo::Node& node, const topo::NodeRuntime& runtime) {
+  topo::NodeStatus status;
+  status.name = node.name;
+  status.kind = node.kind;
+  status.pid = runtime.pid;
+  auto pidfd = openProcess(runtime.pid, runtime.startTime);
+  if (!pidfd) return status;
+  Fd netns = openNamespace(runtime.pid, "net");
+  // The namespace was opened by pid: it is the node's only if the node still lives now.
+  if (!signalProcess(*pidfd, 0)) return status;
+  status.running = true;
+  status.interfaces = readInterfaces(netns, node.name);
+  return status;
+}
+
+}  // namespace
+
+topo::LabState readLabState(const std::string& lab) {
+  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
+  if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
+  auto text = directory->readFile("state.json");
+  if (!text) {
+    throw Error("lab `" + lab + "` has no recorded state (a bring-up is in progress or crashed; " +
+                "`netlab down " + lab + "` removes it)");
+  }
+  return withContext(directory->pathOf("state.json"), [&] { return topo::labStateFromJson(*text); });
+}
+
+std::vector<std::string> listLabs() { return listLabDirectories(); }
+
+topo::LabStatus labStatus(const std::string& lab) {
+  topo::LabState state = readLabState(lab);
+  topo::LabStatus status;
+  status.name = state.plan.name;
+  status.sourceFile = state.plan.sourceFile;
+  status.createdUnixSeconds = state.createdUnixSeconds;
+  for (const auto& runtime : state.nodes) {
+    const topo::Node* node = state.plan.findNode(runtime.name);
+    if (node) status.nodes.push_back(nodeStatus(*node, runtime));
+  }
+  return status;
+}
+
+std::vector<std::string> nodeEnvironment(const std::string& lab, const topo::Node& node) {
+  std::vector<std::string> env = {
+      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      "HOME=/root",
+      "NETLAB_LAB=" + lab,
+      "NETLAB_NODE=" + node.name,
+  };
+  for (const auto& [name, value] : node.env) env.push_back(name + "=" + value);
+  return env;
+}
+
+NodeHandle openNode(const topo::LabState& state, const std::string& name) {
+  const topo::Node* node = state.plan.findNode(name);
+  auto runtime = std::find_if(state.nodes.begin(), state.nodes.end(),
+                              [&](const auto& entry) { return entry.name == name; });
+  if (!node || runtime == state.nodes.end()) {
+    throw Error("lab `" + state.plan.name + "` has no node `" + name + "`", ENOENT);
+  }
+  auto pidfd = openProcess(runtime->pid, runtime->startTime);
+  if (!pidfd) {
+    throw Error("node `" + name + "` of lab `" + state.plan.name + "` is not running (its init, pid " +
+                    std::to_string(runtime->pid) + ", is gone)",
+                ESRCH);
+  }
+  return {name, std::move(*pidfd), nodeEnvironment(state.plan.name, *node)};
+}
+
+}  // namespace netlab::nsmgr

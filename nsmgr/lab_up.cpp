@@ -1,0 +1,255 @@
+// Bringing a lab up, as the checklist the kernel needs:
+//   1. state directory, /etc/hosts, each node's files
+//   2. nodes: clone with every namespace flag, maps, per-namespace defaults, switch bridges
+//   3. links: every veth pair born in its two namespaces under its final names
+//   4. inside each node: sysctls, IPv6 link-locals where wanted, lo and links up, addresses,
+//      routes
+//   5. every node's own setup done (mounts, hostname), startup commands
+//   6. state recorded, nodes detached
+// Any error or interruption unwinds: the nodes are killed (their namespaces take every link and
+// address with them) and the state directory is removed.
+#include <fcntl.h>
+#include <linux/if_link.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <unordered_map>
+
+#include "base/error.hpp"
+#include "netlink/session.hpp"
+#include "nsmgr/lab.hpp"
+#include "nsmgr/lab_dir.hpp"
+#include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_process.hpp"
+#include "nsmgr/node_setup.hpp"
+#include "nsmgr/parallel.hpp"
+#include "nsmgr/process.hpp"
+#include "nsmgr/run_in_node.hpp"
+#include "nsmgr/signals.hpp"
+#include "nsmgr/wiring.hpp"
+#include "topo/plan_json.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+// Requests sent per sendmsg when creating links: fewer system calls, bounded acks.
+constexpr size_t kLinksPerBatch = 64;
+constexpr size_t kLogTailLines = 10;
+
+void writeSysctl(const std::string& name, const std::string& value, const std::string& node) {
+  std::string path = "/proc/sys/" + name;
+  std::replace(path.begin() + 10, path.end(), '.', '/');
+  withContext("sysctl " + name + "=" + value + " on node " + node, [&] {
+    Fd file = openFile(path, O_WRONLY);
+    writeAll(file.get(), value, path);
+  });
+}
+
+std::string lastLines(const std::string& text, size_t count) {
+  size_t position = text.size();
+  if (position > 0 && text[position - 1] == '\n') --position;
+  for (size_t lines = 0; position > 0; --position) {
+    if (text[position - 1] == '\n' && ++lines == count) break;
+  }
+  return text.substr(position);
+}
+
+class LabBuild {
+ public:
+  LabBuild(const topo::Plan& plan, const UpOptions& options)
+      : plan_(plan), wiring_(plan), options_(options), directory_(LabDirectory::create(plan.name)) {}
+
+  ~LabBuild() {
+    if (committed_) return;
+    nodes_.clear();  // kills and reaps every node started so far
+    try {
+      directory_.remove();
+    } catch (const Error&) {
+      // The error that caused the rollback is the one worth reporting.
+    }
+  }
+
+  topo::LabState run(Interruption& interruption) {
+    prepareFiles();
+    interruption.check();
+    startNodes();
+    interruption.check();
+    createLinks();
+    interruption.check();
+    configureNodes();
+    awaitNodesReady();
+    interruption.check();
+    runStartupCommands();
+    interruption.check();
+    topo::LabState state = recordState();
+    for (auto& node : nodes_) detachNode(node);
+    committed_ = true;
+    return state;
+  }
+
+ private:
+  void progress(const std::string& stage, size_t done, size_t total) const {
+    if (options_.progress) options_.progress(stage, done, total);
+  }
+
+  void prepareFiles() {
+    directory_.makeDirectory("nodes");
+    directory_.writeFile("hosts", hostsFileFor(plan_), 0644);
+    setups_.reserve(plan_.nodes.size());
+    for (const auto& node : plan_.nodes) setups_.push_back(prepareNodeSetup(node, directory_));
+    nodes_.resize(plan_.nodes.size());
+  }
+
+  // Each worker keeps a netlink socket in a scratch namespace of its own for requests that
+  // name their target namespaces explicitly (bridges, veth pairs).
+  static netlink::Session scratchSession() {
+    enterScratchNetworkNamespace();
+    return netlink::Session::openInCurrentNamespace();
+  }
+
+  void startNodes() {
+    std::atomic<size_t> started{0};
+    parallelFor(plan_.nodes.size(), scratchSession, [&](netlink::Session& session, size_t i) {
+      const topo::Node& node = plan_.nodes[i];
+      withContext("starting node " + node.name, [&] {
+        nodes_[i] = startNode(setups_[i], node.name);
+        enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
+        setNamespaceDefaults(node);
+        if (node.kind == topo::NodeKind::Switch) createBridge(session, node, nodes_[i].netns);
+      });
+      progress("starting nodes", ++started, plan_.nodes.size());
+    });
+  }
+
+  // Interfaces born from now on in this namespace generate no IPv6 link-local address unless
+  // asked (thousands of them would flood bridges with multicast), and no address waits for
+  // duplicate address detection: addresses in a lab are unique by validation.
+  static void setNamespaceDefaults(const topo::Node& node) {
+    writeSysctl("net.ipv6.conf.default.addr_gen_mode", "1", node.name);
+    writeSysctl("net.ipv6.conf.default.accept_dad", "0", node.name);
+    writeSysctl("net.ipv6.conf.all.accept_dad", "0", node.name);
+  }
+
+  void createBridge(netlink::Session& session, const topo::Node& node, const Fd& netns) const {
+    netlink::RequestBatch batch;
+    netlink::LinkEnd bridge;
+    bridge.name = kBridgeName;
+    bridge.ifindex = kBridgeIfindex;
+    bridge.netnsFd = netns.get();
+    bridge.up = true;
+    batch.newBridge(bridge, "bridge " + node.name + ":" + kBridgeName);
+    session.execute(batch);
+  }
+
+  void createLinks() {
+    const auto& pairs = wiring_.vethPairs();
+    size_t chunks = (pairs.size() + kLinksPerBatch - 1) / kLinksPerBatch;
+    std::atomic<size_t> created{0};
+    parallelFor(chunks, scratchSession, [&](netlink::Session& session, size_t chunk) {
+      netlink::RequestBatch batch;
+      size_t end = std::min(pairs.size(), (chunk + 1) * kLinksPerBatch);
+      for (size_t p = chunk * kLinksPerBatch; p < end; ++p) {
+        const VethPair& pair = pairs[p];
+        batch.newVethPair(linkEnd(pair.local), linkEnd(pair.peer), wiring_.describe(pair));
+      }
+      session.execute(batch);
+      progress("creating links", created += end - chunk * kLinksPerBatch, pairs.size());
+    });
+  }
+
+  netlink::LinkEnd linkEnd(const InterfaceRef& ref) const {
+    netlink::LinkEnd end = wiring_.linkEnd(ref);
+    end.netnsFd = nodes_[ref.node].netns.get();
+    return end;
+  }
+
+  void configureNodes() {
+    std::atomic<size_t> configured{0};
+    parallelFor(plan_.nodes.size(), [] { return 0; }, [&](int, size_t i) {
+      const topo::Node& node = plan_.nodes[i];
+      withContext("configuring node " + node.name, [&] {
+        enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
+        for (const auto& [name, value] : node.sysctls) writeSysctl(name, value, node.name);
+        netlink::Session session = netlink::Session::openInCurrentNamespace();
+        session.execute(wiring_.nodeConfiguration(i));
+      });
+      progress("configuring nodes", ++configured, plan_.nodes.size());
+    });
+    // The namespaces are fully wired: the fds would only keep dead namespaces alive.
+    for (auto& node : nodes_) node.netns.reset();
+  }
+
+  void awaitNodesReady() {
+    for (size_t i = 0; i < nodes_.size(); ++i) awaitNodeReady(nodes_[i], plan_.nodes[i].name);
+  }
+
+  void runStartupCommands() {
+    std::vector<size_t> withCommands;
+    for (size_t i = 0; i < plan_.nodes.size(); ++i) {
+      if (!plan_.nodes[i].exec.empty()) withCommands.push_back(i);
+    }
+    parallelFor(withCommands.size(), [] { return 0; }, [&](int, size_t k) {
+      size_t i = withCommands[k];
+      for (const auto& command : plan_.nodes[i].exec) runStartupCommand(i, command);
+    });
+  }
+
+  void runStartupCommand(size_t i, const std::string& command) const {
+    const topo::Node& node = plan_.nodes[i];
+    std::string logName = "nodes/" + node.name + "/log";
+    Fd log = openFile(directory_.pathOf(logName), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    CommandSpec spec{{"/bin/sh", "-c", command}, nodeEnvironment(plan_.name, node), "/",
+                     ::open("/dev/null", O_RDONLY | O_CLOEXEC), log.get(), log.get()};
+    Fd devNull(spec.stdinFd);
+    PreparedCommand prepared(std::move(spec));
+    int pidfd = nodes_[i].process.pidfd().get();
+    pid_t helper = ::fork();
+    if (helper < 0) throw SystemError("fork", "startup command of node " + node.name);
+    if (helper == 0) {
+      RunResult result = runInNode(pidfd, prepared);
+      ::_exit(result.failedStep ? 126 : exitCodeOf(result.waitStatus));
+    }
+    int status = 0;
+    while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (exitCodeOf(status) == 0) return;
+    std::string output = directory_.readFile(logName).value_or("");
+    throw Error("node " + node.name + ": startup command `" + command + "` exited with status " +
+                std::to_string(exitCodeOf(status)) + "; its output ends with:\n" +
+                lastLines(output, kLogTailLines));
+  }
+
+  topo::LabState recordState() const {
+    topo::LabState state;
+    state.plan = plan_;
+    state.createdUnixSeconds = std::time(nullptr);
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      pid_t pid = nodes_[i].process.pid();
+      auto startTime = processStartTime(pid);
+      if (!startTime) throw Error("node " + plan_.nodes[i].name + " ended during bring-up");
+      state.nodes.push_back({plan_.nodes[i].name, pid, *startTime});
+    }
+    directory_.writeFile("state.json", topo::labStateToJson(state));
+    return state;
+  }
+
+  const topo::Plan& plan_;
+  Wiring wiring_;
+  const UpOptions& options_;
+  LabDirectory directory_;
+  std::vector<NodeSetup> setups_;
+  std::vector<NodeProcess> nodes_;
+  bool committed_ = false;
+};
+
+}  // namespace
+
+topo::LabState bringUp(const topo::Plan& plan, const UpOptions& options) {
+  Interruption interruption;
+  raiseOpenFileLimit(plan.nodes.size());
+  LabBuild build(plan, options);
+  return build.run(interruption);
+}
+
+}  // namespace netlab::nsmgr

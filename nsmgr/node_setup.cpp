@@ -1,0 +1,117 @@
+#include "nsmgr/node_setup.hpp"
+
+#include <sys/mount.h>
+
+#include <filesystem>
+#include <sstream>
+
+namespace netlab::nsmgr {
+namespace {
+
+constexpr unsigned long kNoDevices = MS_NOSUID | MS_NODEV;
+constexpr unsigned long kNoExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+
+MountStep freshMount(const char* fsType, const char* target, unsigned long flags,
+                     const char* data = "") {
+  MountStep step;
+  step.what = std::string(fsType) + " on " + target;
+  step.source = fsType;
+  step.target = target;
+  step.fsType = fsType;
+  step.flags = flags;
+  step.data = data;
+  return step;
+}
+
+MountStep bindMount(const std::string& source, const std::string& target, bool readOnly) {
+  MountStep step;
+  step.what = "bind " + source + " on " + target;
+  step.source = source;
+  step.target = target;
+  step.flags = MS_BIND | MS_REC;
+  step.bindSource = true;
+  step.remountReadOnly = readOnly;
+  return step;
+}
+
+// Only the node's own tmpfs may gain files netlab creates; the rest of the tree is the host's.
+bool onNodeTmpfs(const std::string& path) {
+  return path.rfind("/tmp/", 0) == 0 || path.rfind("/run/", 0) == 0;
+}
+
+// With node root mapped to host root, writable /proc/sys would let a node change host-wide
+// settings (kernel.*, vm.*); only /proc/sys/net belongs to the node's namespace.
+void protectProcSys(NodeSetup& setup) {
+  // /proc/sys/net is bound first, so the recursive bind of /proc/sys carries it along, and the
+  // read-only remount of /proc/sys leaves it writable.
+  for (auto [path, readOnly] : {std::pair{"/proc/sys/net", false}, std::pair{"/proc/sys", true},
+                                std::pair{"/proc/sysrq-trigger", true}}) {
+    MountStep step = bindMount(path, path, readOnly);
+    step.sourceInNode = true;
+    setup.mounts.push_back(step);
+  }
+}
+
+void addTopologyMounts(const topo::Node& node, const LabDirectory& directory, NodeSetup& setup) {
+  for (const auto& mount : node.mounts) {
+    MountStep step = bindMount(mount.source, mount.target, mount.readOnly);
+    step.createTarget = onNodeTmpfs(mount.target);
+    step.targetIsDirectory = std::filesystem::is_directory(mount.source);
+    setup.mounts.push_back(step);
+  }
+  for (size_t i = 0; i < node.files.size(); ++i) {
+    const auto& file = node.files[i];
+    std::string stored = "nodes/" + node.name + "/file" + std::to_string(i);
+    directory.writeFile(stored, file.content, file.mode);
+    MountStep step = bindMount(directory.pathOf(stored), file.target, false);
+    step.createTarget = onNodeTmpfs(file.target);
+    setup.mounts.push_back(step);
+  }
+}
+
+}  // namespace
+
+std::string hostsFileFor(const topo::Plan& plan) {
+  std::ostringstream hosts;
+  hosts << "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+  hosts << "# lab " << plan.name << "\n";
+  for (const auto& node : plan.nodes) {
+    for (const auto& address : node.loopbackAddresses) {
+      hosts << topo::toString(address.address) << '\t' << node.name << '\n';
+    }
+    for (const auto& interface : node.interfaces) {
+      for (const auto& address : interface.addresses) {
+        hosts << topo::toString(address.address) << '\t' << node.name << ' ' << node.name << '-'
+              << interface.name << '\n';
+      }
+    }
+  }
+  return hosts.str();
+}
+
+NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory) {
+  std::string nodeDirectory = "nodes/" + node.name;
+  directory.makeDirectory(nodeDirectory);
+  directory.writeFile(nodeDirectory + "/hostname", node.hostname + "\n", 0644);
+
+  NodeSetup setup;
+  setup.hostname = node.hostname;
+  MountStep slave;
+  slave.what = "make / a slave";
+  slave.target = "/";
+  slave.flags = MS_REC | MS_SLAVE;
+  setup.mounts.push_back(slave);
+  setup.mounts.push_back(freshMount("proc", "/proc", kNoExec));
+  protectProcSys(setup);
+  setup.mounts.push_back(freshMount("sysfs", "/sys", kNoExec));
+  setup.mounts.push_back(freshMount("tmpfs", "/tmp", kNoDevices, "mode=1777"));
+  setup.mounts.push_back(freshMount("tmpfs", "/run", kNoDevices, "mode=755"));
+  MountStep hostname = bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
+  hostname.skipIfTargetMissing = true;
+  setup.mounts.push_back(hostname);
+  setup.mounts.push_back(bindMount(directory.pathOf("hosts"), "/etc/hosts", false));
+  addTopologyMounts(node, directory, setup);
+  return setup;
+}
+
+}  // namespace netlab::nsmgr

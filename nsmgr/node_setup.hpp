@@ -1,0 +1,21 @@
+// From a planned node to the steps its init performs before anything runs in it.
+#pragma once
+
+#include <string>
+
+#include "nsmgr/lab_dir.hpp"
+#include "nsmgr/node_init.hpp"
+#include "topo/plan.hpp"
+
+namespace netlab::nsmgr {
+
+// The lab's /etc/hosts: every node's addresses under its name (loopbacks first, so `ping r2`
+// reaches r2 whichever interface is up) and under name-interface.
+std::string hostsFileFor(const topo::Plan& plan);
+
+// Writes the node's own state files (hostname, inline files) and returns its setup: slave /,
+// its own /proc (with /proc/sys read-only but for /proc/sys/net), /sys, /tmp and /run, then
+// /etc/hostname, /etc/hosts and the topology's mounts and files.
+NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory);
+
+}  // namespace netlab::nsmgr

@@ -1,0 +1,52 @@
+// Running a command inside a node: in all of its namespaces, as a process of its PID namespace
+// that sees its mounts, like `ip netns exec` but for every namespace at once.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace netlab::nsmgr {
+
+struct CommandSpec {
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // "NAME=value"
+  std::string workingDirectory = "/";
+  int stdinFd = 0;
+  int stdoutFd = 1;
+  int stderrFd = 2;
+};
+
+// A command with everything execve needs laid out in advance, so that running it needs no
+// allocation (it may run in a child forked from a multi-threaded netlab).
+class PreparedCommand {
+ public:
+  // Resolves argv[0] through the PATH of spec.env; throws when no such program exists.
+  explicit PreparedCommand(CommandSpec spec);
+  PreparedCommand(const PreparedCommand&) = delete;
+  PreparedCommand& operator=(const PreparedCommand&) = delete;
+
+  const CommandSpec& spec() const { return spec_; }
+  const char* program() const { return program_.c_str(); }
+  char* const* argv() const { return argv_.data(); }
+  char* const* envp() const { return envp_.data(); }
+
+ private:
+  CommandSpec spec_;
+  std::string program_;
+  std::vector<char*> argv_;
+  std::vector<char*> envp_;
+};
+
+struct RunResult {
+  int waitStatus = 0;    // of the command, as from waitpid
+  int failedErrno = 0;   // when the command never ran: the errno of failedStep
+  const char* failedStep = nullptr;  // "setns" or "execve"
+};
+
+// Joins the node behind pidfd (the calling process must be single-threaded: setns into a user
+// namespace demands it), forks the command into the node's PID namespace and waits for it.
+// Signals sent to the caller with kill(2) are forwarded to the command; signals from the
+// terminal already reach it, as it shares the caller's process group.
+RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept;
+
+}  // namespace netlab::nsmgr

@@ -1,0 +1,142 @@
+#include "nsmgr/wiring.hpp"
+
+#include <linux/if_link.h>
+
+#include <unordered_map>
+
+#include "base/error.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+bool hasIpv6(const topo::Interface& interface) {
+  for (const auto& address : interface.addresses) {
+    if (address.address.family == topo::Family::V6) return true;
+  }
+  return false;
+}
+
+std::string endName(const topo::Node& node, const topo::Interface& interface) {
+  return node.name + ":" + interface.name;
+}
+
+}  // namespace
+
+Wiring::Wiring(const topo::Plan& plan) : plan_(plan) {
+  std::unordered_map<std::string, size_t> nodeIndex;
+  for (size_t n = 0; n < plan.nodes.size(); ++n) nodeIndex.emplace(plan.nodes[n].name, n);
+  for (const auto& node : plan.nodes) createdAsPeer_.emplace_back(node.interfaces.size(), false);
+  for (size_t n = 0; n < plan.nodes.size(); ++n) {
+    const topo::Node& node = plan.nodes[n];
+    for (size_t i = 0; i < node.interfaces.size(); ++i) {
+      const topo::Interface& interface = node.interfaces[i];
+      auto peerNode = nodeIndex.find(interface.peerNode);
+      if (peerNode == nodeIndex.end()) {
+        throw Error("plan: " + endName(node, interface) + " names unknown peer node " +
+                    interface.peerNode);
+      }
+      const topo::Node& peer = plan.nodes[peerNode->second];
+      size_t peerInterface = 0;
+      while (peerInterface < peer.interfaces.size() &&
+             peer.interfaces[peerInterface].name != interface.peerInterface) {
+        ++peerInterface;
+      }
+      if (peerInterface == peer.interfaces.size()) {
+        throw Error("plan: " + endName(node, interface) + " names unknown peer interface " +
+                    interface.peerNode + ":" + interface.peerInterface);
+      }
+      InterfaceRef self{n, i};
+      InterfaceRef other{peerNode->second, peerInterface};
+      // Each pair is met twice; it is created once, from the end met first.
+      if (std::tie(other.node, other.interface) < std::tie(self.node, self.interface)) continue;
+      bool selfIsPort = node.kind == topo::NodeKind::Switch;
+      bool otherIsPort = peer.kind == topo::NodeKind::Switch;
+      VethPair pair = (otherIsPort && !selfIsPort) ? VethPair{other, self} : VethPair{self, other};
+      createdAsPeer_[pair.peer.node][pair.peer.interface] = true;
+      pairs_.push_back(pair);
+    }
+  }
+}
+
+const topo::Interface& Wiring::interfaceOf(const InterfaceRef& ref) const {
+  return plan_.nodes[ref.node].interfaces[ref.interface];
+}
+
+uint32_t Wiring::ifindexOf(const InterfaceRef& ref) const {
+  uint32_t first = plan_.nodes[ref.node].kind == topo::NodeKind::Switch ? kBridgeIfindex + 1 : 2;
+  return first + static_cast<uint32_t>(ref.interface);
+}
+
+bool Wiring::isSwitchPort(const InterfaceRef& ref) const {
+  return plan_.nodes[ref.node].kind == topo::NodeKind::Switch;
+}
+
+bool Wiring::bornDown(const InterfaceRef& ref) const {
+  return hasIpv6(interfaceOf(ref)) || createdAsPeer_[ref.node][ref.interface];
+}
+
+netlink::LinkEnd Wiring::linkEnd(const InterfaceRef& ref) const {
+  const topo::Interface& interface = interfaceOf(ref);
+  netlink::LinkEnd end;
+  end.name = interface.name;
+  end.ifindex = ifindexOf(ref);
+  end.mac = interface.mac;
+  end.mtu = interface.mtu;
+  end.up = !bornDown(ref);
+  if (isSwitchPort(ref) && !createdAsPeer_[ref.node][ref.interface]) end.masterIfindex = kBridgeIfindex;
+  return end;
+}
+
+std::string Wiring::describe(const VethPair& pair) const {
+  return "veth " + endName(plan_.nodes[pair.local.node], interfaceOf(pair.local)) + " <-> " +
+         endName(plan_.nodes[pair.peer.node], interfaceOf(pair.peer));
+}
+
+netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
+  const topo::Node& node = plan_.nodes[n];
+  netlink::RequestBatch batch;
+  batch.setLinkUp(kLoopbackIfindex, true, node.name + ":lo up");
+  for (size_t i = 0; i < node.interfaces.size(); ++i) {
+    InterfaceRef ref{n, i};
+    const std::string name = endName(node, node.interfaces[i]);
+    if (isSwitchPort(ref) && createdAsPeer_[n][i]) batch.setMaster(ifindexOf(ref), kBridgeIfindex, name + " master " + kBridgeName);
+    if (hasIpv6(node.interfaces[i])) {
+      batch.setAddrGenMode(ifindexOf(ref), IN6_ADDR_GEN_MODE_EUI64, name + " addrgenmode eui64");
+    }
+    if (bornDown(ref)) batch.setLinkUp(ifindexOf(ref), true, name + " up");
+  }
+  for (const auto& address : node.loopbackAddresses) {
+    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + topo::toString(address));
+  }
+  for (size_t i = 0; i < node.interfaces.size(); ++i) {
+    for (const auto& address : node.interfaces[i].addresses) {
+      batch.newAddress(ifindexOf({n, i}), address,
+                       endName(node, node.interfaces[i]) + " address " + topo::toString(address));
+    }
+  }
+  addRoutes(n, batch);
+  return batch;
+}
+
+void Wiring::addRoutes(size_t n, netlink::RequestBatch& batch) const {
+  const topo::Node& node = plan_.nodes[n];
+  for (const auto& route : node.routes) {
+    netlink::RouteSpec spec;
+    spec.destination = route.destination;
+    spec.gateway = route.gateway;
+    spec.metric = route.metric;
+    std::string description = node.name + " route " + topo::toString(route.destination);
+    if (route.gateway) description += " via " + topo::toString(*route.gateway);
+    if (!route.device.empty()) {
+      description += " dev " + route.device;
+      for (size_t i = 0; i < node.interfaces.size(); ++i) {
+        if (node.interfaces[i].name == route.device) spec.oifindex = ifindexOf({n, i});
+      }
+      if (route.device == "lo") spec.oifindex = kLoopbackIfindex;
+      if (spec.oifindex == 0) throw Error(description + ": no interface " + route.device);
+    }
+    batch.newRoute(spec, description);
+  }
+}
+
+}  // namespace netlab::nsmgr

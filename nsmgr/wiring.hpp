@@ -1,0 +1,63 @@
+// How a plan maps onto kernel objects: which ifindex each interface gets, which veth pairs to
+// create (and from which end), and the requests that configure each node from inside.
+//
+// netlab picks every ifindex itself (lo is 1; a switch's bridge is 2 and its ports follow;
+// other nodes' interfaces start at 2, in plan order), so no request needs a lookup and every
+// request about an existing device names it by ifindex in its own namespace.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "netlink/requests.hpp"
+#include "topo/plan.hpp"
+
+namespace netlab::nsmgr {
+
+inline constexpr const char* kBridgeName = "br0";
+inline constexpr uint32_t kLoopbackIfindex = 1;
+inline constexpr uint32_t kBridgeIfindex = 2;
+
+struct InterfaceRef {
+  size_t node = 0;
+  size_t interface = 0;
+};
+
+struct VethPair {
+  // The end created by the request's main part: a switch port when there is one, because
+  // only the main end can be enslaved in the creating request.
+  InterfaceRef local;
+  InterfaceRef peer;
+};
+
+class Wiring {
+ public:
+  explicit Wiring(const topo::Plan& plan);
+
+  uint32_t ifindexOf(const InterfaceRef& ref) const;
+  const std::vector<VethPair>& vethPairs() const { return pairs_; }
+  // Everything about the end but its namespace fd, which only the running lab has.
+  netlink::LinkEnd linkEnd(const InterfaceRef& ref) const;
+  // "veth r1:eth0 <-> r2:eth0"
+  std::string describe(const VethPair& pair) const;
+  // The requests that finish a node from inside its namespace, in the order the kernel needs:
+  // enslave and raise links, then addresses, then routes (an IPv4 gateway must be on a
+  // connected subnet of an up link).
+  netlink::RequestBatch nodeConfiguration(size_t node) const;
+
+ private:
+  const topo::Interface& interfaceOf(const InterfaceRef& ref) const;
+  // Born down: the end needs a step before it goes up (IPv6 link-local, late enslaving), or
+  // is a pair's peer, which the kernel cannot open before the pair is complete.
+  bool bornDown(const InterfaceRef& ref) const;
+  bool isSwitchPort(const InterfaceRef& ref) const;
+  void addRoutes(size_t node, netlink::RequestBatch& batch) const;
+
+  const topo::Plan& plan_;
+  std::vector<VethPair> pairs_;
+  // Per node, per interface: created as the peer of its pair (so down, and not enslaved).
+  std::vector<std::vector<bool>> createdAsPeer_;
+};
+
+}  // namespace netlab::nsmgr

@@ -1,0 +1,66 @@
+// A node process: all six namespaces its own, set up before it reports ready.
+#include <gtest/gtest.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "base/error.hpp"
+#include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_process.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+std::string namespaceLink(pid_t pid, const char* type) {
+  char target[128] = {};
+  std::string path = "/proc/" + std::to_string(pid) + "/ns/" + type;
+  ssize_t length = ::readlink(path.c_str(), target, sizeof target - 1);
+  return length > 0 ? std::string(target, static_cast<size_t>(length)) : "";
+}
+
+TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
+  NodeSetup setup;
+  setup.hostname = "testnode";
+  pid_t pid = 0;
+  {
+    NodeProcess node;
+    // Cloned from a thread with signals blocked, as bring-up does.
+    std::thread([&] {
+      sigset_t all;
+      sigfillset(&all);
+      pthread_sigmask(SIG_SETMASK, &all, nullptr);
+      node = startNode(setup, "testnode");
+    }).join();
+    awaitNodeReady(node, "testnode");
+    pid = node.process.pid();
+    for (const char* type : {"user", "net", "uts", "mnt", "pid", "ipc", "cgroup"}) {
+      EXPECT_NE(namespaceLink(pid, type), namespaceLink(::getpid(), type)) << type;
+    }
+  }
+  // The guard killed and reaped it: an error anywhere leaves no node behind.
+  EXPECT_NE(::kill(pid, 0), 0);
+}
+
+TEST(Node, SetupFailureComesBackAsAMessage) {
+  NodeSetup setup;
+  setup.hostname = "bad";
+  MountStep step;
+  step.what = "tmpfs on /no/such/dir";
+  step.source = "tmpfs";
+  step.fsType = "tmpfs";
+  step.target = "/no/such/dir";
+  setup.mounts.push_back(step);
+  NodeProcess node;
+  std::thread([&] { node = startNode(setup, "bad"); }).join();
+  try {
+    awaitNodeReady(node, "bad");
+    FAIL() << "mounting on a missing directory succeeded";
+  } catch (const Error& error) {
+    EXPECT_EQ(std::string(error.what()),
+              "setting up node bad: mount(tmpfs on /no/such/dir): No such file or directory");
+  }
+}
+
+}  // namespace
+}  // namespace netlab::nsmgr

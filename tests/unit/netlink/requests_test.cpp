@@ -1,0 +1,165 @@
+// Requests are checked as bytes: what the kernel will read, attribute by attribute.
+#include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <sys/socket.h>
+
+#include <map>
+#include <string>
+
+#include "netlink/requests.hpp"
+
+namespace netlab::netlink {
+namespace {
+
+using Attributes = std::map<int, const nlattr*>;
+
+Attributes attributesOf(const nlmsghdr* message, size_t headerSize) {
+  Attributes found;
+  mnl_attr_parse(message, static_cast<unsigned>(headerSize),
+                 [](const nlattr* attribute, void* out) {
+                   (*static_cast<Attributes*>(out))[mnl_attr_get_type(attribute)] = attribute;
+                   return MNL_CB_OK;
+                 },
+                 &found);
+  return found;
+}
+
+Attributes nested(const nlattr* nest) {
+  Attributes found;
+  mnl_attr_parse_nested(nest,
+                        [](const nlattr* attribute, void* out) {
+                          (*static_cast<Attributes*>(out))[mnl_attr_get_type(attribute)] = attribute;
+                          return MNL_CB_OK;
+                        },
+                        &found);
+  return found;
+}
+
+const nlmsghdr* messageAt(const RequestBatch& batch, size_t index) {
+  return reinterpret_cast<const nlmsghdr*>(batch.bytes().data() + batch.requests()[index].offset);
+}
+
+TEST(RequestBatch, VethPairCarriesBothEndsWithTheirNamespaces) {
+  RequestBatch batch(7);
+  LinkEnd local{"eth0", 2, {2, 0, 0, 0, 0, 1}, 9000, 11, 0, true};
+  LinkEnd peer{"eth3", 5, {2, 0, 0, 0, 0, 2}, 9000, 12, 0, false};
+  batch.newVethPair(local, peer, "veth r1:eth0 <-> r2:eth3");
+
+  ASSERT_EQ(batch.size(), 1u);
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(message->nlmsg_type, RTM_NEWLINK);
+  EXPECT_EQ(message->nlmsg_seq, 7u);
+  EXPECT_EQ(message->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  const auto* info = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(message));
+  EXPECT_EQ(info->ifi_index, 2);
+  EXPECT_EQ(info->ifi_flags & IFF_UP, IFF_UP);
+
+  Attributes top = attributesOf(message, sizeof(ifinfomsg));
+  EXPECT_STREQ(mnl_attr_get_str(top.at(IFLA_IFNAME)), "eth0");
+  EXPECT_EQ(mnl_attr_get_u32(top.at(IFLA_MTU)), 9000u);
+  EXPECT_EQ(mnl_attr_get_u32(top.at(IFLA_NET_NS_FD)), 11u);
+  EXPECT_EQ(top.count(IFLA_MASTER), 0u);
+
+  Attributes linkInfo = nested(top.at(IFLA_LINKINFO));
+  EXPECT_STREQ(mnl_attr_get_str(linkInfo.at(IFLA_INFO_KIND)), "veth");
+  Attributes data = nested(linkInfo.at(IFLA_INFO_DATA));
+  const nlattr* peerNest = data.at(VETH_INFO_PEER);
+  // The peer is a whole link message: its ifinfomsg, then its attributes.
+  const auto* peerInfo = static_cast<const ifinfomsg*>(mnl_attr_get_payload(peerNest));
+  EXPECT_EQ(peerInfo->ifi_index, 5);
+  EXPECT_EQ(peerInfo->ifi_flags & IFF_UP, 0u) << "the kernel cannot open a peer before its pair exists";
+  Attributes peerAttributes;
+  const auto* first = reinterpret_cast<const nlattr*>(
+      static_cast<const char*>(mnl_attr_get_payload(peerNest)) + MNL_ALIGN(sizeof(ifinfomsg)));
+  size_t length = mnl_attr_get_payload_len(peerNest) - MNL_ALIGN(sizeof(ifinfomsg));
+  for (const nlattr* attribute = first; mnl_attr_ok(attribute, static_cast<int>(length));
+       attribute = mnl_attr_next(attribute)) {
+    length -= MNL_ALIGN(attribute->nla_len);
+    peerAttributes[mnl_attr_get_type(attribute)] = attribute;
+  }
+  EXPECT_STREQ(mnl_attr_get_str(peerAttributes.at(IFLA_IFNAME)), "eth3");
+  EXPECT_EQ(mnl_attr_get_u32(peerAttributes.at(IFLA_NET_NS_FD)), 12u);
+  const auto* mac = static_cast<const uint8_t*>(mnl_attr_get_payload(peerAttributes.at(IFLA_ADDRESS)));
+  EXPECT_EQ(mac[5], 2);
+}
+
+TEST(RequestBatch, SwitchPortIsEnslavedAtCreation) {
+  RequestBatch batch;
+  batch.newVethPair({"eth0", 3, {}, 1500, 4, 2, true}, {"eth0", 2, {}, 1500, 5, 0, true}, "port");
+  Attributes top = attributesOf(messageAt(batch, 0), sizeof(ifinfomsg));
+  EXPECT_EQ(mnl_attr_get_u32(top.at(IFLA_MASTER)), 2u);
+  EXPECT_EQ(top.count(IFLA_ADDRESS), 0u) << "an all-zero MAC means: let the kernel choose";
+}
+
+TEST(RequestBatch, Ipv6AddressSkipsDuplicateAddressDetection) {
+  RequestBatch batch;
+  auto address = topo::parsePrefix("fd00::1/64");
+  ASSERT_TRUE(address);
+  batch.newAddress(3, *address, "eth1 address");
+  const nlmsghdr* message = messageAt(batch, 0);
+  const auto* header = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(message));
+  EXPECT_EQ(header->ifa_family, AF_INET6);
+  EXPECT_EQ(header->ifa_prefixlen, 64);
+  EXPECT_EQ(header->ifa_index, 3u);
+  Attributes attributes = attributesOf(message, sizeof(ifaddrmsg));
+  EXPECT_EQ(mnl_attr_get_u32(attributes.at(IFA_FLAGS)) & IFA_F_NODAD, IFA_F_NODAD);
+  EXPECT_EQ(attributes.count(IFA_BROADCAST), 0u);
+}
+
+TEST(RequestBatch, Ipv4AddressGetsItsBroadcast) {
+  RequestBatch batch;
+  batch.newAddress(2, *topo::parsePrefix("10.1.2.3/24"), "eth0 address");
+  Attributes attributes = attributesOf(messageAt(batch, 0), sizeof(ifaddrmsg));
+  const auto* broadcast = static_cast<const uint8_t*>(mnl_attr_get_payload(attributes.at(IFA_BROADCAST)));
+  EXPECT_EQ(broadcast[3], 255);
+  EXPECT_EQ(broadcast[2], 2);
+}
+
+TEST(RequestBatch, RouteWithoutGatewayIsOnLink) {
+  RequestBatch batch;
+  RouteSpec route;
+  route.destination = *topo::parsePrefix("10.9.0.0/16");
+  route.oifindex = 4;
+  route.metric = 20;
+  batch.newRoute(route, "r1 route");
+  const nlmsghdr* message = messageAt(batch, 0);
+  const auto* header = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(message));
+  EXPECT_EQ(header->rtm_scope, RT_SCOPE_LINK);
+  EXPECT_EQ(header->rtm_dst_len, 16);
+  EXPECT_EQ(header->rtm_protocol, RTPROT_STATIC);
+  Attributes attributes = attributesOf(message, sizeof(rtmsg));
+  EXPECT_EQ(mnl_attr_get_u32(attributes.at(RTA_OIF)), 4u);
+  EXPECT_EQ(mnl_attr_get_u32(attributes.at(RTA_PRIORITY)), 20u);
+  EXPECT_EQ(attributes.count(RTA_GATEWAY), 0u);
+}
+
+TEST(RequestBatch, DefaultRouteHasNoDestinationAttribute) {
+  RequestBatch batch;
+  RouteSpec route;
+  route.destination = *topo::parsePrefix("0.0.0.0/0");
+  route.gateway = topo::parseAddress("10.0.0.1");
+  batch.newRoute(route, "default");
+  Attributes attributes = attributesOf(messageAt(batch, 0), sizeof(rtmsg));
+  EXPECT_EQ(attributes.count(RTA_DST), 0u);
+  EXPECT_EQ(attributes.count(RTA_GATEWAY), 1u);
+}
+
+TEST(RequestBatch, SequenceNumbersFollowRequestsAndFindMatchesThem) {
+  RequestBatch batch(100);
+  batch.setLinkUp(1, true, "lo up");
+  batch.setAddrGenMode(2, IN6_ADDR_GEN_MODE_EUI64, "eth0 addrgenmode");
+  batch.setMaster(3, 2, "eth1 master");
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(batch.find(101)->description, "eth0 addrgenmode");
+  EXPECT_EQ(batch.find(99), nullptr);
+  EXPECT_EQ(batch.find(103), nullptr);
+  EXPECT_EQ(messageAt(batch, 2)->nlmsg_seq, 102u);
+  EXPECT_EQ(messageTypeName(messageAt(batch, 0)->nlmsg_type), "RTM_SETLINK");
+}
+
+}  // namespace
+}  // namespace netlab::netlink

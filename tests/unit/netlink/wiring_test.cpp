@@ -1,0 +1,91 @@
+// How a plan becomes kernel requests, without a kernel.
+#include <gtest/gtest.h>
+#include <linux/rtnetlink.h>
+
+#include "base/error.hpp"
+#include "nsmgr/wiring.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+topo::Interface interface(std::string name, std::string peerNode, std::string peerInterface,
+                          std::vector<std::string> addresses = {}) {
+  topo::Interface result;
+  result.name = std::move(name);
+  result.peerNode = std::move(peerNode);
+  result.peerInterface = std::move(peerInterface);
+  for (const auto& address : addresses) result.addresses.push_back(*topo::parsePrefix(address));
+  return result;
+}
+
+topo::Node node(std::string name, topo::NodeKind kind) {
+  topo::Node result;
+  result.name = std::move(name);
+  result.kind = kind;
+  return result;
+}
+
+// h1 -- s1 -- h2, and h1 -- r1 point-to-point with IPv6.
+topo::Plan smallLab() {
+  topo::Plan plan;
+  plan.name = "wiring";
+  topo::Node h1 = node("h1", topo::NodeKind::Host);
+  h1.interfaces = {interface("eth0", "s1", "eth0", {"10.0.0.1/24"}),
+                   interface("eth1", "r1", "eth0", {"fd00::1/64"})};
+  topo::Node h2 = node("h2", topo::NodeKind::Host);
+  h2.interfaces = {interface("eth0", "s1", "eth1", {"10.0.0.2/24"})};
+  h2.routes = {{*topo::parsePrefix("0.0.0.0/0"), topo::parseAddress("10.0.0.1"), "eth0", 10}};
+  topo::Node s1 = node("s1", topo::NodeKind::Switch);
+  s1.interfaces = {interface("eth0", "h1", "eth0"), interface("eth1", "h2", "eth0")};
+  topo::Node r1 = node("r1", topo::NodeKind::Router);
+  r1.interfaces = {interface("eth0", "h1", "eth1", {"fd00::2/64"})};
+  plan.nodes = {h1, h2, s1, r1};
+  return plan;
+}
+
+TEST(Wiring, EachVethPairOnceWithTheSwitchPortAsMainEnd) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  ASSERT_EQ(wiring.vethPairs().size(), 3u);
+  const VethPair& first = wiring.vethPairs()[0];
+  EXPECT_EQ(first.local.node, 2u) << "the switch port is the main end";
+  EXPECT_EQ(first.peer.node, 0u);
+  EXPECT_EQ(wiring.describe(first), "veth s1:eth0 <-> h1:eth0");
+  netlink::LinkEnd port = wiring.linkEnd(first.local);
+  EXPECT_EQ(port.masterIfindex, kBridgeIfindex);
+  EXPECT_EQ(port.ifindex, kBridgeIfindex + 1);
+  EXPECT_TRUE(port.up);
+}
+
+TEST(Wiring, PeersAndIpv6EndsAreBornDownAndRaisedFromInside) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  EXPECT_FALSE(wiring.linkEnd({0, 1}).up) << "IPv6: link-local mode is chosen first";
+  EXPECT_FALSE(wiring.linkEnd({0, 0}).up) << "a peer cannot be opened before its pair exists";
+  EXPECT_TRUE(wiring.linkEnd({2, 0}).up) << "the switch port is the main end";
+  netlink::RequestBatch batch = wiring.nodeConfiguration(0);
+  std::vector<std::string> descriptions;
+  for (const auto& request : batch.requests()) descriptions.push_back(request.description);
+  EXPECT_EQ(descriptions, (std::vector<std::string>{
+                              "h1:lo up", "h1:eth0 up", "h1:eth1 addrgenmode eui64", "h1:eth1 up",
+                              "h1:eth0 address 10.0.0.1/24", "h1:eth1 address fd00::1/64"}));
+}
+
+TEST(Wiring, RoutesNameTheirDeviceByIfindex) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  netlink::RequestBatch batch = wiring.nodeConfiguration(1);
+  const auto& last = batch.requests().back();
+  EXPECT_EQ(last.description, "h2 route 0.0.0.0/0 via 10.0.0.1 dev eth0");
+  const auto* header = reinterpret_cast<const nlmsghdr*>(batch.bytes().data() + last.offset);
+  EXPECT_EQ(header->nlmsg_type, RTM_NEWROUTE);
+}
+
+TEST(Wiring, UnknownPeerIsRefused) {
+  topo::Plan plan = smallLab();
+  plan.nodes[3].interfaces[0].peerInterface = "eth9";
+  EXPECT_THROW(Wiring{plan}, Error);
+}
+
+}  // namespace
+}  // namespace netlab::nsmgr

@@ -1,0 +1,17 @@
+#!/bin/bash
+# Installs what netlab needs to build and test, from Debian's packages (as root).
+set -euo pipefail
+packages=(
+  build-essential cmake pkg-config clang
+  libnl-3-dev libnl-route-3-dev libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
+  iproute2 iputils-ping procps util-linux python3 graphviz
+)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

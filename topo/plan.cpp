@@ -1,0 +1,34 @@
+#include "topo/plan.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace netlab::topo {
+
+std::string_view toString(NodeKind kind) {
+  switch (kind) {
+    case NodeKind::Host:
+      return "host";
+    case NodeKind::Router:
+      return "router";
+    case NodeKind::Switch:
+      return "switch";
+  }
+  return "unknown";
+}
+
+std::string toString(const Mac& mac) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3],
+                     mac[4], mac[5]);
+}
+
+bool Impairment::empty() const { return *this == Impairment{}; }
+
+const Node* Plan::findNode(std::string_view name) const {
+  auto it = std::find_if(nodes.begin(), nodes.end(),
+                         [&](const Node& node) { return node.name == name; });
+  return it == nodes.end() ? nullptr : &*it;
+}
+
+}  // namespace netlab::topo

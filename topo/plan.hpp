@@ -1,0 +1,117 @@
+// The resolved lab: what `netlab up` builds, and what the state file records.
+//
+// A Plan is complete and explicit: every interface has its final name, MAC, MTU, addresses
+// and impairments; every switch (explicit or created for a LAN) is a node of kind Switch.
+// Nothing downstream of topo/ needs to know the topology file's shorthand or defaults.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "topo/ip.hpp"
+
+namespace netlab::topo {
+
+enum class NodeKind : uint8_t { Host, Router, Switch };
+std::string_view toString(NodeKind kind);
+
+using Mac = std::array<uint8_t, 6>;
+std::string toString(const Mac& mac);
+
+// Shaping and emulation applied on one interface's egress (netem, plus a rate shaper).
+// Absent fields are not applied.
+struct Impairment {
+  std::optional<uint32_t> delayUs;
+  std::optional<uint32_t> jitterUs;
+  std::optional<double> jitterCorrelationPercent;
+  std::optional<double> lossPercent;
+  std::optional<double> corruptPercent;
+  std::optional<double> duplicatePercent;
+  std::optional<double> reorderPercent;
+  std::optional<uint64_t> rateBitsPerSecond;
+  std::optional<uint32_t> limitPackets;
+
+  bool empty() const;
+  bool operator==(const Impairment&) const = default;
+};
+
+struct Interface {
+  std::string name;  // final name inside the node, at most 15 characters
+  Mac mac{};
+  uint32_t mtu = 1500;
+  std::vector<IpPrefix> addresses;  // interface addresses, e.g. 10.0.0.1/30
+  Impairment egress;
+  // The other end of this interface's veth pair.
+  std::string peerNode;
+  std::string peerInterface;
+  bool operator==(const Interface&) const = default;
+};
+
+struct Route {
+  IpPrefix destination;  // 0.0.0.0/0 or ::/0 for a default route
+  std::optional<IpAddress> gateway;
+  std::string device;  // interface name in the node; empty: chosen by the kernel from gateway
+  std::optional<uint32_t> metric;
+  bool operator==(const Route&) const = default;
+};
+
+struct Mount {
+  std::string source;  // absolute path on the host
+  std::string target;  // absolute path inside the node
+  bool readOnly = false;
+  bool operator==(const Mount&) const = default;
+};
+
+struct File {
+  std::string target;  // absolute path inside the node
+  std::string content;
+  uint32_t mode = 0644;
+  bool operator==(const File&) const = default;
+};
+
+struct Node {
+  std::string name;
+  NodeKind kind = NodeKind::Host;
+  std::string hostname;
+  std::vector<IpPrefix> loopbackAddresses;  // added to lo
+  std::vector<Interface> interfaces;        // in creation order
+  std::vector<Route> routes;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // "net.ipv4.ip_forward" -> "1"
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> exec;  // startup commands, run with /bin/sh -c in order
+  std::vector<Mount> mounts;
+  std::vector<File> files;
+  bool operator==(const Node&) const = default;
+};
+
+struct Plan {
+  std::string name;        // the lab's name, safe as a path component
+  std::string sourceFile;  // absolute path of the topology file, informational
+  std::vector<Node> nodes;
+  bool operator==(const Plan&) const = default;
+
+  const Node* findNode(std::string_view name) const;
+};
+
+// What a running lab's state file holds: the plan it was built from and how to find its nodes.
+struct NodeRuntime {
+  std::string name;
+  int pid = 0;
+  // The process's start time (field 22 of /proc/PID/stat): with the pid it identifies the
+  // process, so a recycled pid is never mistaken for a node.
+  uint64_t startTime = 0;
+  bool operator==(const NodeRuntime&) const = default;
+};
+
+struct LabState {
+  Plan plan;
+  std::vector<NodeRuntime> nodes;
+  int64_t createdUnixSeconds = 0;
+  bool operator==(const LabState&) const = default;
+};
+
+}  // namespace netlab::topo

@@ -1,0 +1,66 @@
+#include <nlohmann/json.hpp>
+
+#include "topo/report.hpp"
+
+namespace netlab::topo {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json toJsonValue(const InterfaceStatus& interface) {
+  return {{"name", interface.name},
+          {"oper_state", interface.operState},
+          {"mac", interface.mac},
+          {"mtu", interface.mtu},
+          {"addresses", interface.addresses}};
+}
+
+ordered_json toJsonValue(const NodeStatus& node) {
+  ordered_json interfaces = ordered_json::array();
+  for (const auto& interface : node.interfaces) interfaces.push_back(toJsonValue(interface));
+  return {{"name", node.name},
+          {"kind", std::string(toString(node.kind))},
+          {"state", node.running ? "running" : "dead"},
+          {"pid", node.pid},
+          {"interfaces", interfaces}};
+}
+
+ordered_json toJsonValue(const LabStatus& lab) {
+  ordered_json nodes = ordered_json::array();
+  for (const auto& node : lab.nodes) nodes.push_back(toJsonValue(node));
+  return {{"name", lab.name},
+          {"topology", lab.sourceFile},
+          {"created_unix", lab.createdUnixSeconds},
+          {"nodes", nodes}};
+}
+
+}  // namespace
+
+std::string labStatusToJson(const LabStatus& status) { return toJsonValue(status).dump(2) + "\n"; }
+
+std::string labListToJson(const std::vector<LabStatus>& labs) {
+  ordered_json list = ordered_json::array();
+  for (const auto& lab : labs) {
+    size_t running = 0;
+    for (const auto& node : lab.nodes) running += node.running ? 1 : 0;
+    list.push_back({{"name", lab.name},
+                    {"topology", lab.sourceFile},
+                    {"created_unix", lab.createdUnixSeconds},
+                    {"nodes", lab.nodes.size()},
+                    {"running", running}});
+  }
+  return list.dump(2) + "\n";
+}
+
+std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes) {
+  ordered_json list = ordered_json::array();
+  for (const auto& outcome : outcomes) {
+    list.push_back({{"node", outcome.node},
+                    {"exit_code", outcome.exitCode},
+                    {"stdout", outcome.stdoutText},
+                    {"stderr", outcome.stderrText}});
+  }
+  return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace netlab::topo
