@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 
 namespace netlab::topo {
@@ -24,8 +25,12 @@ void clearHostBits(std::array<uint8_t, 16>& bytes, int length, size_t size) {
 }
 
 std::optional<uint8_t> parseLength(std::string_view text, int maxBits) {
-  // Strict decimal: no sign, no leading zeros, nothing after the digits.
-  if (text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0')) return std::nullopt;
+  // Strict decimal: digits only, no leading zeros.
+  const bool digits =
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits || text.empty() || text.size() > 3 || (text.size() > 1 && text[0] == '0')) {
+    return std::nullopt;
+  }
   int value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size() || value > maxBits) {
@@ -78,7 +83,9 @@ IpPrefix networkOf(const IpPrefix& prefix) {
   return network;
 }
 
-bool hasHostBits(const IpPrefix& prefix) { return networkOf(prefix) != prefix; }
+bool hasHostBits(const IpPrefix& prefix) {
+  return networkOf(prefix) != prefix;
+}
 
 bool contains(const IpPrefix& network, const IpAddress& address) {
   if (network.address.family != address.family) return false;

@@ -23,11 +23,13 @@ std::string toString(const Mac& mac) {
                      mac[4], mac[5]);
 }
 
-bool Impairment::empty() const { return *this == Impairment{}; }
+bool Impairment::empty() const {
+  return *this == Impairment{};
+}
 
 const Node* Plan::findNode(std::string_view name) const {
-  auto it = std::find_if(nodes.begin(), nodes.end(),
-                         [&](const Node& node) { return node.name == name; });
+  auto it =
+      std::find_if(nodes.begin(), nodes.end(), [&](const Node& node) { return node.name == name; });
   return it == nodes.end() ? nullptr : &*it;
 }
 

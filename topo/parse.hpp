@@ -1,0 +1,26 @@
+// From the JSON tree to the TopologySpec: one parser per part of the format.
+#pragma once
+
+#include "topo/parse_support.hpp"
+#include "topo/spec.hpp"
+
+namespace netlab::topo {
+
+// The whole document; problems go to context.sink.
+TopologySpec parseTopology(const JsonValue& root, ParseContext& context);
+
+// `nodes` and `defaults` (parse_node.cpp).
+std::vector<NodeSpec> parseNodes(ParseContext& context, const Cursor& at);
+void parseDefaults(ParseContext& context, const Cursor& at, TopologySpec& topology);
+
+// `mounts` and `files` of a node's settings (parse_files.cpp).
+void parseMounts(ParseContext& context, const Cursor& at, NodeSettings& settings);
+void parseFiles(ParseContext& context, const Cursor& at, NodeSettings& settings);
+
+// `links` (parse_link.cpp).
+std::vector<LinkSpec> parseLinks(ParseContext& context, const Cursor& at);
+
+// `addressing` (parse_addressing.cpp).
+AddressingSpec parseAddressing(ParseContext& context, const Cursor& at);
+
+}  // namespace netlab::topo

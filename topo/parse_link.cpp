@@ -1,0 +1,261 @@
+// `links`: endpoints in their three forms, link prefixes, MTU and impairments.
+#include <fmt/format.h>
+
+#include <cmath>
+
+#include "topo/mac.hpp"
+#include "topo/names.hpp"
+#include "topo/parse.hpp"
+#include "topo/units.hpp"
+
+namespace netlab::topo {
+namespace {
+
+// 68 is IPv4's minimum MTU (RFC 791) and the kernel's lower bound for Ethernet devices.
+constexpr int64_t kMinMtu = 68;
+constexpr int64_t kMaxMtu = 65535;
+constexpr int64_t kMaxLimitPackets = 1'000'000;
+
+std::optional<double> parsePercentValue(ParseContext& context, const Cursor& at) {
+  if (at.value.type() == JsonType::Number) {
+    const double percent = at.value.number().value;
+    if (std::isfinite(percent) && percent >= 0 && percent <= 100) return percent;
+    context.sink.error(at.where(), fmt::format("{} is outside 0..100 percent", percent));
+    return std::nullopt;
+  }
+  if (at.value.type() != JsonType::String) {
+    reportType(context, at, "a percentage (\"1%\" or a number)");
+    return std::nullopt;
+  }
+  auto parsed = parsePercent(at.value.string());
+  if (!parsed.value) context.sink.error(at.where(), parsed.error, parsed.hint);
+  return parsed.value;
+}
+
+template <typename T>
+std::optional<T> parseUnitString(ParseContext& context, const Cursor& at, std::string_view expected,
+                                 Parsed<T> (*parse)(std::string_view)) {
+  const auto* text = at.value.type() == JsonType::String ? &at.value.string() : nullptr;
+  if (!text) {
+    reportType(context, at, expected);
+    return std::nullopt;
+  }
+  auto parsed = parse(*text);
+  if (!parsed.value) context.sink.error(at.where(), parsed.error, parsed.hint);
+  return parsed.value;
+}
+
+// A field that stores a percentage into one of Impairment's members.
+Field<ImpairmentSpec> percentField(std::string_view key,
+                                   std::optional<double> Impairment::*member) {
+  return {key, [member](ParseContext& context, const Cursor& at, ImpairmentSpec& spec) {
+            spec.values.*member = parsePercentValue(context, at);
+          }};
+}
+
+Field<ImpairmentSpec> durationField(std::string_view key,
+                                    std::optional<uint32_t> Impairment::*member) {
+  return {key, [member](ParseContext& context, const Cursor& at, ImpairmentSpec& spec) {
+            spec.values.*member =
+                parseUnitString(context, at, "a duration like \"40ms\"", parseDuration);
+          }};
+}
+
+const FieldTable<ImpairmentSpec>& impairmentFields() {
+  static const FieldTable<ImpairmentSpec> fields = [] {
+    FieldTable<ImpairmentSpec> table{
+        durationField("delay", &Impairment::delayUs),
+        durationField("jitter", &Impairment::jitterUs),
+        percentField("jitter_correlation", &Impairment::jitterCorrelationPercent),
+        percentField("loss", &Impairment::lossPercent),
+        percentField("corrupt", &Impairment::corruptPercent),
+        percentField("duplicate", &Impairment::duplicatePercent),
+        percentField("reorder", &Impairment::reorderPercent),
+        {"rate",
+         [](ParseContext& context, const Cursor& at, ImpairmentSpec& spec) {
+           spec.values.rateBitsPerSecond =
+               parseUnitString(context, at, "a rate like \"10mbit\"", parseRate);
+         }},
+        {"limit",
+         [](ParseContext& context, const Cursor& at, ImpairmentSpec& spec) {
+           if (auto limit = expectInteger(context, at, "limit", 1, kMaxLimitPackets)) {
+             spec.values.limitPackets = static_cast<uint32_t>(*limit);
+           }
+         }},
+    };
+    return table;
+  }();
+  return fields;
+}
+
+// Warnings and the keys needing the merged egress; for a link's keys this is called on the
+// link object (whose other keys are not impairments).
+void noteImpairmentKeys(const Cursor& at, ImpairmentSpec& spec, DiagnosticSink& sink) {
+  if (at.value.type() != JsonType::Object) return;
+  for (const JsonMember& member : at.value.object()) {
+    const Where where = at.member(member).where();
+    if (member.key == "jitter" && spec.values.jitterUs) spec.jitter = where;
+    if (member.key == "reorder" && spec.values.reorderPercent) spec.reorder = where;
+    if (member.key == "loss" && spec.values.lossPercent == 100.0) {
+      sink.warning(where, "loss 100% drops every packet", "to cut a link, remove it instead");
+    }
+  }
+}
+
+void parseEndpointMac(ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  auto mac = parseMac(*text);
+  if (!mac) {
+    context.sink.error(at.where(), fmt::format("`{}` is not a MAC address", excerpt(*text)),
+                       "write six hex pairs, e.g. \"02:00:00:00:00:01\"");
+  } else if ((*mac)[0] & 0x01) {
+    context.sink.error(at.where(), fmt::format("`{}` is a multicast MAC address", *text),
+                       "an interface needs a unicast MAC: the first byte must be even");
+  } else if (*mac == Mac{}) {
+    context.sink.error(at.where(), "the all-zero MAC address cannot be an interface's");
+  } else {
+    endpoint.mac = Located<Mac>{*mac, at.where()};
+  }
+}
+
+void parseInterfaceName(ParseContext& context, const Cursor& at, const std::string& name,
+                        EndpointSpec& endpoint) {
+  if (auto problem = interfaceNameProblem(name)) {
+    context.sink.error(at.where(), *problem);
+    return;
+  }
+  endpoint.interface = Located<std::string>{name, at.where()};
+}
+
+const FieldTable<EndpointSpec>& endpointFields() {
+  static const FieldTable<EndpointSpec> fields{
+      {"node",
+       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+         if (const auto* text = expectString(context, at)) endpoint.node = {*text, at.where()};
+       }},
+      {"interface",
+       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+         if (const auto* text = expectString(context, at)) {
+           parseInterfaceName(context, at, *text, endpoint);
+         }
+       }},
+      {"addresses",
+       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+         forEachString(context, at, [&](const Cursor& item, const std::string&) {
+           if (auto address = parseInterfaceAddress(context, item)) {
+             endpoint.addresses.push_back(*address);
+           }
+         });
+       }},
+      {"mac", parseEndpointMac},
+      {"out",
+       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+         parseFields(context, at, impairmentFields(), endpoint.out);
+         noteImpairmentKeys(at, endpoint.out, context.sink);
+       }},
+      {"in",
+       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+         parseFields(context, at, impairmentFields(), endpoint.in);
+         noteImpairmentKeys(at, endpoint.in, context.sink);
+       }},
+  };
+  return fields;
+}
+
+// "r1" or "r1:eth3", or an endpoint object.
+std::optional<EndpointSpec> parseEndpoint(ParseContext& context, const Cursor& at) {
+  const size_t errorsBefore = context.sink.errorCount();
+  EndpointSpec endpoint;
+  endpoint.where = at.where();
+  endpoint.node.where = at.where();
+  if (at.value.type() == JsonType::String) {
+    const std::string& text = at.value.string();
+    const size_t colon = text.find(':');
+    endpoint.node.value = text.substr(0, colon);
+    if (colon != std::string::npos)
+      parseInterfaceName(context, at, text.substr(colon + 1), endpoint);
+  } else if (at.value.type() == JsonType::Object) {
+    parseFields(context, at, endpointFields(), endpoint);
+    if (endpoint.node.value.empty() && context.sink.errorCount() == errorsBefore) {
+      context.sink.error(at.where(), "an endpoint needs `node`");
+    }
+  } else {
+    reportType(context, at, "a node name, \"node:interface\" or an endpoint object");
+  }
+  if (context.sink.errorCount() != errorsBefore) return std::nullopt;
+  return endpoint;
+}
+
+void parseEndpoints(ParseContext& context, const Cursor& at, LinkSpec& link) {
+  forEachItem(context, at, [&](const Cursor& item) {
+    if (auto endpoint = parseEndpoint(context, item))
+      link.endpoints.push_back(std::move(*endpoint));
+  });
+}
+
+void parsePrefixes(ParseContext& context, const Cursor& at, LinkSpec& link) {
+  forEachString(context, at, [&](const Cursor& item, const std::string&) {
+    auto network = parseNetwork(context, item);
+    if (!network) return;
+    for (const AddressSpec& earlier : link.prefixes) {
+      if (earlier.prefix.address.family == network->address.family) {
+        context.sink.error(item.where(), "a link has at most one prefix per address family");
+        return;
+      }
+    }
+    link.prefixes.push_back({*network, true, item.where()});
+  });
+}
+
+const FieldTable<LinkSpec>& linkFields() {
+  static const FieldTable<LinkSpec> fields = [] {
+    FieldTable<LinkSpec> table{
+        {"endpoints", parseEndpoints},
+        {"prefix", parsePrefixes},
+        {"mtu",
+         [](ParseContext& context, const Cursor& at, LinkSpec& link) {
+           if (auto mtu = expectInteger(context, at, "MTU", kMinMtu, kMaxMtu)) {
+             link.mtu = static_cast<uint32_t>(*mtu);
+           }
+         }},
+        // A label for people reading the file; netlab does not use it.
+        {"name",
+         [](ParseContext& context, const Cursor& at, LinkSpec&) { expectString(context, at); }},
+    };
+    for (auto& field : liftFields(impairmentFields(), &LinkSpec::impairment))
+      table.push_back(field);
+    return table;
+  }();
+  return fields;
+}
+
+LinkSpec parseLink(ParseContext& context, const Cursor& at) {
+  const size_t errorsBefore = context.sink.errorCount();
+  LinkSpec link;
+  link.where = at.where();
+  if (at.value.type() == JsonType::Array) {
+    parseEndpoints(context, at, link);
+  } else if (at.value.type() == JsonType::Object) {
+    parseFields(context, at, linkFields(), link);
+    noteImpairmentKeys(at, link.impairment, context.sink);
+  } else {
+    reportType(context, at, "an array of endpoints or a link object");
+  }
+  if (context.sink.errorCount() == errorsBefore && link.endpoints.size() < 2) {
+    context.sink.error(at.where(), fmt::format("a link needs at least 2 endpoints, found {}",
+                                               link.endpoints.size()));
+  }
+  link.wellFormed = context.sink.errorCount() == errorsBefore;
+  return link;
+}
+
+}  // namespace
+
+std::vector<LinkSpec> parseLinks(ParseContext& context, const Cursor& at) {
+  std::vector<LinkSpec> links;
+  forEachItem(context, at, [&](const Cursor& item) { links.push_back(parseLink(context, item)); });
+  return links;
+}
+
+}  // namespace netlab::topo

@@ -1,0 +1,259 @@
+// `nodes.<name>`, `defaults` and `defaults.kinds.<kind>`: the settings of a node.
+#include <fmt/format.h>
+
+#include <array>
+
+#include "topo/names.hpp"
+#include "topo/parse.hpp"
+
+namespace netlab::topo {
+namespace {
+
+constexpr std::array<std::pair<std::string_view, NodeKind>, 3> kKinds{
+    {{"host", NodeKind::Host}, {"router", NodeKind::Router}, {"switch", NodeKind::Switch}}};
+
+void parseHostname(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (auto problem = hostnameProblem(*text)) {
+    context.sink.error(at.where(),
+                       fmt::format("invalid hostname `{}`: {}", excerpt(*text), *problem));
+    return;
+  }
+  settings.hostname = *text;
+}
+
+void parseLoopback(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  LoopbackSpec loopback{LoopbackSpec::Mode::Explicit, {}, at.where()};
+  if (at.value.type() == JsonType::Boolean) {
+    loopback.mode = at.value.boolean() ? LoopbackSpec::Mode::Automatic : LoopbackSpec::Mode::None;
+  } else {
+    forEachString(context, at, [&](const Cursor& item, const std::string&) {
+      if (auto address = parseInterfaceAddress(context, item)) {
+        loopback.addresses.push_back(*address);
+      }
+    });
+    if (loopback.addresses.empty()) loopback.mode = LoopbackSpec::Mode::None;
+  }
+  settings.loopback = std::move(loopback);
+}
+
+// A route while its keys are read; `to` is the one required key.
+struct RouteDraft {
+  RouteSpec route;
+  bool hasDestination = false;
+};
+
+const FieldTable<RouteDraft>& routeFields() {
+  static const FieldTable<RouteDraft> fields{
+      {"to",
+       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
+         draft.hasDestination = true;
+         if (at.value.type() == JsonType::String && at.value.string() == "default") return;
+         if (auto network = parseNetwork(context, at)) {
+           draft.route.destination = *network;
+         } else {
+           draft.hasDestination = false;
+         }
+       }},
+      {"via",
+       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
+         const auto* text = expectString(context, at);
+         if (!text) return;
+         draft.route.gateway = parseAddress(*text);
+         if (!draft.route.gateway) {
+           context.sink.error(at.where(), fmt::format("`{}` is not an IP address", excerpt(*text)),
+                              "a gateway is an address without a length, e.g. \"10.0.0.2\"");
+         }
+       }},
+      {"dev",
+       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
+         const auto* text = expectString(context, at);
+         if (!text) return;
+         if (auto problem = interfaceNameProblem(*text)) {
+           context.sink.error(at.where(), *problem);
+           return;
+         }
+         draft.route.device = Located<std::string>{*text, at.where()};
+       }},
+      {"metric",
+       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
+         if (auto metric = expectInteger(context, at, "metric", 0, UINT32_MAX)) {
+           draft.route.metric = static_cast<uint32_t>(*metric);
+         }
+       }},
+  };
+  return fields;
+}
+
+void parseRoute(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const size_t errorsBefore = context.sink.errorCount();
+  RouteDraft draft;
+  draft.route.where = at.where();
+  parseFields(context, at, routeFields(), draft);
+  if (context.sink.errorCount() != errorsBefore) return;
+  const RouteSpec& route = draft.route;
+  if (!draft.hasDestination) {
+    context.sink.error(at.where(), "a route needs `to`",
+                       R"(e.g. "to": "10.1.0.0/24" or "default")");
+  } else if (!route.gateway && !route.device) {
+    context.sink.error(at.where(), "a route needs `via`, `dev` or both");
+  } else if (route.destination && route.gateway &&
+             route.destination->address.family != route.gateway->family) {
+    context.sink.error(at.where(),
+                       fmt::format("`to` {} and `via` {} are of different address families",
+                                   toString(*route.destination), toString(*route.gateway)));
+  } else {
+    settings.routes.push_back(route);
+  }
+}
+
+std::optional<std::string> sysctlValue(ParseContext& context, const Cursor& at) {
+  switch (at.value.type()) {
+    case JsonType::String:
+      if (rejectNul(context, at, at.value.string())) return std::nullopt;
+      return at.value.string();
+    case JsonType::Boolean:
+      return at.value.boolean() ? "1" : "0";
+    case JsonType::Number:
+      if (at.value.number().integer) return std::to_string(*at.value.number().integer);
+      break;
+    default:
+      break;
+  }
+  reportType(context, at, "a string, an integer or a boolean");
+  return std::nullopt;
+}
+
+void parseSysctls(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const auto* members = expectObject(context, at);
+  if (!members) return;
+  for (const JsonMember& member : *members) {
+    if (auto problem = sysctlNameProblem(member.key)) {
+      context.sink.error(at.keyWhere(member), *problem);
+      continue;
+    }
+    const Cursor value = at.member(member);
+    if (auto text = sysctlValue(context, value)) {
+      settings.sysctls.emplace_back(member.key, *text);
+    }
+  }
+}
+
+void parseEnv(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const auto* members = expectObject(context, at);
+  if (!members) return;
+  for (const JsonMember& member : *members) {
+    if (!isValidEnvName(member.key)) {
+      context.sink.error(
+          at.keyWhere(member),
+          fmt::format("`{}` is not an environment variable name", excerpt(member.key)),
+          "use letters, digits and `_`, not starting with a digit");
+      continue;
+    }
+    const Cursor value = at.member(member);
+    const auto* text = expectString(context, value);
+    if (text && !rejectNul(context, value, *text)) {
+      settings.env.emplace_back(member.key, *text);
+    }
+  }
+}
+
+void parseExec(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  forEachString(context, at, [&](const Cursor& item, const std::string& command) {
+    if (command.empty()) {
+      context.sink.error(item.where(), "a command cannot be empty");
+    } else if (!rejectNul(context, item, command)) {
+      settings.exec.push_back(command);
+    }
+  });
+}
+
+std::optional<NodeKind> parseNodeKind(ParseContext& context, const Cursor& at) {
+  const auto* text = expectString(context, at);
+  if (!text) return std::nullopt;
+  for (const auto& [name, kind] : kKinds) {
+    if (*text == name) return kind;
+  }
+  std::string hint = didYouMean(*text, {"host", "router", "switch"});
+  if (hint.empty()) hint = "use host, router or switch";
+  context.sink.error(at.where(), fmt::format("unknown node kind `{}`", excerpt(*text)), hint);
+  return std::nullopt;
+}
+
+const FieldTable<NodeSettings>& settingsFields() {
+  static const FieldTable<NodeSettings> fields{
+      {"hostname", parseHostname},
+      {"loopback", parseLoopback},
+      {"routes",
+       [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
+         forEachItem(context, at, [&](const Cursor& item) { parseRoute(context, item, settings); });
+       }},
+      {"sysctls", parseSysctls},
+      {"env", parseEnv},
+      {"exec", parseExec},
+      {"mounts", parseMounts},
+      {"files", parseFiles},
+  };
+  return fields;
+}
+
+const FieldTable<NodeSpec>& nodeFields() {
+  static const FieldTable<NodeSpec> fields = [] {
+    FieldTable<NodeSpec> table{
+        {"kind", [](ParseContext& context, const Cursor& at, NodeSpec& node) {
+           node.kind = parseNodeKind(context, at);
+         }}};
+    for (auto& field : liftFields(settingsFields(), &NodeSpec::settings)) table.push_back(field);
+    return table;
+  }();
+  return fields;
+}
+
+// defaults.kinds: one settings object per kind.
+const FieldTable<TopologySpec>& kindFields() {
+  static const FieldTable<TopologySpec> fields = [] {
+    FieldTable<TopologySpec> table;
+    for (const auto& [name, kind] : kKinds) {
+      table.push_back(
+          {name, [kind = kind](ParseContext& context, const Cursor& at, TopologySpec& topology) {
+             auto& settings = topology.kindDefaults[kindIndex(kind)].emplace();
+             parseFields(context, at, settingsFields(), settings);
+           }});
+    }
+    return table;
+  }();
+  return fields;
+}
+
+}  // namespace
+
+std::vector<NodeSpec> parseNodes(ParseContext& context, const Cursor& at) {
+  std::vector<NodeSpec> nodes;
+  const auto* members = expectObject(context, at);
+  if (!members) return nodes;
+  for (const JsonMember& member : *members) {
+    NodeSpec node{member.key, at.keyWhere(member), std::nullopt, {}};
+    if (!isValidNodeName(member.key)) {
+      context.sink.error(node.where, fmt::format("invalid node name `{}`", excerpt(member.key)),
+                         "a node name starts with a letter, followed by up to 31 letters, "
+                         "digits, `_` or `-`");
+    }
+    parseFields(context, at.member(member), nodeFields(), node);
+    nodes.push_back(std::move(node));
+  }
+  return nodes;
+}
+
+void parseDefaults(ParseContext& context, const Cursor& at, TopologySpec& topology) {
+  static const FieldTable<TopologySpec> fields = [] {
+    FieldTable<TopologySpec> table = liftFields(settingsFields(), &TopologySpec::defaults);
+    table.push_back({"kinds", [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
+                       parseFields(context, at, kindFields(), topology);
+                     }});
+    return table;
+  }();
+  parseFields(context, at, fields, topology);
+}
+
+}  // namespace netlab::topo

@@ -1,0 +1,368 @@
+#include "topo/plan_json.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <type_traits>
+
+#include "base/error.hpp"
+#include "topo/diagnostics.hpp"
+#include "topo/mac.hpp"
+
+namespace netlab::topo {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+// Bumped when the meaning of a key changes; readers refuse other versions.
+constexpr int kJsonVersion = 1;
+
+Json impairmentToJson(const Impairment& impairment) {
+  Json json = Json::object();
+  auto put = [&](const char* key, const auto& value) {
+    if (value) json[key] = *value;
+  };
+  put("delay_us", impairment.delayUs);
+  put("jitter_us", impairment.jitterUs);
+  put("jitter_correlation_percent", impairment.jitterCorrelationPercent);
+  put("loss_percent", impairment.lossPercent);
+  put("corrupt_percent", impairment.corruptPercent);
+  put("duplicate_percent", impairment.duplicatePercent);
+  put("reorder_percent", impairment.reorderPercent);
+  put("rate_bps", impairment.rateBitsPerSecond);
+  put("limit_packets", impairment.limitPackets);
+  return json;
+}
+
+Json prefixesToJson(const std::vector<IpPrefix>& prefixes) {
+  Json json = Json::array();
+  for (const IpPrefix& prefix : prefixes) json.push_back(toString(prefix));
+  return json;
+}
+
+Json pairsToJson(const std::vector<std::pair<std::string, std::string>>& pairs) {
+  Json json = Json::object();
+  for (const auto& [name, value] : pairs) json[name] = value;
+  return json;
+}
+
+Json interfaceToJson(const Interface& interface) {
+  Json json{{"name", interface.name},
+            {"mac", toString(interface.mac)},
+            {"mtu", interface.mtu},
+            {"addresses", prefixesToJson(interface.addresses)}};
+  if (!interface.egress.empty()) json["egress"] = impairmentToJson(interface.egress);
+  json["peer_node"] = interface.peerNode;
+  json["peer_interface"] = interface.peerInterface;
+  return json;
+}
+
+Json routeToJson(const Route& route) {
+  Json json{{"to", toString(route.destination)}};
+  if (route.gateway) json["via"] = toString(*route.gateway);
+  if (!route.device.empty()) json["dev"] = route.device;
+  if (route.metric) json["metric"] = *route.metric;
+  return json;
+}
+
+Json nodeToJson(const Node& node) {
+  Json json{{"name", node.name},
+            {"kind", toString(node.kind)},
+            {"hostname", node.hostname},
+            {"loopback", prefixesToJson(node.loopbackAddresses)},
+            {"interfaces", Json::array()},
+            {"routes", Json::array()},
+            {"sysctls", pairsToJson(node.sysctls)},
+            {"env", pairsToJson(node.env)},
+            {"exec", node.exec},
+            {"mounts", Json::array()},
+            {"files", Json::array()}};
+  for (const Interface& interface : node.interfaces)
+    json["interfaces"].push_back(interfaceToJson(interface));
+  for (const Route& route : node.routes) json["routes"].push_back(routeToJson(route));
+  for (const Mount& mount : node.mounts) {
+    json["mounts"].push_back(
+        {{"source", mount.source}, {"target", mount.target}, {"readonly", mount.readOnly}});
+  }
+  for (const File& file : node.files) {
+    json["files"].push_back({{"path", file.target},
+                             {"content", file.content},
+                             {"mode", fmt::format("{:04o}", file.mode)}});
+  }
+  return json;
+}
+
+Json planJson(const Plan& plan) {
+  Json json{{"version", kJsonVersion},
+            {"name", plan.name},
+            {"source_file", plan.sourceFile},
+            {"nodes", Json::array()}};
+  for (const Node& node : plan.nodes) json["nodes"].push_back(nodeToJson(node));
+  return json;
+}
+
+// Strings that are not UTF-8 (a file name can be anything) are written with U+FFFD instead of
+// making the whole document unwritable.
+std::string dump(const Json& json) {
+  return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+// A value of the document being read, and its location for messages.
+class Reader {
+ public:
+  Reader(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
+
+  [[noreturn]] void fail(std::string_view problem) const {
+    throw Error(fmt::format("{}: {}", path_.empty() ? "the document" : path_, problem));
+  }
+  bool has(std::string_view key) const { return json_.is_object() && json_.contains(key); }
+  Reader member(std::string_view key) const {
+    if (!json_.is_object()) fail("expected an object");
+    if (!json_.contains(key)) fail(fmt::format("`{}` is missing", key));
+    return {json_.at(std::string(key)), memberPath(path_, key)};
+  }
+  // Writers and readers share one set of keys: anything else is a corrupt or foreign file.
+  void onlyKeys(std::initializer_list<std::string_view> known) const {
+    if (!json_.is_object()) fail("expected an object");
+    for (const auto& [key, value] : json_.items()) {
+      if (std::find(known.begin(), known.end(), key) == known.end()) {
+        fail(fmt::format("unknown key `{}`", excerpt(key)));
+      }
+    }
+  }
+  std::vector<Reader> items() const {
+    if (!json_.is_array()) fail("expected an array");
+    std::vector<Reader> items;
+    for (size_t i = 0; i < json_.size(); ++i) items.emplace_back(json_[i], indexPath(path_, i));
+    return items;
+  }
+  std::vector<std::pair<std::string, std::string>> stringPairs() const {
+    if (!json_.is_object()) fail("expected an object");
+    std::vector<std::pair<std::string, std::string>> pairs;
+    for (const auto& [key, value] : json_.items()) {
+      pairs.emplace_back(key, Reader(value, memberPath(path_, key)).get<std::string>());
+    }
+    return pairs;
+  }
+  template <typename T>
+  T get() const {
+    if constexpr (std::is_same_v<T, std::string>) {
+      if (!json_.is_string()) fail("expected a string");
+      return json_.get<std::string>();
+    } else if constexpr (std::is_same_v<T, bool>) {
+      if (!json_.is_boolean()) fail("expected a boolean");
+      return json_.get<bool>();
+    } else if constexpr (std::is_floating_point_v<T>) {
+      if (!json_.is_number()) fail("expected a number");
+      return json_.get<T>();
+    } else {
+      return integer<T>();
+    }
+  }
+  IpPrefix prefix() const {
+    auto prefix = parsePrefix(get<std::string>());
+    if (!prefix) fail("expected an address with a prefix length");
+    return *prefix;
+  }
+  IpAddress address() const {
+    auto address = parseAddress(get<std::string>());
+    if (!address) fail("expected an IP address");
+    return *address;
+  }
+
+ private:
+  template <typename T>
+  T integer() const {
+    if (json_.is_number_unsigned()) {
+      const auto value = json_.get<uint64_t>();
+      if (value <= static_cast<uint64_t>(std::numeric_limits<T>::max()))
+        return static_cast<T>(value);
+    } else if (json_.is_number_integer()) {
+      const auto value = json_.get<int64_t>();
+      if (value >= static_cast<int64_t>(std::numeric_limits<T>::min()))
+        return static_cast<T>(value);
+    } else {
+      fail("expected an integer");
+    }
+    fail("the integer is out of range");
+  }
+
+  const Json& json_;
+  std::string path_;
+};
+
+template <typename T>
+void readOptional(const Reader& reader, std::string_view key, std::optional<T>& into) {
+  if (reader.has(key)) into = reader.member(key).get<T>();
+}
+
+Impairment readImpairment(const Reader& reader) {
+  reader.onlyKeys({"delay_us", "jitter_us", "jitter_correlation_percent", "loss_percent",
+                   "corrupt_percent", "duplicate_percent", "reorder_percent", "rate_bps",
+                   "limit_packets"});
+  Impairment impairment;
+  readOptional(reader, "delay_us", impairment.delayUs);
+  readOptional(reader, "jitter_us", impairment.jitterUs);
+  readOptional(reader, "jitter_correlation_percent", impairment.jitterCorrelationPercent);
+  readOptional(reader, "loss_percent", impairment.lossPercent);
+  readOptional(reader, "corrupt_percent", impairment.corruptPercent);
+  readOptional(reader, "duplicate_percent", impairment.duplicatePercent);
+  readOptional(reader, "reorder_percent", impairment.reorderPercent);
+  readOptional(reader, "rate_bps", impairment.rateBitsPerSecond);
+  readOptional(reader, "limit_packets", impairment.limitPackets);
+  return impairment;
+}
+
+std::vector<IpPrefix> readPrefixes(const Reader& reader) {
+  std::vector<IpPrefix> prefixes;
+  for (const Reader& item : reader.items()) prefixes.push_back(item.prefix());
+  return prefixes;
+}
+
+Interface readInterface(const Reader& reader) {
+  reader.onlyKeys({"name", "mac", "mtu", "addresses", "egress", "peer_node", "peer_interface"});
+  Interface interface;
+  interface.name = reader.member("name").get<std::string>();
+  const Reader mac = reader.member("mac");
+  auto parsed = parseMac(mac.get<std::string>());
+  if (!parsed) mac.fail("expected a MAC address like 02:00:00:00:00:01");
+  interface.mac = *parsed;
+  interface.mtu = reader.member("mtu").get<uint32_t>();
+  interface.addresses = readPrefixes(reader.member("addresses"));
+  if (reader.has("egress")) interface.egress = readImpairment(reader.member("egress"));
+  interface.peerNode = reader.member("peer_node").get<std::string>();
+  interface.peerInterface = reader.member("peer_interface").get<std::string>();
+  return interface;
+}
+
+Route readRoute(const Reader& reader) {
+  reader.onlyKeys({"to", "via", "dev", "metric"});
+  Route route;
+  route.destination = reader.member("to").prefix();
+  if (reader.has("via")) route.gateway = reader.member("via").address();
+  if (reader.has("dev")) route.device = reader.member("dev").get<std::string>();
+  readOptional(reader, "metric", route.metric);
+  return route;
+}
+
+NodeKind readKind(const Reader& reader) {
+  const auto text = reader.get<std::string>();
+  for (NodeKind kind : {NodeKind::Host, NodeKind::Router, NodeKind::Switch}) {
+    if (text == toString(kind)) return kind;
+  }
+  reader.fail(fmt::format("unknown node kind `{}`", excerpt(text)));
+}
+
+File readFile(const Reader& reader) {
+  reader.onlyKeys({"path", "content", "mode"});
+  File file{reader.member("path").get<std::string>(), reader.member("content").get<std::string>()};
+  const Reader mode = reader.member("mode");
+  const auto text = mode.get<std::string>();
+  unsigned value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value, 8);
+  if (text.empty() || error != std::errc() || end != text.data() + text.size() || value > 07777) {
+    mode.fail("expected an octal file mode like \"0644\"");
+  }
+  file.mode = value;
+  return file;
+}
+
+void readNodeLists(const Reader& reader, Node& node) {
+  for (const Reader& item : reader.member("interfaces").items())
+    node.interfaces.push_back(readInterface(item));
+  for (const Reader& item : reader.member("routes").items()) node.routes.push_back(readRoute(item));
+  node.sysctls = reader.member("sysctls").stringPairs();
+  node.env = reader.member("env").stringPairs();
+  for (const Reader& item : reader.member("exec").items())
+    node.exec.push_back(item.get<std::string>());
+  for (const Reader& item : reader.member("mounts").items()) {
+    item.onlyKeys({"source", "target", "readonly"});
+    node.mounts.push_back({item.member("source").get<std::string>(),
+                           item.member("target").get<std::string>(),
+                           item.member("readonly").get<bool>()});
+  }
+  for (const Reader& item : reader.member("files").items()) node.files.push_back(readFile(item));
+}
+
+Node readNode(const Reader& reader) {
+  reader.onlyKeys({"name", "kind", "hostname", "loopback", "interfaces", "routes", "sysctls", "env",
+                   "exec", "mounts", "files"});
+  Node node;
+  node.name = reader.member("name").get<std::string>();
+  node.kind = readKind(reader.member("kind"));
+  node.hostname = reader.member("hostname").get<std::string>();
+  node.loopbackAddresses = readPrefixes(reader.member("loopback"));
+  readNodeLists(reader, node);
+  return node;
+}
+
+void checkVersion(const Reader& reader) {
+  const Reader version = reader.member("version");
+  if (version.get<int>() != kJsonVersion) {
+    version.fail(fmt::format("unsupported version; this netlab reads version {}", kJsonVersion));
+  }
+}
+
+Plan readPlan(const Reader& reader) {
+  reader.onlyKeys({"version", "name", "source_file", "nodes"});
+  checkVersion(reader);
+  Plan plan;
+  plan.name = reader.member("name").get<std::string>();
+  plan.sourceFile = reader.member("source_file").get<std::string>();
+  for (const Reader& item : reader.member("nodes").items()) plan.nodes.push_back(readNode(item));
+  return plan;
+}
+
+LabState readLabState(const Reader& reader) {
+  reader.onlyKeys({"version", "plan", "nodes", "created_unix_seconds"});
+  checkVersion(reader);
+  LabState state;
+  state.plan = readPlan(reader.member("plan"));
+  for (const Reader& item : reader.member("nodes").items()) {
+    item.onlyKeys({"name", "pid", "start_time"});
+    state.nodes.push_back({item.member("name").get<std::string>(), item.member("pid").get<int>(),
+                           item.member("start_time").get<uint64_t>()});
+  }
+  state.createdUnixSeconds = reader.member("created_unix_seconds").get<int64_t>();
+  return state;
+}
+
+Json parseDocument(std::string_view text) {
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& error) {
+    throw Error(error.what());
+  }
+}
+
+}  // namespace
+
+std::string planToJson(const Plan& plan) {
+  return dump(planJson(plan));
+}
+
+std::string labStateToJson(const LabState& state) {
+  Json json{{"version", kJsonVersion},
+            {"plan", planJson(state.plan)},
+            {"nodes", Json::array()},
+            {"created_unix_seconds", state.createdUnixSeconds}};
+  for (const NodeRuntime& node : state.nodes) {
+    json["nodes"].push_back(
+        {{"name", node.name}, {"pid", node.pid}, {"start_time", node.startTime}});
+  }
+  return dump(json);
+}
+
+Plan planFromJson(std::string_view json) {
+  return withContext("reading a plan", [&] { return readPlan(Reader(parseDocument(json), "")); });
+}
+
+LabState labStateFromJson(std::string_view json) {
+  return withContext("reading a lab state",
+                     [&] { return readLabState(Reader(parseDocument(json), "")); });
+}
+
+}  // namespace netlab::topo

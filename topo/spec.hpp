@@ -1,0 +1,126 @@
+// The topology as written, after parsing: every value has its type checked and its text
+// parsed (addresses, units, names), and remembers where it was written. Defaults are not
+// yet merged, interfaces not yet named, nothing is allocated: that is build_lab's and
+// addressing's work.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "topo/diagnostics.hpp"
+#include "topo/ip.hpp"
+#include "topo/plan.hpp"
+
+namespace netlab::topo {
+
+template <typename T>
+struct Located {
+  T value;
+  Where where;
+};
+
+struct AddressSpec {
+  IpPrefix prefix;
+  bool hasLength = true;  // "10.0.0.1" takes its length from the segment's prefix
+  Where where;
+};
+
+struct LoopbackSpec {
+  enum class Mode : uint8_t { Automatic, None, Explicit };
+  Mode mode = Mode::Automatic;
+  std::vector<AddressSpec> addresses;
+  Where where;
+};
+
+struct RouteSpec {
+  std::optional<IpPrefix> destination;  // nullopt: "default", family decided by the gateway
+  std::optional<IpAddress> gateway;
+  std::optional<Located<std::string>> device;
+  std::optional<uint32_t> metric;
+  Where where;
+};
+
+// What a node, `defaults` or `defaults.kinds.<kind>` can say about a node.
+struct NodeSettings {
+  std::optional<std::string> hostname;
+  std::optional<LoopbackSpec> loopback;
+  std::vector<RouteSpec> routes;
+  std::vector<std::pair<std::string, std::string>> sysctls;  // name -> value, names unique
+  std::vector<std::pair<std::string, std::string>> env;      // name -> value, names unique
+  std::vector<std::string> exec;
+  std::vector<Mount> mounts;  // sources absolute
+  std::vector<File> files;    // targets unique
+};
+
+struct NodeSpec {
+  std::string name;
+  Where where;  // the node's key in `nodes`
+  std::optional<NodeKind> kind;
+  NodeSettings settings;
+};
+
+// Impairments written in one place (a link, or an endpoint's `out` or `in`).
+struct ImpairmentSpec {
+  Impairment values;
+  // Keys checked only once the layers of an interface's egress are merged.
+  std::optional<Where> jitter;
+  std::optional<Where> reorder;
+};
+
+struct EndpointSpec {
+  Located<std::string> node;
+  std::optional<Located<std::string>> interface;  // nullopt: named automatically
+  std::vector<AddressSpec> addresses;
+  std::optional<Located<Mac>> mac;
+  ImpairmentSpec out;
+  ImpairmentSpec in;
+  Where where;
+};
+
+struct LinkSpec {
+  std::vector<EndpointSpec> endpoints;
+  std::vector<AddressSpec> prefixes;  // at most one per family
+  std::optional<uint32_t> mtu;
+  ImpairmentSpec impairment;
+  Where where;
+  bool wellFormed = true;  // false: a problem was reported; later stages skip the link
+};
+
+struct PoolSpec {
+  IpPrefix ipv4;
+  uint8_t ipv4Length;
+  IpPrefix ipv6;
+  uint8_t ipv6Length;
+};
+
+struct AddressingSpec {
+  bool enabled = true;
+  bool ipv4 = true;
+  bool ipv6 = false;
+  PoolSpec p2p;
+  PoolSpec lan;
+  IpPrefix loopbackIpv4;
+  IpPrefix loopbackIpv6;
+};
+
+// The documented defaults of the `addressing` object.
+AddressingSpec defaultAddressing();
+
+struct TopologySpec {
+  std::optional<std::string> name;
+  std::vector<NodeSpec> nodes;
+  NodeSettings defaults;
+  // defaults.kinds, indexed by NodeKind.
+  std::array<std::optional<NodeSettings>, 3> kindDefaults;
+  std::vector<LinkSpec> links;
+  AddressingSpec addressing = defaultAddressing();
+};
+
+inline size_t kindIndex(NodeKind kind) {
+  return static_cast<size_t>(kind);
+}
+
+}  // namespace netlab::topo

@@ -1,0 +1,41 @@
+// Human units for the impairment keys, parsed and formatted in one place: durations ("1.5ms"),
+// rates ("10mbit", decimal multipliers as tc uses them) and percentages ("0.5%").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "topo/plan.hpp"
+
+namespace netlab::topo {
+
+// A parsed value, or why the text was rejected (and how to fix it, when that helps).
+template <typename T>
+struct Parsed {
+  std::optional<T> value;
+  std::string error;
+  std::string hint;
+};
+
+// Bounds netlab accepts; tighter than the kernel's so that a typo is caught, not applied.
+inline constexpr uint64_t kMaxDurationUs = 60'000'000;              // 60 s of delay or jitter
+inline constexpr uint64_t kMinRateBitsPerSecond = 1'000;            // 1 kbit/s
+inline constexpr uint64_t kMaxRateBitsPerSecond = 100'000'000'000;  // 100 gbit/s
+
+// "40ms", "500us", "1s", "1.5ms" -> microseconds, at most kMaxDurationUs.
+Parsed<uint32_t> parseDuration(std::string_view text);
+// "10mbit", "500kbit", "1gbit" -> bits per second, within the rate bounds above.
+Parsed<uint64_t> parseRate(std::string_view text);
+// "1%", "0.5%" -> percent, 0..100.
+Parsed<double> parsePercent(std::string_view text);
+
+std::string formatDuration(uint64_t microseconds);  // 1500 -> "1.5ms"
+std::string formatRate(uint64_t bitsPerSecond);     // 10000000 -> "10mbit"
+std::string formatPercent(double percent);          // 0.5 -> "0.5%"
+
+// "delay 40ms jitter 5ms loss 1% rate 10mbit"; empty for no impairment.
+std::string describeImpairment(const Impairment& impairment);
+
+}  // namespace netlab::topo
