@@ -48,6 +48,7 @@ void protectProcSys(NodeSetup& setup) {
                                 std::pair{"/proc/sysrq-trigger", true}}) {
     MountStep step = bindMount(path, path, readOnly);
     step.sourceInNode = true;
+    step.skipIfTargetMissing = true;  // a kernel without magic SysRq has no sysrq-trigger
     setup.mounts.push_back(step);
   }
 }

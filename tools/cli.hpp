@@ -1,0 +1,34 @@
+// The netlab command: each verb registers its options and its action on a CLI11 subcommand.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+namespace netlab::tools {
+
+// Exit codes, documented in `netlab --help`.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitFailure = 1;  // the operation failed; the message says why
+inline constexpr int kExitInvalid = 2;  // bad command line or invalid topology
+
+// A verb's action; returns the exit code.
+using Action = std::function<int()>;
+
+struct Verb {
+  const char* name;
+  const char* summary;
+  // Adds the verb's options to its subcommand and returns the action that runs it.
+  Action (*define)(CLI::App& command);
+};
+
+Action defineValidate(CLI::App& command);
+Action definePlan(CLI::App& command);
+Action defineGraph(CLI::App& command);
+Action defineUp(CLI::App& command);
+Action defineDown(CLI::App& command);
+Action defineStatus(CLI::App& command);
+Action defineList(CLI::App& command);
+Action defineExec(CLI::App& command);
+
+}  // namespace netlab::tools

@@ -1,0 +1,187 @@
+// Verbs that build, inspect and remove running labs: up, status, ls, down.
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+
+#include <fmt/format.h>
+
+#include "base/error.hpp"
+#include "nsmgr/lab.hpp"
+#include "tools/cli.hpp"
+#include "tools/output.hpp"
+
+namespace netlab::tools {
+namespace {
+
+// Labs larger than this get a summary line instead of a table of every node.
+constexpr size_t kMaxNodesInSummary = 40;
+constexpr size_t kProgressFromNodes = 50;
+
+void requireRoot(const char* verb) {
+  if (::geteuid() != 0) {
+    throw Error(std::string("`netlab ") + verb +
+                "` needs root: it creates namespaces and network devices (run it with sudo)",
+                EPERM);
+  }
+}
+
+double secondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+std::string addressesOf(const topo::Interface& interface) {
+  std::vector<std::string> addresses;
+  for (const auto& address : interface.addresses) addresses.push_back(topo::toString(address));
+  return join(addresses, " ");
+}
+
+std::string summaryTable(const topo::LabState& state) {
+  Table table({"NODE", "KIND", "PID", "INTERFACE", "ADDRESSES", "PEER"});
+  for (size_t i = 0; i < state.plan.nodes.size(); ++i) {
+    const topo::Node& node = state.plan.nodes[i];
+    std::string pid = std::to_string(state.nodes[i].pid);
+    std::vector<std::string> loopbacks;
+    for (const auto& address : node.loopbackAddresses) loopbacks.push_back(topo::toString(address));
+    table.add({node.name, std::string(topo::toString(node.kind)), pid, "lo", join(loopbacks, " "), ""});
+    for (const auto& interface : node.interfaces) {
+      table.add({"", "", "", interface.name, addressesOf(interface),
+                 interface.peerNode + ":" + interface.peerInterface});
+    }
+  }
+  return table.render();
+}
+
+// Progress on a terminal, for labs big enough to take a while.
+nsmgr::ProgressFn progressPrinter(size_t nodes) {
+  if (nodes < kProgressFromNodes || !isTerminal(STDERR_FILENO)) return {};
+  return [](const std::string& stage, size_t done, size_t total) {
+    if (done % 50 != 0 && done != total) return;
+    std::cerr << fmt::format("\r{}: {}/{}   ", stage, done, total) << (done == total ? "\n" : "")
+              << std::flush;
+  };
+}
+
+}  // namespace
+
+Action defineUp(CLI::App& command) {
+  struct Options {
+    std::string topology, lab;
+    bool quiet = false;
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("topology", options->topology, "Topology file (JSON)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  command.add_option("--lab", options->lab, "Lab name (default: the topology's name)");
+  command.add_flag("-q,--quiet", options->quiet, "Print only the summary line");
+  return [options] {
+    requireRoot("up");
+    auto plan = loadPlan(options->topology, options->lab);
+    if (!plan) return kExitInvalid;
+    auto start = std::chrono::steady_clock::now();
+    topo::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
+      return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size())});
+    });
+    double seconds = secondsSince(start);
+    size_t interfaces = 0, addresses = 0;
+    for (const auto& node : plan->nodes) {
+      interfaces += node.interfaces.size();
+      addresses += node.loopbackAddresses.size();
+      for (const auto& interface : node.interfaces) addresses += interface.addresses.size();
+    }
+    if (!options->quiet && plan->nodes.size() <= kMaxNodesInSummary) std::cout << summaryTable(state);
+    std::cout << fmt::format("lab `{}` is up: {} nodes, {} interfaces, {} addresses in {:.3f} s\n",
+                             plan->name, plan->nodes.size(), interfaces, addresses, seconds);
+    return kExitOk;
+  };
+}
+
+Action defineDown(CLI::App& command) {
+  struct Options {
+    std::string lab;
+    bool all = false;
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  command.add_flag("--all", options->all, "Take down every running lab");
+  return [options] {
+    requireRoot("down");
+    std::vector<std::string> labs = options->all ? nsmgr::listLabs()
+                                                 : std::vector<std::string>{chooseLab(options->lab)};
+    for (const auto& lab : labs) {
+      auto start = std::chrono::steady_clock::now();
+      nsmgr::DownResult result =
+          withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab); });
+      if (!result.existed) {
+        std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
+      } else {
+        std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n",
+                                 lab, result.nodesStopped, secondsSince(start));
+      }
+    }
+    return kExitOk;
+  };
+}
+
+Action defineStatus(CLI::App& command) {
+  struct Options {
+    std::string lab, format = "table";
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  command.add_option("--format", options->format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  return [options] {
+    requireRoot("status");
+    topo::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
+    if (options->format == "json") {
+      std::cout << topo::labStatusToJson(status);
+      return kExitOk;
+    }
+    Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES"});
+    for (const auto& node : status.nodes) {
+      table.add({node.name, std::string(topo::toString(node.kind)),
+                 node.running ? "running" : "dead", std::to_string(node.pid), "", "", ""});
+      for (const auto& interface : node.interfaces) {
+        table.add({"", "", "", "", interface.name, interface.operState, join(interface.addresses, " ")});
+      }
+    }
+    std::cout << "lab " << status.name << " (" << status.sourceFile << ")\n" << table.render();
+    return kExitOk;
+  };
+}
+
+Action defineList(CLI::App& command) {
+  auto format = std::make_shared<std::string>("table");
+  command.add_option("--format", *format, "Output format")
+      ->check(CLI::IsMember({"table", "json"}))
+      ->capture_default_str();
+  return [format] {
+    requireRoot("ls");
+    std::vector<topo::LabStatus> labs;
+    for (const auto& lab : nsmgr::listLabs()) {
+      try {
+        labs.push_back(nsmgr::labStatus(lab));
+      } catch (const Error& error) {
+        // A lab whose bring-up crashed has no state yet; it is listed so `down` can be run.
+        labs.push_back({lab, "(no state: " + std::string(error.what()) + ")", 0, {}});
+      }
+    }
+    if (*format == "json") {
+      std::cout << topo::labListToJson(labs);
+      return kExitOk;
+    }
+    Table table({"LAB", "NODES", "RUNNING", "TOPOLOGY"});
+    for (const auto& lab : labs) {
+      size_t running = 0;
+      for (const auto& node : lab.nodes) running += node.running ? 1 : 0;
+      table.add({lab.name, std::to_string(lab.nodes.size()), std::to_string(running), lab.sourceFile});
+    }
+    std::cout << table.render();
+    return kExitOk;
+  };
+}
+
+}  // namespace netlab::tools

@@ -1,0 +1,60 @@
+// netlab: virtual network labs out of Linux namespaces.
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+
+#include "base/error.hpp"
+#include "tools/cli.hpp"
+
+namespace {
+
+using netlab::tools::Verb;
+
+constexpr Verb kVerbs[] = {
+    {"validate", "Check a topology and report every problem with its location",
+     netlab::tools::defineValidate},
+    {"plan", "Show the fully resolved lab a topology describes", netlab::tools::definePlan},
+    {"graph", "Draw a topology (Graphviz dot or Mermaid)", netlab::tools::defineGraph},
+    {"up", "Build and start a lab", netlab::tools::defineUp},
+    {"exec", "Run a command inside one or more nodes", netlab::tools::defineExec},
+    {"status", "Show a running lab's nodes and interfaces, read live from the kernel",
+     netlab::tools::defineStatus},
+    {"ls", "List running labs", netlab::tools::defineList},
+    {"down", "Stop a lab and remove everything it made", netlab::tools::defineDown},
+};
+
+constexpr const char* kFooter = R"(
+Exit status: 0 success, 1 the operation failed (the message says why),
+2 bad usage or an invalid topology; `netlab exec` exits with the command's status.
+State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
+Documentation: docs/topology.md, docs/architecture.md.)";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"netlab " NETLAB_VERSION
+               " - virtual network labs out of Linux namespaces: every node its own host"};
+  app.set_version_flag("--version", "netlab " NETLAB_VERSION);
+  app.require_subcommand(1);
+  app.footer(kFooter);
+  std::map<CLI::App*, netlab::tools::Action> actions;
+  for (const Verb& verb : kVerbs) {
+    CLI::App* command = app.add_subcommand(verb.name, verb.summary);
+    actions[command] = verb.define(*command);
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    int code = app.exit(error);
+    return code == 0 ? 0 : netlab::tools::kExitInvalid;
+  }
+  try {
+    return actions.at(app.get_subcommands().front())();
+  } catch (const netlab::Error& error) {
+    std::cerr << "netlab: " << error.what() << '\n';
+  } catch (const std::exception& error) {
+    std::cerr << "netlab: internal error: " << error.what() << '\n';
+  }
+  return netlab::tools::kExitFailure;
+}

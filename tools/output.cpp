@@ -1,0 +1,64 @@
+#include "tools/output.hpp"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <iostream>
+
+#include "base/error.hpp"
+#include "nsmgr/lab.hpp"
+#include "topo/load.hpp"
+
+namespace netlab::tools {
+
+std::optional<topo::Plan> loadPlan(const std::string& path, const std::string& labOverride) {
+  topo::LoadResult result = topo::loadTopologyFile(path, {labOverride});
+  for (const auto& diagnostic : result.diagnostics) {
+    std::cerr << topo::formatDiagnostic(diagnostic, path) << '\n';
+  }
+  return std::move(result.plan);
+}
+
+std::string chooseLab(const std::string& labOrTopology) {
+  if (!labOrTopology.empty()) {
+    if (!std::filesystem::is_regular_file(labOrTopology)) return labOrTopology;
+    auto plan = loadPlan(labOrTopology);
+    if (!plan) throw Error(labOrTopology + " is not a valid topology (see above)");
+    return plan->name;
+  }
+  std::vector<std::string> labs = nsmgr::listLabs();
+  if (labs.size() == 1) return labs.front();
+  if (labs.empty()) throw Error("no lab is running", ENOENT);
+  throw Error("several labs are running (" + join(labs, ", ") + "): name one");
+}
+
+bool isTerminal(int fd) { return ::isatty(fd) == 1; }
+
+std::string Table::render() const {
+  std::vector<size_t> widths;
+  for (const auto& row : rows_) {
+    widths.resize(std::max(widths.size(), row.size()));
+    for (size_t column = 0; column < row.size(); ++column) {
+      widths[column] = std::max(widths[column], row[column].size());
+    }
+  }
+  std::string text;
+  for (const auto& row : rows_) {
+    std::string line;
+    for (size_t column = 0; column < row.size(); ++column) {
+      line += row[column];
+      if (column + 1 < row.size()) line += std::string(widths[column] - row[column].size() + 2, ' ');
+    }
+    text += line + "\n";
+  }
+  return text;
+}
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator) {
+  std::string joined;
+  for (size_t i = 0; i < parts.size(); ++i) joined += (i == 0 ? "" : separator) + parts[i];
+  return joined;
+}
+
+}  // namespace netlab::tools

@@ -1,0 +1,35 @@
+// What the verbs share: loading topologies with their diagnostics, choosing the lab a command
+// means, and printing aligned tables.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "topo/plan.hpp"
+
+namespace netlab::tools {
+
+// Loads and validates a topology, printing every diagnostic to stderr; nullopt on errors.
+std::optional<topo::Plan> loadPlan(const std::string& path, const std::string& labOverride = "");
+
+// The lab a command means: the given name, the lab of a topology file, or the only running
+// lab when none is given. Throws when that is ambiguous or unknown.
+std::string chooseLab(const std::string& labOrTopology);
+
+bool isTerminal(int fd);
+
+// Columns padded to their widest cell.
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) { rows_.push_back(std::move(header)); }
+  void add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  std::string render() const;
+
+ private:
+  std::vector<std::vector<std::string>> rows_;
+};
+
+std::string join(const std::vector<std::string>& parts, const std::string& separator);
+
+}  // namespace netlab::tools

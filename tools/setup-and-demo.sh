@@ -1,0 +1,19 @@
+#!/bin/bash
+# Installs what is missing, builds netlab, and runs the default example lab: validate it, bring
+# it up, look inside a node, ping across the lab, and take it down.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+tools/install-deps.sh
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF
+cmake --build build -j"$(nproc)" --target netlab
+netlab=build/tools/netlab
+topology=examples/lan.json
+set -x
+"$netlab" validate "$topology"
+"$netlab" up "$topology"
+"$netlab" exec h1 -- hostname
+"$netlab" exec h1 -- ip -br address
+"$netlab" exec h1 -- ps -e
+"$netlab" exec h1 -- ping -c 2 h4
+"$netlab" status
+"$netlab" down lan
