@@ -13,8 +13,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/if.h>
+
+#include <chrono>
 #include <ctime>
-#include <unordered_map>
+#include <thread>
 
 #include "base/error.hpp"
 #include "netlink/session.hpp"
@@ -36,6 +39,7 @@ namespace {
 // Requests sent per sendmsg when creating links: fewer system calls, bounded acks.
 constexpr size_t kLinksPerBatch = 64;
 constexpr size_t kLogTailLines = 10;
+constexpr auto kCarrierTimeout = std::chrono::seconds(10);
 
 void writeSysctl(const std::string& name, const std::string& value, const std::string& node) {
   std::string path = "/proc/sys/" + name;
@@ -78,6 +82,7 @@ class LabBuild {
     createLinks();
     interruption.check();
     configureNodes();
+    awaitCarrier();
     awaitNodesReady();
     interruption.check();
     runStartupCommands();
@@ -176,8 +181,36 @@ class LabBuild {
       });
       progress("configuring nodes", ++configured, plan_.nodes.size());
     });
+  }
+
+  // A link carries traffic once the kernel's link watcher has seen its carrier and given it a
+  // queue (until then it drops what it is handed); veth events are urgent for the watcher, so
+  // this takes moments, but `up` returns only when every link can be used.
+  void awaitCarrier() {
+    parallelFor(plan_.nodes.size(), [] { return 0; }, [&](int, size_t i) {
+      const topo::Node& node = plan_.nodes[i];
+      withContext("waiting for the links of node " + node.name, [&] {
+        enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
+        netlink::Session session = netlink::Session::openInCurrentNamespace();
+        auto deadline = std::chrono::steady_clock::now() + kCarrierTimeout;
+        for (std::string down = linksNotUp(session); !down.empty(); down = linksNotUp(session)) {
+          if (std::chrono::steady_clock::now() > deadline) throw Error(down + " did not come up");
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        }
+      });
+    });
     // The namespaces are fully wired: the fds would only keep dead namespaces alive.
     for (auto& node : nodes_) node.netns.reset();
+  }
+
+  // The links of the namespace that are not operationally up yet, named for a message.
+  static std::string linksNotUp(netlink::Session& session) {
+    std::string down;
+    for (const auto& link : session.dumpLinks()) {
+      if (link.ifindex == kLoopbackIfindex || link.operState == IF_OPER_UP) continue;
+      down += (down.empty() ? "" : ", ") + link.name + " (" + netlink::operStateName(link.operState) + ")";
+    }
+    return down;
   }
 
   void awaitNodesReady() {

@@ -25,7 +25,12 @@ std::string endName(const topo::Node& node, const topo::Interface& interface) {
 Wiring::Wiring(const topo::Plan& plan) : plan_(plan) {
   std::unordered_map<std::string, size_t> nodeIndex;
   for (size_t n = 0; n < plan.nodes.size(); ++n) nodeIndex.emplace(plan.nodes[n].name, n);
-  for (const auto& node : plan.nodes) createdAsPeer_.emplace_back(node.interfaces.size(), false);
+  uint32_t nextIfindex = kFirstInterfaceIfindex;
+  for (const auto& node : plan.nodes) {
+    createdAsPeer_.emplace_back(node.interfaces.size(), false);
+    firstIfindex_.push_back(nextIfindex);
+    nextIfindex += static_cast<uint32_t>(node.interfaces.size());
+  }
   for (size_t n = 0; n < plan.nodes.size(); ++n) {
     const topo::Node& node = plan.nodes[n];
     for (size_t i = 0; i < node.interfaces.size(); ++i) {
@@ -63,8 +68,7 @@ const topo::Interface& Wiring::interfaceOf(const InterfaceRef& ref) const {
 }
 
 uint32_t Wiring::ifindexOf(const InterfaceRef& ref) const {
-  uint32_t first = plan_.nodes[ref.node].kind == topo::NodeKind::Switch ? kBridgeIfindex + 1 : 2;
-  return first + static_cast<uint32_t>(ref.interface);
+  return firstIfindex_[ref.node] + static_cast<uint32_t>(ref.interface);
 }
 
 bool Wiring::isSwitchPort(const InterfaceRef& ref) const {

@@ -1,9 +1,12 @@
 // How a plan maps onto kernel objects: which ifindex each interface gets, which veth pairs to
 // create (and from which end), and the requests that configure each node from inside.
 //
-// netlab picks every ifindex itself (lo is 1; a switch's bridge is 2 and its ports follow;
-// other nodes' interfaces start at 2, in plan order), so no request needs a lookup and every
-// request about an existing device names it by ifindex in its own namespace.
+// netlab picks every ifindex itself, so no request needs a lookup and every request about an
+// existing device names it by ifindex in its own namespace: lo is 1, a switch's bridge 2, and
+// the interfaces are numbered across the whole lab from kFirstInterfaceIfindex, in plan order.
+// Lab-wide numbers keep the two ends of a veth pair apart: the kernel's link watcher treats a
+// carrier change as urgent only on a link whose peer has another ifindex than its own, and
+// otherwise takes up to a second to let the link carry traffic.
 #pragma once
 
 #include <cstdint>
@@ -18,6 +21,7 @@ namespace netlab::nsmgr {
 inline constexpr const char* kBridgeName = "br0";
 inline constexpr uint32_t kLoopbackIfindex = 1;
 inline constexpr uint32_t kBridgeIfindex = 2;
+inline constexpr uint32_t kFirstInterfaceIfindex = 16;
 
 struct InterfaceRef {
   size_t node = 0;
@@ -58,6 +62,8 @@ class Wiring {
   std::vector<VethPair> pairs_;
   // Per node, per interface: created as the peer of its pair (so down, and not enslaved).
   std::vector<std::vector<bool>> createdAsPeer_;
+  // Per node: the ifindex of its first interface.
+  std::vector<uint32_t> firstIfindex_;
 };
 
 }  // namespace netlab::nsmgr

@@ -6,8 +6,10 @@ left: no interface, mount, netlab-init process or state file.
 """
 import json
 import os
+import signal
 import subprocess
 import tempfile
+import time
 import unittest
 import uuid
 
@@ -102,12 +104,23 @@ class ExampleLabs(LabTest):
                 processes = [line.split() for line in processes if line.strip()]
                 self.assertIn(["1", "netlab-init"], processes)
                 self.assertEqual(len(processes), 2, f"only init and ps run in {name}: {processes}")
-                interfaces = {line.split()[0].split("@")[0]
-                              for line in self.exec(lab, name, "ip", "-br", "link").stdout.splitlines()}
+                links = json.loads(self.exec(lab, name, "ip", "-j", "link").stdout)
                 expected = {"lo"} | {i["name"] for i in node.get("interfaces", [])}
                 if node["kind"] == "switch":
                     expected.add("br0")
-                self.assertEqual(interfaces, expected)
+                self.assertEqual({link["ifname"] for link in links}, expected)
+                by_name = {link["ifname"]: link for link in links}
+                for interface in node.get("interfaces", []):
+                    link = by_name[interface["name"]]
+                    self.assertEqual(link["address"], interface["mac"])
+                    self.assertEqual(link["mtu"], interface.get("mtu", 1500))
+                    self.assertEqual(link["operstate"], "UP")
+                addresses_inside = json.loads(self.exec(lab, name, "ip", "-j", "address").stdout)
+                configured = {f"{a['local']}/{a['prefixlen']}" for link in addresses_inside
+                              for a in link.get("addr_info", [])}
+                for interface in node.get("interfaces", []):
+                    for address in interface.get("addresses", []):
+                        self.assertIn(address, configured)
         # /tmp is each node's own.
         first, second = nodes[0]["name"], nodes[1]["name"]
         self.exec(lab, first, "sh", "-c", "echo secret > /tmp/only-here")
@@ -130,6 +143,31 @@ class ExampleLabs(LabTest):
     def test_chain(self):
         self.check_example("chain")
 
+    def test_dualstack(self):
+        self.check_example("dualstack")
+
+
+class NodeContents(LabTest):
+    """Environment, files, mounts and startup commands of examples/dualstack.json."""
+
+    def test_env_files_mounts_and_startup_commands(self):
+        lab = unique_lab("contents")
+        self.bring_up(os.path.join(EXAMPLES, "dualstack.json"), lab)
+        self.assertEqual(self.exec(lab, "h2", "cat", "/run/greeting").stdout, "hello from h2\n")
+        self.assertEqual(self.exec(lab, "h2", "sh", "-c", "echo $GREETING").stdout, "hello from h2\n")
+        self.assertEqual(self.exec(lab, "h2", "cat", "/run/netlab-demo/motd").stdout, "welcome to h2\n")
+        self.assertIn("shared with every node", self.exec(lab, "h1", "cat", "/run/shared/readme.txt").stdout)
+        readonly = self.exec(lab, "h1", "touch", "/run/shared/new", check=False)
+        self.assertNotEqual(readonly.returncode, 0, "a read-only mount was writable")
+        self.assertIn("Read-only", readonly.stderr)
+        self.assertEqual(self.exec(lab, "h1", "test", "-e", "/run/greeting", check=False).returncode, 1)
+        # Host-wide sysctls stay out of reach; the node's own network ones do not.
+        self.assertNotEqual(self.exec(lab, "h1", "sh", "-c", "echo 1 > /proc/sys/kernel/sysrq",
+                                      check=False).returncode, 0)
+        self.exec(lab, "h1", "sh", "-c", "echo 1 > /proc/sys/net/ipv4/ip_forward")
+        with open("/proc/sys/net/ipv4/ip_forward") as forward:
+            self.assertEqual(forward.read().strip(), "0", "a node's sysctl reached the caller's namespace")
+
 
 class Exec(LabTest):
     def test_exit_status_and_stdin_pass_through(self):
@@ -143,6 +181,31 @@ class Exec(LabTest):
         many = json.loads(netlab("exec", "--lab", lab, "--format", "json", "h*", "--", "hostname").stdout)
         self.assertEqual(sorted(entry["stdout"].strip() for entry in many),
                          sorted(entry["node"] for entry in many))
+
+
+class Terminal(LabTest):
+    def test_interactive_shell_on_a_tty_and_forwarded_signals(self):
+        lab = unique_lab("tty")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        # script(1) gives netlab a pseudo-terminal, as a user's terminal would.
+        session = subprocess.run(
+            ["script", "-qec", f"{NETLAB} exec --lab {lab} h1 bash", "/dev/null"],
+            input="tty; echo inside-$(hostname)\nexit 3\n", capture_output=True, text=True, timeout=60)
+        self.assertEqual(session.returncode, 3, session.stdout)
+        self.assertIn("/dev/pts/", session.stdout)
+        self.assertIn("inside-h1", session.stdout)
+        sleeper = subprocess.Popen([NETLAB, "exec", "--lab", lab, "h1", "--", "sleep", "30"])
+        time.sleep(0.5)
+        sleeper.send_signal(signal.SIGTERM)
+        self.assertEqual(sleeper.wait(timeout=5), 128 + signal.SIGTERM)
+
+    def test_many_execs_at_once(self):
+        lab = unique_lab("many")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        runs = [subprocess.Popen([NETLAB, "exec", "--lab", lab, "h1", "--", "hostname"],
+                                 stdout=subprocess.PIPE, text=True) for _ in range(20)]
+        self.assertEqual([run.communicate(timeout=60)[0] for run in runs], ["h1\n"] * 20)
+        self.assertEqual({run.returncode for run in runs}, {0})
 
 
 class Failures(LabTest):
