@@ -22,6 +22,10 @@ struct Verb {
   Action (*define)(CLI::App& command);
 };
 
+// Adds --format with its choices; the first choice is the default.
+void addFormatOption(CLI::App& command, std::string& format, const std::vector<std::string>& choices,
+                     const std::string& help = "Output format");
+
 Action defineValidate(CLI::App& command);
 Action definePlan(CLI::App& command);
 Action defineGraph(CLI::App& command);

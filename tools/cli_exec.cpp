@@ -27,7 +27,7 @@ struct ExecOptions {
   std::string node;
   std::vector<std::string> command;
   bool all = false;
-  std::string format = "text";
+  std::string format;
 };
 
 // The caller's environment, then the node's: the node's PATH and HOME only where the caller
@@ -171,9 +171,8 @@ Action defineExec(CLI::App& command) {
   auto options = std::make_shared<ExecOptions>();
   command.add_option("--lab", options->lab, "Lab name (default: the only running lab)");
   command.add_flag("--all", options->all, "Run in every node of the lab");
-  command.add_option("--format", options->format, "Output format when several nodes run it")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
+  addFormatOption(command, options->format, {"text", "json"},
+                  "Output format (json: run as for several nodes, output collected)");
   command.add_option("node", options->node, "Node name, or a glob such as 'r*'");
   command.add_option("command", options->command,
                      "Command and its arguments; put `--` before a command that has options");

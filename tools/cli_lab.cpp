@@ -126,13 +126,11 @@ Action defineDown(CLI::App& command) {
 
 Action defineStatus(CLI::App& command) {
   struct Options {
-    std::string lab, format = "table";
+    std::string lab, format;
   };
   auto options = std::make_shared<Options>();
   command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
-  command.add_option("--format", options->format, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  addFormatOption(command, options->format, {"table", "json"});
   return [options] {
     requireRoot("status");
     topo::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
@@ -154,10 +152,8 @@ Action defineStatus(CLI::App& command) {
 }
 
 Action defineList(CLI::App& command) {
-  auto format = std::make_shared<std::string>("table");
-  command.add_option("--format", *format, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  auto format = std::make_shared<std::string>();
+  addFormatOption(command, *format, {"table", "json"});
   return [format] {
     requireRoot("ls");
     std::vector<topo::LabStatus> labs;

@@ -40,10 +40,7 @@ Action defineValidate(CLI::App& command) {
 
 Action definePlan(CLI::App& command) {
   auto options = addTopologyOptions(command);
-  options->format = "table";
-  command.add_option("--format", options->format, "Output format")
-      ->check(CLI::IsMember({"table", "json"}))
-      ->capture_default_str();
+  addFormatOption(command, options->format, {"table", "json"});
   return [options] {
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
@@ -54,10 +51,8 @@ Action definePlan(CLI::App& command) {
 
 Action defineGraph(CLI::App& command) {
   auto options = addTopologyOptions(command);
-  options->format = "dot";
-  command.add_option("--format", options->format, "dot (render with `dot -Tsvg`) or mermaid")
-      ->check(CLI::IsMember({"dot", "mermaid"}))
-      ->capture_default_str();
+  addFormatOption(command, options->format, {"dot", "mermaid"},
+                  "dot (render with `dot -Tsvg`) or mermaid");
   return [options] {
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;

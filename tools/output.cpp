@@ -1,5 +1,7 @@
 #include "tools/output.hpp"
 
+#include "tools/cli.hpp"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -31,6 +33,12 @@ std::string chooseLab(const std::string& labOrTopology) {
   if (labs.size() == 1) return labs.front();
   if (labs.empty()) throw Error("no lab is running", ENOENT);
   throw Error("several labs are running (" + join(labs, ", ") + "): name one");
+}
+
+void addFormatOption(CLI::App& command, std::string& format, const std::vector<std::string>& choices,
+                     const std::string& help) {
+  format = choices.front();
+  command.add_option("--format", format, help)->check(CLI::IsMember(choices))->capture_default_str();
 }
 
 bool isTerminal(int fd) { return ::isatty(fd) == 1; }

@@ -12,11 +12,7 @@
 namespace netlab::topo {
 namespace {
 
-Plan examplePlan(std::string_view name) {
-  auto result = loadTopologyFile(testing::sourceDir() / "examples" / name);
-  EXPECT_TRUE(result.ok()) << testing::dump(result);
-  return result.plan.value_or(Plan{});
-}
+using testing::examplePlan;
 
 size_t countOf(const std::string& text, std::string_view needle) {
   size_t count = 0;

@@ -8,11 +8,7 @@
 namespace netlab::topo {
 namespace {
 
-Plan examplePlan(std::string_view name) {
-  auto result = loadTopologyFile(testing::sourceDir() / "examples" / name);
-  EXPECT_TRUE(result.ok()) << testing::dump(result);
-  return result.plan.value_or(Plan{});
-}
+using testing::examplePlan;
 
 // A plan that uses every field, including the optional ones.
 Plan richPlan() {

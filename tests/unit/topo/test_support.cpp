@@ -82,4 +82,10 @@ std::string addressesOf(const Interface& interface) {
   return text;
 }
 
+Plan examplePlan(std::string_view name) {
+  auto result = loadTopologyFile(sourceDir() / "examples" / name);
+  EXPECT_TRUE(result.ok()) << dump(result);
+  return result.plan.value_or(Plan{});
+}
+
 }  // namespace netlab::topo::testing

@@ -38,6 +38,9 @@ size_t errorCount(const LoadResult& result);
                                          Severity severity = Severity::Error);
 
 const Node& nodeOf(const Plan& plan, std::string_view name);
+
+// The plan of examples/<name>; an empty plan (and a failure) when it does not load.
+Plan examplePlan(std::string_view name);
 const Interface& interfaceOf(const Plan& plan, std::string_view node, std::string_view interface);
 // "10.0.0.1/30 fd00::1/64"
 std::string addressesOf(const Interface& interface);
