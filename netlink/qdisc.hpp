@@ -1,0 +1,84 @@
+// Egress impairments as queueing disciplines: netem for delay, jitter, loss, corruption,
+// duplication and reordering, and tbf for a rate. Requests are built by libnl-route-3 and
+// queued in a RequestBatch, so a Session sends them and keeps the kernel's errno and extack.
+//
+// Layout on the device (the root is always handle 1:):
+//   netem fields only        netem 1: root
+//   rate only                tbf 1: root
+//   netem fields and a rate  netem 1: root, tbf 10: parent 1:1
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "netlink/requests.hpp"
+#include "netlink/session.hpp"
+#include "topo/plan.hpp"
+
+namespace netlab::netlink {
+
+// Handles as tc writes them, in hex: "1:" is major 1, "10:" is major 0x10.
+inline constexpr uint32_t kImpairmentRootHandle = 0x00010000;  // 1:
+inline constexpr uint32_t kNetemChildClass = 0x00010001;       // 1:1, netem's one class
+inline constexpr uint32_t kShaperChildHandle = 0x00100000;     // 10:
+
+// The queue sizes chosen for an impairment on a device of this MTU (see qdisc.cpp for why).
+struct QueueSizes {
+  uint64_t burstBytes = 0;        // tbf bucket; 0 without a rate
+  uint64_t shaperLimitBytes = 0;  // tbf queue; 0 without a rate
+  uint32_t netemLimitPackets = 0;
+};
+QueueSizes queueSizes(const topo::Impairment& impairment, uint32_t mtu);
+
+// Appends the requests that make the egress of a device with no qdisc of its own yet (a fresh
+// veth) behave as described; nothing for an empty impairment. `description` names the
+// interface ("r1:eth0"); each request's description adds the qdisc ("netem 1: root on r1:eth0").
+// Throws Error when the impairment cannot be expressed (reorder without a delay, say).
+// `limitPackets` is netem's limit, so it alone makes a netem qdisc.
+void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
+                   const std::string& description, uint32_t mtu = 1500);
+
+// Deletes the root qdisc (and with it any child), back to the device's default. The kernel
+// refuses with ENOENT when there is nothing to delete.
+void removeImpairment(RequestBatch& batch, uint32_t ifindex, const std::string& description);
+
+// Decoded netem options. Probabilities are percentages; times are what the kernel holds.
+struct NetemOptions {
+  uint64_t delayUs = 0;
+  uint64_t jitterUs = 0;
+  double delayCorrelationPercent = 0;
+  double lossPercent = 0;
+  double corruptPercent = 0;
+  double duplicatePercent = 0;
+  double reorderPercent = 0;
+  uint32_t reorderGap = 0;
+  uint32_t limitPackets = 0;
+};
+
+struct TbfOptions {
+  uint64_t rateBitsPerSecond = 0;
+  uint64_t burstBytes = 0;  // derived from the bucket time, so it may be off by a byte
+  uint32_t limitBytes = 0;
+};
+
+struct QdiscInfo {
+  uint32_t ifindex = 0;
+  std::string kind;     // "netem", "tbf", "noqueue", ...
+  uint32_t handle = 0;  // major in the upper 16 bits: 1: is 0x00010000
+  uint32_t parent = 0;  // TC_H_ROOT for a root qdisc
+  std::optional<NetemOptions> netem;
+  std::optional<TbfOptions> tbf;
+};
+
+// An RTM_NEWQDISC message (a dump reply, or a request built above) as a QdiscInfo.
+std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message);
+
+// The qdiscs of one device, in the order the kernel lists them (root first).
+std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex);
+
+// "root", "1:", "1:1", as tc writes handles.
+std::string handleName(uint32_t handle);
+
+}  // namespace netlab::netlink

@@ -1,0 +1,303 @@
+// Impairment requests checked as bytes: the qdiscs, where they hang, and what their options
+// say once decoded the way the kernel reads them.
+#include <gtest/gtest.h>
+#include <libmnl/libmnl.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+
+#include <climits>
+#include <cstring>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/error.hpp"
+#include "netlink/qdisc.hpp"
+
+namespace netlab::netlink {
+namespace {
+
+const nlmsghdr* messageAt(const RequestBatch& batch, size_t index) {
+  return reinterpret_cast<const nlmsghdr*>(batch.bytes().data() + batch.requests()[index].offset);
+}
+
+const tcmsg& tcOf(const nlmsghdr* message) {
+  return *static_cast<const tcmsg*>(mnl_nlmsg_get_payload(message));
+}
+
+QdiscInfo parsed(const RequestBatch& batch, size_t index) {
+  auto info = parseQdisc(*messageAt(batch, index));
+  EXPECT_TRUE(info.has_value());
+  return info.value_or(QdiscInfo{});
+}
+
+int storeIfType(const nlattr* attribute, void* data) {
+  auto* wanted = static_cast<std::pair<uint16_t, const nlattr*>*>(data);
+  if (mnl_attr_get_type(attribute) == wanted->first) wanted->second = attribute;
+  return MNL_CB_OK;
+}
+
+const nlattr* findAttribute(const nlmsghdr* message, uint16_t type) {
+  std::pair<uint16_t, const nlattr*> wanted{type, nullptr};
+  mnl_attr_parse(message, sizeof(tcmsg), storeIfType, &wanted);
+  return wanted.second;
+}
+
+// netem's TCA_OPTIONS starts with its fixed options, as the kernel reads them.
+tc_netem_qopt netemFixedOptions(const nlmsghdr* message) {
+  tc_netem_qopt options{};
+  const nlattr* attribute = findAttribute(message, TCA_OPTIONS);
+  EXPECT_NE(attribute, nullptr);
+  if (attribute) std::memcpy(&options, mnl_attr_get_payload(attribute), sizeof options);
+  return options;
+}
+
+const nlattr* tbfAttribute(const nlmsghdr* message, uint16_t type) {
+  const nlattr* options = findAttribute(message, TCA_OPTIONS);
+  if (!options) return nullptr;
+  std::pair<uint16_t, const nlattr*> wanted{type, nullptr};
+  mnl_attr_parse_nested(options, storeIfType, &wanted);
+  return wanted.second;
+}
+
+TEST(Impairment, DelayOnlyIsANetemRoot) {
+  RequestBatch batch(40);
+  topo::Impairment impairment;
+  impairment.delayUs = 100'000;
+  addImpairment(batch, 7, impairment, "r1:eth0");
+
+  ASSERT_EQ(batch.size(), 1u);
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(message->nlmsg_type, RTM_NEWQDISC);
+  EXPECT_EQ(message->nlmsg_seq, 40u);
+  EXPECT_EQ(message->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  EXPECT_EQ(batch.requests()[0].description, "netem 1: root on r1:eth0");
+  EXPECT_EQ(tcOf(message).tcm_ifindex, 7);
+
+  QdiscInfo netem = parsed(batch, 0);
+  EXPECT_EQ(netem.kind, "netem");
+  EXPECT_EQ(netem.parent, TC_H_ROOT);
+  EXPECT_EQ(netem.handle, 0x00010000u);
+  ASSERT_TRUE(netem.netem);
+  EXPECT_EQ(netem.netem->delayUs, 100'000u);
+  EXPECT_EQ(netem.netem->lossPercent, 0.0);
+  EXPECT_EQ(netem.netem->limitPackets, 1000u) << "netem's own default without a rate";
+  // libnl writes the delay in the kernel's 64 ns scheduler ticks (15.625 per microsecond).
+  EXPECT_EQ(netemFixedOptions(message).latency, 1'562'500u);
+}
+
+TEST(Impairment, ProbabilitiesAreThirtyTwoBitFractions) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.delayUs = 20'000;
+  impairment.jitterUs = 5'000;
+  impairment.jitterCorrelationPercent = 25;
+  impairment.lossPercent = 1;
+  impairment.duplicatePercent = 100;
+  impairment.corruptPercent = 0.5;
+  addImpairment(batch, 3, impairment, "a:eth1");
+
+  ASSERT_EQ(batch.size(), 1u);
+  tc_netem_qopt fixed = netemFixedOptions(messageAt(batch, 0));
+  EXPECT_EQ(fixed.loss, 42'949'673u) << "1% of 2^32-1, rounded, as tc writes it";
+  EXPECT_EQ(fixed.duplicate, UINT32_MAX);
+  EXPECT_EQ(fixed.jitter, 78'125u);
+
+  QdiscInfo netem = parsed(batch, 0);
+  ASSERT_TRUE(netem.netem);
+  EXPECT_EQ(netem.netem->delayUs, 20'000u);
+  EXPECT_EQ(netem.netem->jitterUs, 5'000u);
+  EXPECT_NEAR(netem.netem->lossPercent, 1.0, 1e-6);
+  EXPECT_NEAR(netem.netem->delayCorrelationPercent, 25.0, 1e-6);
+  EXPECT_NEAR(netem.netem->corruptPercent, 0.5, 1e-6);
+  EXPECT_NEAR(netem.netem->duplicatePercent, 100.0, 1e-6);
+  EXPECT_EQ(netem.netem->reorderPercent, 0.0);
+}
+
+// The options tc (iproute2 6.1) sends for `tc qdisc add dev lo root handle 1: netem delay
+// 100ms 10ms 25% loss 1% corrupt 0.5% duplicate 100% reorder 30% limit 500`, captured with
+// strace: the same units and scales, byte for byte.
+TEST(Impairment, NetemOptionsMatchWhatTcSends) {
+  const uint8_t fromTc[] = {0x84, 0xd7, 0x17, 0x00, 0xf4, 0x01, 0x00, 0x00, 0x29, 0x5c, 0x8f,
+                            0x02, 0x01, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x5a, 0x62,
+                            0x02, 0x00, 0x10, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x40, 0x00,
+                            0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x03, 0x00,
+                            0xcc, 0xcc, 0xcc, 0x4c, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x04,
+                            0x00, 0x14, 0xae, 0x47, 0x01, 0x00, 0x00, 0x00, 0x00};
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.delayUs = 100'000;
+  impairment.jitterUs = 10'000;
+  impairment.jitterCorrelationPercent = 25;
+  impairment.lossPercent = 1;
+  impairment.corruptPercent = 0.5;
+  impairment.duplicatePercent = 100;
+  impairment.reorderPercent = 30;
+  impairment.limitPackets = 500;
+  addImpairment(batch, 1, impairment, "lo");
+  const nlattr* options = findAttribute(messageAt(batch, 0), TCA_OPTIONS);
+  ASSERT_NE(options, nullptr);
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_len, 116u)
+      << "tc's length; libnl 3.7 alone counts netem's attributes twice";
+  const auto* ours = static_cast<const uint8_t*>(mnl_attr_get_payload(options));
+  EXPECT_EQ(std::vector<uint8_t>(ours, ours + mnl_attr_get_payload_len(options)),
+            std::vector<uint8_t>(std::begin(fromTc), std::end(fromTc)));
+}
+
+TEST(Impairment, RateOnlyIsATbfRoot) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.rateBitsPerSecond = 10'000'000;
+  addImpairment(batch, 4, impairment, "r2:eth0");
+
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch.requests()[0].description, "tbf 1: root on r2:eth0");
+  QdiscInfo tbf = parsed(batch, 0);
+  EXPECT_EQ(tbf.kind, "tbf");
+  EXPECT_EQ(tbf.parent, TC_H_ROOT);
+  EXPECT_EQ(tbf.handle, 0x00010000u);
+  ASSERT_TRUE(tbf.tbf);
+  EXPECT_EQ(tbf.tbf->rateBitsPerSecond, 10'000'000u);
+  // 1.25 MB/s: the bucket holds 4 ms of it, the queue 50 ms more plus the bucket.
+  EXPECT_EQ(tbf.tbf->burstBytes, 5'000u);
+  EXPECT_EQ(tbf.tbf->limitBytes, 62'500u + 5'000u);
+  EXPECT_EQ(tbfAttribute(messageAt(batch, 0), TCA_TBF_RATE64), nullptr);
+}
+
+TEST(Impairment, DelayAndRateHangTbfBelowNetem) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.delayUs = 100'000;
+  impairment.lossPercent = 2;
+  impairment.rateBitsPerSecond = 1'000'000'000;
+  addImpairment(batch, 9, impairment, "r1:eth2");
+
+  ASSERT_EQ(batch.size(), 2u);
+  QdiscInfo netem = parsed(batch, 0);
+  QdiscInfo tbf = parsed(batch, 1);
+  EXPECT_EQ(netem.kind, "netem");
+  EXPECT_EQ(netem.parent, TC_H_ROOT);
+  EXPECT_EQ(netem.handle, 0x00010000u);
+  EXPECT_EQ(tbf.kind, "tbf");
+  EXPECT_EQ(tbf.parent, 0x00010001u) << "netem's class 1:1";
+  EXPECT_EQ(tbf.handle, 0x00100000u) << "10: as tc writes it, in hex";
+  EXPECT_EQ(batch.requests()[1].description, "tbf 10: parent 1:1 on r1:eth2");
+  EXPECT_EQ(handleName(tbf.handle), "10:");
+  EXPECT_EQ(handleName(tbf.parent), "1:1");
+
+  // 125 MB/s: a 500 kB bucket; the queue holds 150 ms at the rate plus the bucket; netem
+  // holds the 100 ms delay line and the shaper's queue, in full frames.
+  ASSERT_TRUE(tbf.tbf);
+  EXPECT_EQ(tbf.tbf->burstBytes, 500'000u);
+  EXPECT_EQ(tbf.tbf->limitBytes, 18'750'000u + 500'000u);
+  ASSERT_TRUE(netem.netem);
+  EXPECT_EQ(netem.netem->limitPackets, (12'500'000u + 19'250'000u + 1513u) / 1514u);
+  EXPECT_NEAR(netem.netem->lossPercent, 2.0, 1e-6);
+}
+
+TEST(Impairment, ExplicitLimitWins) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.delayUs = 100'000;
+  impairment.rateBitsPerSecond = 1'000'000'000;
+  impairment.limitPackets = 50;
+  addImpairment(batch, 9, impairment, "x");
+  EXPECT_EQ(parsed(batch, 0).netem->limitPackets, 50u);
+}
+
+TEST(Impairment, RatesBeyondLibnlsIntGoAsRate64) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.rateBitsPerSecond = 40'000'000'000;
+  addImpairment(batch, 2, impairment, "fast");
+  const nlattr* rate64 = tbfAttribute(messageAt(batch, 0), TCA_TBF_RATE64);
+  ASSERT_NE(rate64, nullptr);
+  EXPECT_EQ(mnl_attr_get_u64(rate64), 5'000'000'000u);
+  EXPECT_EQ(parsed(batch, 0).tbf->rateBitsPerSecond, 40'000'000'000u);
+}
+
+TEST(Impairment, SlowRatesStillPassAFullFrame) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.rateBitsPerSecond = 1'000;
+  addImpairment(batch, 2, impairment, "slow", 9000);
+  // Two 9014-byte frames: 144 s at 125 B/s, far beyond the 4.3 s a bucket time can hold.
+  const nlattr* burst = tbfAttribute(messageAt(batch, 0), TCA_TBF_BURST);
+  ASSERT_NE(burst, nullptr);
+  EXPECT_EQ(mnl_attr_get_u32(burst), 18'028u);
+}
+
+TEST(Impairment, ReorderSendsGapOneAndNeedsADelay) {
+  RequestBatch batch;
+  topo::Impairment impairment;
+  impairment.reorderPercent = 25;
+  EXPECT_THROW(addImpairment(batch, 2, impairment, "r1:eth0"), Error);
+  EXPECT_TRUE(batch.empty());
+
+  impairment.delayUs = 10'000;
+  addImpairment(batch, 2, impairment, "r1:eth0");
+  QdiscInfo netem = parsed(batch, 0);
+  ASSERT_TRUE(netem.netem);
+  EXPECT_NEAR(netem.netem->reorderPercent, 25.0, 1e-6);
+  EXPECT_EQ(netem.netem->reorderGap, 1u);
+}
+
+TEST(Impairment, EmptyImpairmentAddsNothing) {
+  RequestBatch batch;
+  addImpairment(batch, 2, topo::Impairment{}, "r1:eth0");
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST(Impairment, RemovalDeletesTheRoot) {
+  RequestBatch batch(5);
+  removeImpairment(batch, 12, "r1:eth0");
+  ASSERT_EQ(batch.size(), 1u);
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(message->nlmsg_type, RTM_DELQDISC);
+  EXPECT_EQ(message->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+  EXPECT_EQ(tcOf(message).tcm_ifindex, 12);
+  EXPECT_EQ(tcOf(message).tcm_parent, TC_H_ROOT);
+  EXPECT_EQ(tcOf(message).tcm_handle, 0u);
+  EXPECT_EQ(batch.requests()[0].description, "root qdisc on r1:eth0");
+}
+
+// A netem dump as the kernel writes it: the fixed options (times capped in ticks), then the
+// exact nanoseconds, which win.
+TEST(ParseQdisc, KernelNetemDumpPrefersNanoseconds) {
+  alignas(4) uint8_t buffer[512] = {};
+  nlmsghdr* message = mnl_nlmsg_put_header(buffer);
+  message->nlmsg_type = RTM_NEWQDISC;
+  auto* tc = static_cast<tcmsg*>(mnl_nlmsg_put_extra_header(message, sizeof(tcmsg)));
+  tc->tcm_ifindex = 3;
+  tc->tcm_handle = 0x00010000;
+  tc->tcm_parent = TC_H_ROOT;
+  mnl_attr_put_strz(message, TCA_KIND, "netem");
+  nlattr* options = mnl_attr_nest_start(message, TCA_OPTIONS);
+  tc_netem_qopt fixed{};
+  fixed.latency = UINT32_MAX;
+  fixed.limit = 1000;
+  fixed.loss = UINT32_MAX / 2;
+  std::memcpy(mnl_nlmsg_get_payload_tail(message), &fixed, sizeof fixed);
+  message->nlmsg_len += MNL_ALIGN(sizeof fixed);
+  mnl_attr_put_u64(message, TCA_NETEM_LATENCY64, 300'000'000'000ull);  // 300 s
+  mnl_attr_nest_end(message, options);
+
+  auto info = parseQdisc(*message);
+  ASSERT_TRUE(info);
+  EXPECT_EQ(info->ifindex, 3u);
+  EXPECT_EQ(handleName(info->parent), "root");
+  ASSERT_TRUE(info->netem);
+  EXPECT_EQ(info->netem->delayUs, 300'000'000u);
+  EXPECT_NEAR(info->netem->lossPercent, 50.0, 1e-6);
+  EXPECT_FALSE(info->tbf);
+}
+
+TEST(ParseQdisc, IgnoresOtherMessages) {
+  alignas(4) uint8_t buffer[64] = {};
+  nlmsghdr* message = mnl_nlmsg_put_header(buffer);
+  message->nlmsg_type = RTM_NEWLINK;
+  EXPECT_FALSE(parseQdisc(*message));
+}
+
+}  // namespace
+}  // namespace netlab::netlink
