@@ -5,6 +5,7 @@
 #include <unordered_map>
 
 #include "base/error.hpp"
+#include "netlink/qdisc.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -119,6 +120,11 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
     }
   }
   addRoutes(n, batch);
+  for (size_t i = 0; i < node.interfaces.size(); ++i) {
+    const topo::Interface& interface = node.interfaces[i];
+    netlink::addImpairment(batch, ifindexOf({n, i}), interface.egress, endName(node, interface),
+                           interface.mtu);
+  }
   return batch;
 }
 

@@ -47,7 +47,7 @@ class Wiring {
   std::string describe(const VethPair& pair) const;
   // The requests that finish a node from inside its namespace, in the order the kernel needs:
   // enslave and raise links, then addresses, then routes (an IPv4 gateway must be on a
-  // connected subnet of an up link).
+  // connected subnet of an up link), then each interface's egress impairments.
   netlink::RequestBatch nodeConfiguration(size_t node) const;
 
  private:
