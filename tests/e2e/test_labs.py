@@ -6,6 +6,7 @@ left: no interface, mount, netlab-init process or state file.
 """
 import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -74,6 +75,14 @@ class LabTest(unittest.TestCase):
         self.assertEqual(snapshot(), before, "down left something of the lab behind")
         # Idempotent: a second down has nothing to do and succeeds.
         self.assertIn("not running", netlab("down", lab).stdout)
+
+    def write_topology(self, topology):
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory, ignore_errors=True)
+        path = os.path.join(directory, "topology.json")
+        with open(path, "w") as file:
+            json.dump(topology, file)
+        return path
 
     def exec(self, lab, node, *command, check=True, stdin=None):
         return netlab("exec", "--lab", lab, node, "--", *command, check=check, stdin=stdin)
@@ -209,13 +218,6 @@ class Terminal(LabTest):
 
 
 class Failures(LabTest):
-    def write_topology(self, topology):
-        directory = tempfile.mkdtemp()
-        path = os.path.join(directory, "broken.json")
-        with open(path, "w") as file:
-            json.dump(topology, file)
-        return path
-
     def assert_up_fails_cleanly(self, topology, *expected_in_message):
         before = snapshot()
         result = netlab("up", self.write_topology(topology), "--lab", unique_lab("broken"), check=False)
@@ -236,6 +238,42 @@ class Failures(LabTest):
             {"nodes": {"a": {"sysctls": {"net.ipv4.ip_forward": "banana"}}, "b": {}},
              "links": [["a", "b"]]},
             "configuring node a", "net.ipv4.ip_forward=banana", "Invalid argument")
+
+
+class Teardown(LabTest):
+    def test_down_needs_only_the_saved_state(self):
+        with open(os.path.join(EXAMPLES, "triangle.json")) as example:
+            topology = json.load(example)
+        path = self.write_topology(topology)
+        lab = unique_lab("orphan")
+        before = snapshot()
+        netlab("up", path, "--lab", lab)
+        os.remove(path)
+        self.assertIn("is down", netlab("down", lab).stdout)
+        self.assertEqual(snapshot(), before)
+
+    def test_down_by_topology_file_and_down_all(self):
+        before = snapshot()
+        netlab("up", os.path.join(EXAMPLES, "chain.json"))
+        netlab("up", os.path.join(EXAMPLES, "lan.json"), "--lab", unique_lab("all"))
+        listed = json.loads(netlab("ls", "--format", "json").stdout)
+        self.assertEqual(len(listed), 2)
+        self.assertIn("is down", netlab("down", os.path.join(EXAMPLES, "chain.json")).stdout)
+        self.assertIn("is down", netlab("down", "--all").stdout)
+        self.assertEqual(snapshot(), before)
+
+
+class Impairments(LabTest):
+    def test_rate_is_shaped_by_tbf(self):
+        lab = unique_lab("rate")
+        path = self.write_topology({
+            "nodes": {"a": {}, "b": {}},
+            "links": [{"endpoints": ["a", "b"], "prefix": "10.0.0.0/30", "rate": "10mbit"}]})
+        self.bring_up(path, lab)
+        for node in ("a", "b"):
+            qdiscs = json.loads(self.exec(lab, node, "tc", "-j", "qdisc", "show", "dev", "eth0").stdout)
+            self.assertEqual(qdiscs[0]["kind"], "tbf")
+            self.assertEqual(qdiscs[0]["options"]["rate"], 1250000, "10 mbit/s in bytes per second")
 
 
 class SideBySide(LabTest):
