@@ -12,7 +12,6 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <atomic>
 #include <climits>
 #include <cmath>
 #include <cstdio>
@@ -413,19 +412,6 @@ int storeTopAttribute(const nlattr* attribute, void* data) {
   return MNL_CB_OK;
 }
 
-size_t receiveDatagram(int fd, std::vector<uint8_t>& buffer) {
-  for (;;) {
-    ssize_t got = ::recv(fd, buffer.data(), buffer.size(), 0);
-    if (got >= 0) return static_cast<size_t>(got);
-    if (errno != EINTR) throw SystemError("recv", "netlink socket (RTM_GETQDISC dump)");
-  }
-}
-
-constexpr size_t kReceiveBytes = size_t{64} * 1024;
-
-// Dump sequence numbers of their own, apart from the Session's requests and dumps.
-std::atomic<uint32_t> nextQdiscDumpSequence{0xc0000000u};
-
 }  // namespace
 
 std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message) {
@@ -451,34 +437,14 @@ std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message) {
 // device's are picked here. Read on the Session's socket to its NLMSG_DONE, so nothing is
 // left for the Session's next request.
 std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex) {
-  uint8_t request[NLMSG_SPACE(sizeof(tcmsg))] = {};
-  nlmsghdr* header = mnl_nlmsg_put_header(request);
-  header->nlmsg_type = RTM_GETQDISC;
-  header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  header->nlmsg_seq = nextQdiscDumpSequence++;
-  auto* tc = static_cast<tcmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(tcmsg)));
-  tc->tcm_family = AF_UNSPEC;
-  tc->tcm_ifindex = static_cast<int>(ifindex);
-  if (::send(session.fd(), header, header->nlmsg_len, 0) < 0) {
-    throw SystemError("send", "RTM_GETQDISC dump");
-  }
+  tcmsg request{};
+  request.tcm_family = AF_UNSPEC;
+  request.tcm_ifindex = static_cast<int>(ifindex);
   std::vector<QdiscInfo> qdiscs;
-  std::vector<uint8_t> buffer(kReceiveBytes);
-  bool done = false;
-  while (!done) {
-    size_t length = receiveDatagram(session.fd(), buffer);
-    forEachMessage({buffer.data(), length}, [&](const nlmsghdr& message) {
-      if (message.nlmsg_seq != header->nlmsg_seq) return true;
-      if (message.nlmsg_type == NLMSG_DONE) return !(done = true);
-      if (message.nlmsg_type == NLMSG_ERROR) {
-        Ack ack = parseAck(message);
-        throw NetlinkError("dump RTM_GETQDISC", ack.error, ack.extackMessage);
-      }
-      auto qdisc = parseQdisc(message);
-      if (qdisc && qdisc->ifindex == ifindex) qdiscs.push_back(std::move(*qdisc));
-      return true;
-    });
-  }
+  session.dump(RTM_GETQDISC, &request, sizeof request, [&](const nlmsghdr& message) {
+    auto qdisc = parseQdisc(message);
+    if (qdisc && qdisc->ifindex == ifindex) qdiscs.push_back(std::move(*qdisc));
+  });
   return qdiscs;
 }
 

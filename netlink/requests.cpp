@@ -186,7 +186,10 @@ std::string messageTypeName(uint16_t type) {
     case RTM_DELLINK: return "RTM_DELLINK";
     case RTM_NEWADDR: return "RTM_NEWADDR";
     case RTM_NEWROUTE: return "RTM_NEWROUTE";
+    case RTM_GETLINK: return "RTM_GETLINK";
+    case RTM_GETADDR: return "RTM_GETADDR";
     case RTM_NEWQDISC: return "RTM_NEWQDISC";
+    case RTM_GETQDISC: return "RTM_GETQDISC";
     case RTM_DELQDISC: return "RTM_DELQDISC";
     default: return "netlink message type " + std::to_string(type);
   }

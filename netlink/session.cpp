@@ -121,44 +121,55 @@ size_t Session::receive(std::vector<uint8_t>& buffer) {
   }
 }
 
-template <typename Item, typename Parse>
-std::vector<Item> Session::dump(uint16_t type, uint8_t family, Parse parse) {
-  uint8_t request[NLMSG_SPACE(sizeof(ifinfomsg))] = {};
-  nlmsghdr* header = mnl_nlmsg_put_header(request);
+void Session::dump(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,
+                   const std::function<void(const nlmsghdr&)>& onReply) {
+  std::vector<uint8_t> request(NLMSG_SPACE(fixedHeaderSize));
+  nlmsghdr* header = mnl_nlmsg_put_header(request.data());
   header->nlmsg_type = type;
   header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
   header->nlmsg_seq = nextDumpSequence_++;
-  // ifinfomsg and ifaddrmsg both start with the family byte, which is all a dump reads.
-  auto* info = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifinfomsg)));
-  info->ifi_family = family;
+  std::memcpy(mnl_nlmsg_put_extra_header(header, fixedHeaderSize), fixedHeader, fixedHeaderSize);
   if (::send(fd_.get(), header, header->nlmsg_len, 0) < 0) {
     throw SystemError("send", messageTypeName(type) + " dump");
   }
-  std::vector<Item> items;
   std::vector<uint8_t> buffer(kReceiveBytes);
   bool done = false;
   while (!done) {
     size_t length = receive(buffer);
     forEachMessage({buffer.data(), length}, [&](const nlmsghdr& message) {
       if (message.nlmsg_seq != header->nlmsg_seq) return true;
-      if (message.nlmsg_type == NLMSG_DONE) return !(done = true);
+      if (message.nlmsg_type == NLMSG_DONE) {
+        done = true;
+        return false;
+      }
       if (message.nlmsg_type == NLMSG_ERROR) {
         Ack ack = parseAck(message);
         throw NetlinkError("dump " + messageTypeName(type), ack.error, ack.extackMessage);
       }
-      if (auto item = parse(message)) items.push_back(std::move(*item));
+      onReply(message);
       return true;
     });
   }
-  return items;
 }
 
 std::vector<LinkInfo> Session::dumpLinks() {
-  return dump<LinkInfo>(RTM_GETLINK, AF_UNSPEC, parseLink);
+  ifinfomsg request{};
+  request.ifi_family = AF_UNSPEC;
+  std::vector<LinkInfo> links;
+  dump(RTM_GETLINK, &request, sizeof request, [&](const nlmsghdr& message) {
+    if (auto link = parseLink(message)) links.push_back(std::move(*link));
+  });
+  return links;
 }
 
 std::vector<AddressInfo> Session::dumpAddresses() {
-  return dump<AddressInfo>(RTM_GETADDR, AF_UNSPEC, parseAddress);
+  ifaddrmsg request{};
+  request.ifa_family = AF_UNSPEC;
+  std::vector<AddressInfo> addresses;
+  dump(RTM_GETADDR, &request, sizeof request, [&](const nlmsghdr& message) {
+    if (auto address = parseAddress(message)) addresses.push_back(*address);
+  });
+  return addresses;
 }
 
 void Session::subscribeLinkEvents() {

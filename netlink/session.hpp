@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -36,6 +37,10 @@ class Session {
 
   std::vector<LinkInfo> dumpLinks();
   std::vector<AddressInfo> dumpAddresses();
+  // Sends a dump request of this type with this fixed header (ifinfomsg, tcmsg, ...) and hands
+  // every reply to onReply, reading to the dump's end so nothing is left on the socket.
+  void dump(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,
+            const std::function<void(const nlmsghdr&)>& onReply);
 
   // Joins the link notification group, so waitForLinkRemoval sees RTM_DELLINK.
   void subscribeLinkEvents();
@@ -48,8 +53,6 @@ class Session {
   explicit Session(Fd fd) : fd_(std::move(fd)) {}
   void sendChunk(const RequestBatch& batch, size_t firstRequest, size_t endRequest);
   void collectAcks(const RequestBatch& batch, size_t expected);
-  template <typename Item, typename Parse>
-  std::vector<Item> dump(uint16_t type, uint8_t family, Parse parse);
   size_t receive(std::vector<uint8_t>& buffer);
 
   Fd fd_;

@@ -11,6 +11,7 @@
 
 #include "netlink/qdisc.hpp"
 #include "netlink/session.hpp"
+#include "netns_support.hpp"
 #include "nsmgr/namespaces.hpp"
 
 namespace netlab {
@@ -20,19 +21,7 @@ using netlink::QdiscInfo;
 using netlink::RequestBatch;
 using netlink::Session;
 
-template <typename Fn>
-void onOwnThread(Fn fn) {
-  std::exception_ptr failure;
-  std::thread thread([&] {
-    try {
-      fn();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  thread.join();
-  if (failure) std::rethrow_exception(failure);
-}
+using testing::onOwnThread;
 
 constexpr uint32_t kIfindex = 3;
 constexpr uint32_t kPeerIfindex = 4;

@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "netlink/session.hpp"
+#include "netns_support.hpp"
 #include "nsmgr/namespaces.hpp"
 
 namespace netlab {
@@ -17,19 +18,7 @@ using netlink::LinkEnd;
 using netlink::RequestBatch;
 using netlink::Session;
 
-template <typename Fn>
-void onOwnThread(Fn fn) {
-  std::exception_ptr failure;
-  std::thread thread([&] {
-    try {
-      fn();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  thread.join();
-  if (failure) std::rethrow_exception(failure);
-}
+using testing::onOwnThread;
 
 Fd newNamespace() {
   nsmgr::enterScratchNetworkNamespace();
