@@ -207,7 +207,9 @@ class LabBuild {
   static std::string linksNotUp(netlink::Session& session) {
     std::string down;
     for (const auto& link : session.dumpLinks()) {
-      if (link.ifindex == kLoopbackIfindex || link.operState == IF_OPER_UP) continue;
+      // A bridge forwards between its ports whatever its own operational state, which the
+      // link watcher may take a second to update: only the veths are waited for.
+      if (link.kind != "veth" || link.operState == IF_OPER_UP) continue;
       down += (down.empty() ? "" : ", ") + link.name + " (" + netlink::operStateName(link.operState) + ")";
     }
     return down;
