@@ -234,20 +234,11 @@ class LabBuild {
     const topo::Node& node = plan_.nodes[i];
     std::string logName = "nodes/" + node.name + "/log";
     Fd log = openFile(directory_.pathOf(logName), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    CommandSpec spec{{"/bin/sh", "-c", command}, nodeEnvironment(plan_.name, node), "/",
-                     ::open("/dev/null", O_RDONLY | O_CLOEXEC), log.get(), log.get()};
-    Fd devNull(spec.stdinFd);
-    PreparedCommand prepared(std::move(spec));
-    int pidfd = nodes_[i].process.pidfd().get();
-    pid_t helper = ::fork();
-    if (helper < 0) throw SystemError("fork", "startup command of node " + node.name);
-    if (helper == 0) {
-      RunResult result = runInNode(pidfd, prepared);
-      ::_exit(result.failedStep ? 126 : exitCodeOf(result.waitStatus));
-    }
-    int status = 0;
-    while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
-    }
+    Fd devNull = openFile("/dev/null", O_RDONLY);
+    PreparedCommand prepared({{"/bin/sh", "-c", command}, nodeEnvironment(plan_.name, node), "/",
+                              devNull.get(), log.get(), log.get()});
+    pid_t helper = spawnInNode(nodes_[i].process.pidfd().get(), prepared, node.name);
+    int status = waitForChild(helper);
     if (exitCodeOf(status) == 0) return;
     std::string output = directory_.readFile(logName).value_or("");
     throw Error("node " + node.name + ": startup command `" + command + "` exited with status " +

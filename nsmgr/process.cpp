@@ -91,13 +91,11 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
   return *this;
 }
 
-int ChildProcess::wait() {
+int waitForChild(pid_t pid) {
   int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0) {
-    if (errno != EINTR) throw SystemError("waitpid", std::to_string(pid_));
+  while (::waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw SystemError("waitpid", std::to_string(pid));
   }
-  pid_ = -1;
-  pidfd_.reset();
   return status;
 }
 

@@ -37,8 +37,6 @@ class ChildProcess {
 
   pid_t pid() const { return pid_; }
   const Fd& pidfd() const { return pidfd_; }
-  // Waits for the child to exit and returns its wait status (as from waitpid).
-  int wait();
   // Gives up ownership: the process lives on (a node after `up` returns).
   void release();
   void killAndReap() noexcept;
@@ -47,6 +45,9 @@ class ChildProcess {
   pid_t pid_ = -1;
   Fd pidfd_;
 };
+
+// Waits for a child process and returns its wait status.
+int waitForChild(pid_t pid);
 
 // The process's wait status as a shell would print it: its exit code, or 128 + signal.
 int exitCodeOf(int waitStatus);

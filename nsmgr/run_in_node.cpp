@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/process.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -78,6 +79,16 @@ PreparedCommand::PreparedCommand(CommandSpec spec) : spec_(std::move(spec)) {
   argv_.push_back(nullptr);
   for (auto& variable : spec_.env) envp_.push_back(variable.data());
   envp_.push_back(nullptr);
+}
+
+pid_t spawnInNode(int pidfd, const PreparedCommand& command, const std::string& node) {
+  pid_t helper = ::fork();
+  if (helper < 0) throw SystemError("fork", "helper for node " + node);
+  if (helper == 0) {
+    RunResult result = runInNode(pidfd, command);
+    ::_exit(result.failedStep ? kCouldNotRun : exitCodeOf(result.waitStatus));
+  }
+  return helper;
 }
 
 RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept {

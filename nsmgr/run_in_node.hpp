@@ -2,6 +2,8 @@
 // that sees its mounts, like `ip netns exec` but for every namespace at once.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -48,5 +50,13 @@ struct RunResult {
 // Signals sent to the caller with kill(2) are forwarded to the command; signals from the
 // terminal already reach it, as it shares the caller's process group.
 RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept;
+
+// The command's exit code when a helper runs it on a caller's behalf and it could not run.
+inline constexpr int kCouldNotRun = 126;
+
+// Forks a helper that runs the command in the node (runInNode) and exits with the command's
+// exit code, or kCouldNotRun; callable from any thread, since the helper only makes system
+// calls. Returns the helper's pid.
+pid_t spawnInNode(int pidfd, const PreparedCommand& command, const std::string& node);
 
 }  // namespace netlab::nsmgr

@@ -90,12 +90,7 @@ RunningCommand startInNode(const topo::LabState& state, const std::string& name,
   Fd devNull = openFile("/dev/null", O_RDONLY);
   nsmgr::PreparedCommand command(
       {argv, execEnvironment(node.env), "/", devNull.get(), outWrite.get(), errWrite.get()});
-  running.helper = ::fork();
-  if (running.helper < 0) throw SystemError("fork", "helper for node " + name);
-  if (running.helper == 0) {
-    nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
-    ::_exit(result.failedStep ? 126 : nsmgr::exitCodeOf(result.waitStatus));
-  }
+  running.helper = nsmgr::spawnInNode(node.pidfd.get(), command, name);
   return running;
 }
 
@@ -152,10 +147,7 @@ int execInMany(const topo::LabState& state, const ExecOptions& options) {
   int worst = 0;
   std::vector<topo::ExecOutcome> outcomes;
   for (auto& command : commands) {
-    int status = 0;
-    while (::waitpid(command.helper, &status, 0) < 0 && errno == EINTR) {
-    }
-    command.outcome.exitCode = nsmgr::exitCodeOf(status);
+    command.outcome.exitCode = nsmgr::exitCodeOf(nsmgr::waitForChild(command.helper));
     worst = std::max(worst, command.outcome.exitCode);
     outcomes.push_back(std::move(command.outcome));
   }
