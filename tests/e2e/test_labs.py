@@ -52,6 +52,7 @@ def snapshot():
         mount_points = sorted(line.split()[4] for line in mounts)
     return {
         "links": subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout,
+        "netns": subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout,
         "mounts": mount_points,
         # netlab creates /run/netlab on first use and leaves it, empty, behind.
         "state": sorted(os.listdir("/run/netlab")) if os.path.isdir("/run/netlab") else [],
