@@ -41,13 +41,19 @@ constexpr size_t kLinksPerBatch = 64;
 constexpr size_t kLogTailLines = 10;
 constexpr auto kCarrierTimeout = std::chrono::seconds(10);
 
-void writeSysctl(const std::string& name, const std::string& value, const std::string& node) {
-  std::string path = "/proc/sys/" + name;
-  std::replace(path.begin() + 10, path.end(), '.', '/');
-  withContext("sysctl " + name + "=" + value + " on node " + node, [&] {
+// Writes /proc/sys/<relative> in the calling thread's network namespace.
+void writeProcSys(const std::string& relative, const std::string& value) {
+  std::string path = "/proc/sys/" + relative;
+  withContext("writing " + value + " to " + path, [&] {
     Fd file = openFile(path, O_WRONLY);
     writeAll(file.get(), value, path);
   });
+}
+
+void writeSysctl(const std::string& name, const std::string& value) {
+  std::string relative = name;
+  std::replace(relative.begin(), relative.end(), '.', '/');
+  withContext("sysctl " + name + "=" + value, [&] { writeProcSys(relative, value); });
 }
 
 std::string lastLines(const std::string& text, size_t count) {
@@ -119,21 +125,22 @@ class LabBuild {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
         nodes_[i] = startNode(setups_[i], node.name);
-        enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
-        setNamespaceDefaults(node);
         if (node.kind == topo::NodeKind::Switch) createBridge(session, node, nodes_[i].netns);
       });
       progress("starting nodes", ++started, plan_.nodes.size());
     });
   }
 
-  // Interfaces born from now on in this namespace generate no IPv6 link-local address unless
-  // asked (thousands of them would flood bridges with multicast), and no address waits for
-  // duplicate address detection: addresses in a lab are unique by validation.
-  static void setNamespaceDefaults(const topo::Node& node) {
-    writeSysctl("net.ipv6.conf.default.addr_gen_mode", "1", node.name);
-    writeSysctl("net.ipv6.conf.default.accept_dad", "0", node.name);
-    writeSysctl("net.ipv6.conf.all.accept_dad", "0", node.name);
+  // No IPv6 address waits for duplicate address detection, link-locals included: addresses
+  // in a lab are unique by validation. The kernel skips it only where both `all` and the
+  // device say so; only links that carry IPv6 pay for the writes.
+  void disableDuplicateAddressDetection(size_t i) const {
+    const topo::Node& node = plan_.nodes[i];
+    if (!wiring_.carriesIpv6(i)) return;
+    writeProcSys("net/ipv6/conf/all/accept_dad", "0");
+    for (const auto& interface : node.interfaces) {
+      writeProcSys("net/ipv6/conf/" + interface.name + "/accept_dad", "0");
+    }
   }
 
   void createBridge(netlink::Session& session, const topo::Node& node, const Fd& netns) const {
@@ -142,7 +149,6 @@ class LabBuild {
     bridge.name = kBridgeName;
     bridge.ifindex = kBridgeIfindex;
     bridge.netnsFd = netns.get();
-    bridge.up = true;
     batch.newBridge(bridge, "bridge " + node.name + ":" + kBridgeName);
     session.execute(batch);
   }
@@ -175,7 +181,8 @@ class LabBuild {
       const topo::Node& node = plan_.nodes[i];
       withContext("configuring node " + node.name, [&] {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
-        for (const auto& [name, value] : node.sysctls) writeSysctl(name, value, node.name);
+        disableDuplicateAddressDetection(i);
+        for (const auto& [name, value] : node.sysctls) writeSysctl(name, value);
         netlink::Session session = netlink::Session::openInCurrentNamespace();
         session.execute(wiring_.nodeConfiguration(i));
       });

@@ -2,6 +2,7 @@
 
 #include <linux/if_link.h>
 
+#include <algorithm>
 #include <unordered_map>
 
 #include "base/error.hpp"
@@ -76,8 +77,9 @@ bool Wiring::isSwitchPort(const InterfaceRef& ref) const {
   return plan_.nodes[ref.node].kind == topo::NodeKind::Switch;
 }
 
-bool Wiring::bornDown(const InterfaceRef& ref) const {
-  return hasIpv6(interfaceOf(ref)) || createdAsPeer_[ref.node][ref.interface];
+bool Wiring::carriesIpv6(size_t node) const {
+  const auto& interfaces = plan_.nodes[node].interfaces;
+  return std::any_of(interfaces.begin(), interfaces.end(), hasIpv6);
 }
 
 netlink::LinkEnd Wiring::linkEnd(const InterfaceRef& ref) const {
@@ -87,7 +89,6 @@ netlink::LinkEnd Wiring::linkEnd(const InterfaceRef& ref) const {
   end.ifindex = ifindexOf(ref);
   end.mac = interface.mac;
   end.mtu = interface.mtu;
-  end.up = !bornDown(ref);
   if (isSwitchPort(ref) && !createdAsPeer_[ref.node][ref.interface]) end.masterIfindex = kBridgeIfindex;
   return end;
 }
@@ -101,14 +102,21 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
   const topo::Node& node = plan_.nodes[n];
   netlink::RequestBatch batch;
   batch.setLinkUp(kLoopbackIfindex, true, node.name + ":lo up");
+  if (node.kind == topo::NodeKind::Switch) {
+    const std::string bridge = node.name + ":" + kBridgeName;
+    batch.setAddrGenMode(kBridgeIfindex, IN6_ADDR_GEN_MODE_NONE, bridge + " addrgenmode none");
+    batch.setLinkUp(kBridgeIfindex, true, bridge + " up");
+  }
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     InterfaceRef ref{n, i};
     const std::string name = endName(node, node.interfaces[i]);
-    if (isSwitchPort(ref) && createdAsPeer_[n][i]) batch.setMaster(ifindexOf(ref), kBridgeIfindex, name + " master " + kBridgeName);
-    if (hasIpv6(node.interfaces[i])) {
-      batch.setAddrGenMode(ifindexOf(ref), IN6_ADDR_GEN_MODE_EUI64, name + " addrgenmode eui64");
+    if (isSwitchPort(ref) && createdAsPeer_[n][i]) {
+      batch.setMaster(ifindexOf(ref), kBridgeIfindex, name + " master " + kBridgeName);
     }
-    if (bornDown(ref)) batch.setLinkUp(ifindexOf(ref), true, name + " up");
+    bool ipv6 = hasIpv6(node.interfaces[i]);
+    batch.setAddrGenMode(ifindexOf(ref), ipv6 ? IN6_ADDR_GEN_MODE_EUI64 : IN6_ADDR_GEN_MODE_NONE,
+                         name + (ipv6 ? " addrgenmode eui64" : " addrgenmode none"));
+    batch.setLinkUp(ifindexOf(ref), true, name + " up");
   }
   for (const auto& address : node.loopbackAddresses) {
     batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + topo::toString(address));

@@ -46,15 +46,16 @@ class Wiring {
   // "veth r1:eth0 <-> r2:eth0"
   std::string describe(const VethPair& pair) const;
   // The requests that finish a node from inside its namespace, in the order the kernel needs:
-  // enslave and raise links, then addresses, then routes (an IPv4 gateway must be on a
-  // connected subnet of an up link), then each interface's egress impairments.
+  // enslave links, choose how each generates its IPv6 link-local address (none, unless it
+  // carries IPv6: thousands of them would flood bridges with multicast) before raising it,
+  // then addresses, then routes (an IPv4 gateway must be on a connected subnet of an up
+  // link), then each interface's egress impairments. Links are born down for this.
   netlink::RequestBatch nodeConfiguration(size_t node) const;
+  // Whether any interface of the node carries IPv6 (and so a link-local address).
+  bool carriesIpv6(size_t node) const;
 
  private:
   const topo::Interface& interfaceOf(const InterfaceRef& ref) const;
-  // Born down: the end needs a step before it goes up (IPv6 link-local, late enslaving), or
-  // is a pair's peer, which the kernel cannot open before the pair is complete.
-  bool bornDown(const InterfaceRef& ref) const;
   bool isSwitchPort(const InterfaceRef& ref) const;
   void addRoutes(size_t node, netlink::RequestBatch& batch) const;
 

@@ -131,6 +131,9 @@ class ExampleLabs(LabTest):
                 for interface in node.get("interfaces", []):
                     for address in interface.get("addresses", []):
                         self.assertIn(address, configured)
+                tentative = [a["local"] for link in addresses_inside for a in link.get("addr_info", [])
+                             if a.get("tentative")]
+                self.assertEqual(tentative, [], "an address waits for duplicate address detection")
         # /tmp is each node's own.
         first, second = nodes[0]["name"], nodes[1]["name"]
         self.exec(lab, first, "sh", "-c", "echo secret > /tmp/only-here")

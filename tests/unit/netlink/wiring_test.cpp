@@ -55,21 +55,37 @@ TEST(Wiring, EachVethPairOnceWithTheSwitchPortAsMainEnd) {
   EXPECT_EQ(port.masterIfindex, kBridgeIfindex);
   EXPECT_EQ(port.ifindex, kFirstInterfaceIfindex + 3) << "numbered across the lab: h1 has 2, h2 1";
   EXPECT_NE(wiring.ifindexOf(first.local), wiring.ifindexOf(first.peer));
-  EXPECT_TRUE(port.up);
 }
 
-TEST(Wiring, PeersAndIpv6EndsAreBornDownAndRaisedFromInside) {
-  topo::Plan plan = smallLab();
-  Wiring wiring(plan);
-  EXPECT_FALSE(wiring.linkEnd({0, 1}).up) << "IPv6: link-local mode is chosen first";
-  EXPECT_FALSE(wiring.linkEnd({0, 0}).up) << "a peer cannot be opened before its pair exists";
-  EXPECT_TRUE(wiring.linkEnd({2, 0}).up) << "the switch port is the main end";
-  netlink::RequestBatch batch = wiring.nodeConfiguration(0);
+std::vector<std::string> descriptionsOf(const netlink::RequestBatch& batch) {
   std::vector<std::string> descriptions;
   for (const auto& request : batch.requests()) descriptions.push_back(request.description);
-  EXPECT_EQ(descriptions, (std::vector<std::string>{
-                              "h1:lo up", "h1:eth0 up", "h1:eth1 addrgenmode eui64", "h1:eth1 up",
-                              "h1:eth0 address 10.0.0.1/24", "h1:eth1 address fd00::1/64"}));
+  return descriptions;
+}
+
+TEST(Wiring, LinksAreBornDownAndRaisedFromInsideAfterChoosingLinkLocal) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  for (size_t node = 0; node < plan.nodes.size(); ++node) {
+    for (size_t i = 0; i < plan.nodes[node].interfaces.size(); ++i) {
+      EXPECT_FALSE(wiring.linkEnd({node, i}).up) << "node " << node << " interface " << i;
+    }
+  }
+  EXPECT_TRUE(wiring.carriesIpv6(0));
+  EXPECT_FALSE(wiring.carriesIpv6(1));
+  EXPECT_EQ(descriptionsOf(wiring.nodeConfiguration(0)),
+            (std::vector<std::string>{"h1:lo up", "h1:eth0 addrgenmode none", "h1:eth0 up",
+                                      "h1:eth1 addrgenmode eui64", "h1:eth1 up",
+                                      "h1:eth0 address 10.0.0.1/24", "h1:eth1 address fd00::1/64"}));
+}
+
+TEST(Wiring, SwitchRaisesItsBridgeWithoutLinkLocal) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  EXPECT_EQ(descriptionsOf(wiring.nodeConfiguration(2)),
+            (std::vector<std::string>{"s1:lo up", "s1:br0 addrgenmode none", "s1:br0 up",
+                                      "s1:eth0 addrgenmode none", "s1:eth0 up",
+                                      "s1:eth1 addrgenmode none", "s1:eth1 up"}));
 }
 
 TEST(Wiring, RoutesNameTheirDeviceByIfindex) {
