@@ -15,7 +15,9 @@ namespace {
 // Big enough for the largest request netlab builds (a veth pair with both ends' attributes).
 constexpr size_t kMaxRequestSize = 1024;
 
-uint8_t addressFamily(topo::Family family) { return family == topo::Family::V4 ? AF_INET : AF_INET6; }
+uint8_t addressFamily(topo::Family family) {
+  return family == topo::Family::V4 ? AF_INET : AF_INET6;
+}
 
 // Puts a struct ifinfomsg at the message tail: the fixed header of a link message, which
 // VETH_INFO_PEER nests whole for the peer.
@@ -34,7 +36,8 @@ void putLinkAttributes(nlmsghdr* header, const LinkEnd& end) {
   mnl_attr_put_strz(header, IFLA_IFNAME, end.name.c_str());
   if (end.mac != topo::Mac{}) mnl_attr_put(header, IFLA_ADDRESS, end.mac.size(), end.mac.data());
   mnl_attr_put_u32(header, IFLA_MTU, end.mtu);
-  if (end.netnsFd >= 0) mnl_attr_put_u32(header, IFLA_NET_NS_FD, static_cast<uint32_t>(end.netnsFd));
+  if (end.netnsFd >= 0)
+    mnl_attr_put_u32(header, IFLA_NET_NS_FD, static_cast<uint32_t>(end.netnsFd));
   if (end.masterIfindex != 0) mnl_attr_put_u32(header, IFLA_MASTER, end.masterIfindex);
 }
 
@@ -181,17 +184,28 @@ const RequestBatch::Request* RequestBatch::find(uint32_t sequence) const {
 
 std::string messageTypeName(uint16_t type) {
   switch (type) {
-    case RTM_NEWLINK: return "RTM_NEWLINK";
-    case RTM_SETLINK: return "RTM_SETLINK";
-    case RTM_DELLINK: return "RTM_DELLINK";
-    case RTM_NEWADDR: return "RTM_NEWADDR";
-    case RTM_NEWROUTE: return "RTM_NEWROUTE";
-    case RTM_GETLINK: return "RTM_GETLINK";
-    case RTM_GETADDR: return "RTM_GETADDR";
-    case RTM_NEWQDISC: return "RTM_NEWQDISC";
-    case RTM_GETQDISC: return "RTM_GETQDISC";
-    case RTM_DELQDISC: return "RTM_DELQDISC";
-    default: return "netlink message type " + std::to_string(type);
+    case RTM_NEWLINK:
+      return "RTM_NEWLINK";
+    case RTM_SETLINK:
+      return "RTM_SETLINK";
+    case RTM_DELLINK:
+      return "RTM_DELLINK";
+    case RTM_NEWADDR:
+      return "RTM_NEWADDR";
+    case RTM_NEWROUTE:
+      return "RTM_NEWROUTE";
+    case RTM_GETLINK:
+      return "RTM_GETLINK";
+    case RTM_GETADDR:
+      return "RTM_GETADDR";
+    case RTM_NEWQDISC:
+      return "RTM_NEWQDISC";
+    case RTM_GETQDISC:
+      return "RTM_GETQDISC";
+    case RTM_DELQDISC:
+      return "RTM_DELQDISC";
+    default:
+      return "netlink message type " + std::to_string(type);
   }
 }
 

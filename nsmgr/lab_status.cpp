@@ -60,10 +60,13 @@ topo::LabState readLabState(const std::string& lab) {
     throw Error("lab `" + lab + "` has no recorded state (a bring-up is in progress or crashed; " +
                 "`netlab down " + lab + "` removes it)");
   }
-  return withContext(directory->pathOf("state.json"), [&] { return topo::labStateFromJson(*text); });
+  return withContext(directory->pathOf("state.json"),
+                     [&] { return topo::labStateFromJson(*text); });
 }
 
-std::vector<std::string> listLabs() { return listLabDirectories(); }
+std::vector<std::string> listLabs() {
+  return listLabDirectories();
+}
 
 topo::LabStatus labStatus(const std::string& lab) {
   topo::LabState state = readLabState(lab);
@@ -98,8 +101,9 @@ NodeHandle openNode(const topo::LabState& state, const std::string& name) {
   }
   auto pidfd = openProcess(runtime->pid, runtime->startTime);
   if (!pidfd) {
-    throw Error("node `" + name + "` of lab `" + state.plan.name + "` is not running (its init, pid " +
-                    std::to_string(runtime->pid) + ", is gone)",
+    throw Error("node `" + name + "` of lab `" + state.plan.name +
+                    "` is not running (its init, pid " + std::to_string(runtime->pid) +
+                    ", is gone)",
                 ESRCH);
   }
   return {name, std::move(*pidfd), nodeEnvironment(state.plan.name, *node)};

@@ -68,7 +68,10 @@ std::string lastLines(const std::string& text, size_t count) {
 class LabBuild {
  public:
   LabBuild(const topo::Plan& plan, const UpOptions& options)
-      : plan_(plan), wiring_(plan), options_(options), directory_(LabDirectory::create(plan.name)) {}
+      : plan_(plan),
+        wiring_(plan),
+        options_(options),
+        directory_(LabDirectory::create(plan.name)) {}
 
   ~LabBuild() {
     if (committed_) return;
@@ -133,7 +136,7 @@ class LabBuild {
 
   // No IPv6 address waits for duplicate address detection, link-locals included: addresses
   // in a lab are unique by validation. The kernel skips it only where both `all` and the
-  // device say so; only links that carry IPv6 pay for the writes.
+  // device say so; only nodes with IPv6 links pay for the writes.
   void disableDuplicateAddressDetection(size_t i) const {
     const topo::Node& node = plan_.nodes[i];
     if (!wiring_.carriesIpv6(i)) return;
@@ -177,7 +180,7 @@ class LabBuild {
 
   void configureNodes() {
     std::atomic<size_t> configured{0};
-    parallelFor(plan_.nodes.size(), [] { return 0; }, [&](int, size_t i) {
+    parallelFor(plan_.nodes.size(), [&](size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("configuring node " + node.name, [&] {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
@@ -194,7 +197,7 @@ class LabBuild {
   // queue (until then it drops what it is handed); veth events are urgent for the watcher, so
   // this takes moments, but `up` returns only when every link can be used.
   void awaitCarrier() {
-    parallelFor(plan_.nodes.size(), [] { return 0; }, [&](int, size_t i) {
+    parallelFor(plan_.nodes.size(), [&](size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("waiting for the links of node " + node.name, [&] {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
@@ -217,7 +220,8 @@ class LabBuild {
       // A bridge forwards between its ports whatever its own operational state, which the
       // link watcher may take a second to update: only the veths are waited for.
       if (link.kind != "veth" || link.operState == IF_OPER_UP) continue;
-      down += (down.empty() ? "" : ", ") + link.name + " (" + netlink::operStateName(link.operState) + ")";
+      down += (down.empty() ? "" : ", ") + link.name + " (" +
+              netlink::operStateName(link.operState) + ")";
     }
     return down;
   }
@@ -231,7 +235,7 @@ class LabBuild {
     for (size_t i = 0; i < plan_.nodes.size(); ++i) {
       if (!plan_.nodes[i].exec.empty()) withCommands.push_back(i);
     }
-    parallelFor(withCommands.size(), [] { return 0; }, [&](int, size_t k) {
+    parallelFor(withCommands.size(), [&](size_t k) {
       size_t i = withCommands[k];
       for (const auto& command : plan_.nodes[i].exec) runStartupCommand(i, command);
     });
@@ -242,8 +246,12 @@ class LabBuild {
     std::string logName = "nodes/" + node.name + "/log";
     Fd log = openFile(directory_.pathOf(logName), O_WRONLY | O_CREAT | O_APPEND, 0600);
     Fd devNull = openFile("/dev/null", O_RDONLY);
-    PreparedCommand prepared({{"/bin/sh", "-c", command}, nodeEnvironment(plan_.name, node), "/",
-                              devNull.get(), log.get(), log.get()});
+    PreparedCommand prepared({{"/bin/sh", "-c", command},
+                              nodeEnvironment(plan_.name, node),
+                              "/",
+                              devNull.get(),
+                              log.get(),
+                              log.get()});
     pid_t helper = spawnInNode(nodes_[i].process.pidfd().get(), prepared, node.name);
     int status = waitForChild(helper);
     if (exitCodeOf(status) == 0) return;

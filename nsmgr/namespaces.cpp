@@ -18,7 +18,6 @@ constexpr auto kCleanupTimeout = std::chrono::seconds(30);
 
 }  // namespace
 
-
 Fd openNamespace(pid_t pid, const char* type) {
   return openFile("/proc/" + std::to_string(pid) + "/ns/" + type, O_RDONLY);
 }

@@ -69,7 +69,8 @@ char awaitControl(int controlFd) {
 void keepOnlyControlSocket(int controlFd) {
   int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
   if (null < 0) fail(controlFd, "open", "/dev/null", errno);
-  if (::dup3(controlFd, kControlFd, O_CLOEXEC) < 0) fail(controlFd, "dup3", "control socket", errno);
+  if (::dup3(controlFd, kControlFd, O_CLOEXEC) < 0)
+    fail(controlFd, "dup3", "control socket", errno);
   for (int stdFd = 0; stdFd < 3; ++stdFd) ::dup2(null, stdFd);
   ::close_range(kControlFd + 1, ~0U, 0);
 }
@@ -125,8 +126,8 @@ void mountStep(const MountStep& step, int sourceFd, int controlFd) {
   if (::mount(source, step.target.c_str(), fsType, step.flags, data) < 0) {
     fail(controlFd, "mount", step.what.c_str(), errno);
   }
-  if (step.remountReadOnly &&
-      ::mount(nullptr, step.target.c_str(), nullptr, MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0) {
+  if (step.remountReadOnly && ::mount(nullptr, step.target.c_str(), nullptr,
+                                      MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0) {
     fail(controlFd, "remount read-only", step.what.c_str(), errno);
   }
 }

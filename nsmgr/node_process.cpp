@@ -72,9 +72,9 @@ void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
   if (got != sizeof report) throw Error("node " + nodeName + " ended during its setup");
   report.message[sizeof report.message - 1] = '\0';
   if (report.error != 0) {
-    throw Error("setting up node " + nodeName + ": " + report.message + ": " +
-                    errnoText(report.error),
-                report.error);
+    throw Error(
+        "setting up node " + nodeName + ": " + report.message + ": " + errnoText(report.error),
+        report.error);
   }
 }
 

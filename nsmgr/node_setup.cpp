@@ -107,7 +107,8 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   setup.mounts.push_back(freshMount("sysfs", "/sys", kNoExec));
   setup.mounts.push_back(freshMount("tmpfs", "/tmp", kNoDevices, "mode=1777"));
   setup.mounts.push_back(freshMount("tmpfs", "/run", kNoDevices, "mode=755"));
-  MountStep hostname = bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
+  MountStep hostname =
+      bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
   hostname.skipIfTargetMissing = true;
   setup.mounts.push_back(hostname);
   setup.mounts.push_back(bindMount(directory.pathOf("hosts"), "/etc/hosts", false));

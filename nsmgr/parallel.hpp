@@ -48,4 +48,11 @@ void parallelFor(size_t count, MakeContext makeContext, Work work) {
   if (firstError) std::rethrow_exception(firstError);
 }
 
+// parallelFor for work that needs no per-thread context.
+template <typename Work>
+void parallelFor(size_t count, Work work) {
+  parallelFor(
+      count, [] { return 0; }, [&](int, size_t i) { work(i); });
+}
+
 }  // namespace netlab::nsmgr

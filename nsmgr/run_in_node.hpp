@@ -40,8 +40,8 @@ class PreparedCommand {
 };
 
 struct RunResult {
-  int waitStatus = 0;    // of the command, as from waitpid
-  int failedErrno = 0;   // when the command never ran: the errno of failedStep
+  int waitStatus = 0;                // of the command, as from waitpid
+  int failedErrno = 0;               // when the command never ran: the errno of failedStep
   const char* failedStep = nullptr;  // "setns" or "execve"
 };
 

@@ -22,13 +22,16 @@ Interruption::Interruption() {
   pthread_sigmask(SIG_BLOCK, &held_, &previous_);
 }
 
-Interruption::~Interruption() { pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+Interruption::~Interruption() {
+  pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+}
 
 void Interruption::check() {
   timespec now{0, 0};
   int signal = sigtimedwait(&held_, nullptr, &now);
   if (signal > 0) {
-    throw Error(std::string("interrupted by SIG") + sigabbrev_np(signal) + "; everything built so far was removed",
+    throw Error(std::string("interrupted by SIG") + sigabbrev_np(signal) +
+                    "; everything built so far was removed",
                 EINTR);
   }
 }

@@ -89,7 +89,8 @@ netlink::LinkEnd Wiring::linkEnd(const InterfaceRef& ref) const {
   end.ifindex = ifindexOf(ref);
   end.mac = interface.mac;
   end.mtu = interface.mtu;
-  if (isSwitchPort(ref) && !createdAsPeer_[ref.node][ref.interface]) end.masterIfindex = kBridgeIfindex;
+  if (isSwitchPort(ref) && !createdAsPeer_[ref.node][ref.interface])
+    end.masterIfindex = kBridgeIfindex;
   return end;
 }
 
@@ -119,7 +120,8 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
     batch.setLinkUp(ifindexOf(ref), true, name + " up");
   }
   for (const auto& address : node.loopbackAddresses) {
-    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + topo::toString(address));
+    batch.newAddress(kLoopbackIfindex, address,
+                     node.name + ":lo address " + topo::toString(address));
   }
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     for (const auto& address : node.interfaces[i].addresses) {

@@ -23,7 +23,8 @@ struct Verb {
 };
 
 // Adds --format with its choices; the first choice is the default.
-void addFormatOption(CLI::App& command, std::string& format, const std::vector<std::string>& choices,
+void addFormatOption(CLI::App& command, std::string& format,
+                     const std::vector<std::string>& choices,
                      const std::string& help = "Output format");
 
 Action defineValidate(CLI::App& command);

@@ -56,7 +56,8 @@ std::string currentDirectory() {
   return error ? "/" : path.string();
 }
 
-void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node, const std::string& program) {
+void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node,
+                   const std::string& program) {
   if (!result.failedStep) return;
   std::string object = std::string(result.failedStep) == "execve" ? program : "node " + node;
   throw SystemError(result.failedStep, object, result.failedErrno);
@@ -112,11 +113,14 @@ void collectOutput(std::vector<RunningCommand>& commands, bool json) {
     std::vector<pollfd> fds;
     std::vector<std::pair<size_t, bool>> owners;  // command, is stdout
     for (size_t i = 0; i < commands.size(); ++i) {
-      if (commands[i].out) fds.push_back({commands[i].out.get(), POLLIN, 0}), owners.push_back({i, true});
-      if (commands[i].err) fds.push_back({commands[i].err.get(), POLLIN, 0}), owners.push_back({i, false});
+      if (commands[i].out)
+        fds.push_back({commands[i].out.get(), POLLIN, 0}), owners.push_back({i, true});
+      if (commands[i].err)
+        fds.push_back({commands[i].err.get(), POLLIN, 0}), owners.push_back({i, false});
     }
     if (fds.empty()) return;
-    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR) throw SystemError("poll", "output");
+    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
+      throw SystemError("poll", "output");
     for (size_t f = 0; f < fds.size(); ++f) {
       if (!fds[f].revents) continue;
       auto& command = commands[owners[f].first];
@@ -142,7 +146,8 @@ int execInMany(const topo::LabState& state, const ExecOptions& options) {
       commands.push_back(startInNode(state, node.name, options.command));
     }
   }
-  if (commands.empty()) throw Error("no node of lab `" + state.plan.name + "` matches `" + options.node + "`");
+  if (commands.empty())
+    throw Error("no node of lab `" + state.plan.name + "` matches `" + options.node + "`");
   collectOutput(commands, options.format == "json");
   int worst = 0;
   std::vector<topo::ExecOutcome> outcomes;
@@ -155,7 +160,9 @@ int execInMany(const topo::LabState& state, const ExecOptions& options) {
   return worst;
 }
 
-bool isPattern(const std::string& node) { return node.find_first_of("*?[") != std::string::npos; }
+bool isPattern(const std::string& node) {
+  return node.find_first_of("*?[") != std::string::npos;
+}
 
 }  // namespace
 
@@ -168,13 +175,16 @@ Action defineExec(CLI::App& command) {
   command.add_option("node", options->node, "Node name, or a glob such as 'r*'");
   command.add_option("command", options->command,
                      "Command and its arguments; put `--` before a command that has options");
-  command.footer("Examples:\n  netlab exec r1 -- ip -br addr\n  netlab exec r1 bash\n"
-                 "  netlab exec 'h*' -- ping -c1 10.0.0.1\n  netlab exec --all --format json -- hostname");
+  command.footer(
+      "Examples:\n  netlab exec r1 -- ip -br addr\n  netlab exec r1 bash\n"
+      "  netlab exec 'h*' -- ping -c1 10.0.0.1\n  netlab exec --all --format json -- hostname");
   return [options] {
     if (::geteuid() != 0) throw Error("`netlab exec` needs root (run it with sudo)", EPERM);
     // With --all, the first word is the command's, not a node's.
-    if (options->all && !options->node.empty()) options->command.insert(options->command.begin(), options->node);
-    if (options->command.empty()) throw Error("no command given: netlab exec NODE -- COMMAND [ARG...]");
+    if (options->all && !options->node.empty())
+      options->command.insert(options->command.begin(), options->node);
+    if (options->command.empty())
+      throw Error("no command given: netlab exec NODE -- COMMAND [ARG...]");
     topo::LabState state = nsmgr::readLabState(chooseLab(options->lab));
     bool many = options->all || isPattern(options->node) || options->format == "json";
     return many ? execInMany(state, *options) : execInOne(state, *options);

@@ -21,7 +21,7 @@ constexpr size_t kProgressFromNodes = 50;
 void requireRoot(const char* verb) {
   if (::geteuid() != 0) {
     throw Error(std::string("`netlab ") + verb +
-                "` needs root: it creates namespaces and network devices (run it with sudo)",
+                    "` needs root: it creates namespaces and network devices (run it with sudo)",
                 EPERM);
   }
 }
@@ -43,7 +43,8 @@ std::string summaryTable(const topo::LabState& state) {
     std::string pid = std::to_string(state.nodes[i].pid);
     std::vector<std::string> loopbacks;
     for (const auto& address : node.loopbackAddresses) loopbacks.push_back(topo::toString(address));
-    table.add({node.name, std::string(topo::toString(node.kind)), pid, "lo", join(loopbacks, " "), ""});
+    table.add(
+        {node.name, std::string(topo::toString(node.kind)), pid, "lo", join(loopbacks, " "), ""});
     for (const auto& interface : node.interfaces) {
       table.add({"", "", "", interface.name, addressesOf(interface),
                  interface.peerNode + ":" + interface.peerInterface});
@@ -90,7 +91,8 @@ Action defineUp(CLI::App& command) {
       addresses += node.loopbackAddresses.size();
       for (const auto& interface : node.interfaces) addresses += interface.addresses.size();
     }
-    if (!options->quiet && plan->nodes.size() <= kMaxNodesInSummary) std::cout << summaryTable(state);
+    if (!options->quiet && plan->nodes.size() <= kMaxNodesInSummary)
+      std::cout << summaryTable(state);
     std::cout << fmt::format("lab `{}` is up: {} nodes, {} interfaces, {} addresses in {:.3f} s\n",
                              plan->name, plan->nodes.size(), interfaces, addresses, seconds);
     return kExitOk;
@@ -107,8 +109,8 @@ Action defineDown(CLI::App& command) {
   command.add_flag("--all", options->all, "Take down every running lab");
   return [options] {
     requireRoot("down");
-    std::vector<std::string> labs = options->all ? nsmgr::listLabs()
-                                                 : std::vector<std::string>{chooseLab(options->lab)};
+    std::vector<std::string> labs =
+        options->all ? nsmgr::listLabs() : std::vector<std::string>{chooseLab(options->lab)};
     for (const auto& lab : labs) {
       auto start = std::chrono::steady_clock::now();
       nsmgr::DownResult result =
@@ -143,7 +145,8 @@ Action defineStatus(CLI::App& command) {
       table.add({node.name, std::string(topo::toString(node.kind)),
                  node.running ? "running" : "dead", std::to_string(node.pid), "", "", ""});
       for (const auto& interface : node.interfaces) {
-        table.add({"", "", "", "", interface.name, interface.operState, join(interface.addresses, " ")});
+        table.add(
+            {"", "", "", "", interface.name, interface.operState, join(interface.addresses, " ")});
       }
     }
     std::cout << "lab " << status.name << " (" << status.sourceFile << ")\n" << table.render();
@@ -173,7 +176,8 @@ Action defineList(CLI::App& command) {
     for (const auto& lab : labs) {
       size_t running = 0;
       for (const auto& node : lab.nodes) running += node.running ? 1 : 0;
-      table.add({lab.name, std::to_string(lab.nodes.size()), std::to_string(running), lab.sourceFile});
+      table.add(
+          {lab.name, std::to_string(lab.nodes.size()), std::to_string(running), lab.sourceFile});
     }
     std::cout << table.render();
     return kExitOk;

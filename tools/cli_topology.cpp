@@ -32,8 +32,8 @@ Action defineValidate(CLI::App& command) {
   return [options] {
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
-    std::cout << options->topology << ": valid: lab `" << plan->name << "`, "
-              << plan->nodes.size() << " nodes\n";
+    std::cout << options->topology << ": valid: lab `" << plan->name << "`, " << plan->nodes.size()
+              << " nodes\n";
     return kExitOk;
   };
 }
@@ -44,7 +44,8 @@ Action definePlan(CLI::App& command) {
   return [options] {
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
-    std::cout << (options->format == "json" ? topo::planToJson(*plan) : topo::renderPlanTable(*plan));
+    std::cout << (options->format == "json" ? topo::planToJson(*plan)
+                                            : topo::renderPlanTable(*plan));
     return kExitOk;
   };
 }

@@ -35,13 +35,17 @@ std::string chooseLab(const std::string& labOrTopology) {
   throw Error("several labs are running (" + join(labs, ", ") + "): name one");
 }
 
-void addFormatOption(CLI::App& command, std::string& format, const std::vector<std::string>& choices,
-                     const std::string& help) {
+void addFormatOption(CLI::App& command, std::string& format,
+                     const std::vector<std::string>& choices, const std::string& help) {
   format = choices.front();
-  command.add_option("--format", format, help)->check(CLI::IsMember(choices))->capture_default_str();
+  command.add_option("--format", format, help)
+      ->check(CLI::IsMember(choices))
+      ->capture_default_str();
 }
 
-bool isTerminal(int fd) { return ::isatty(fd) == 1; }
+bool isTerminal(int fd) {
+  return ::isatty(fd) == 1;
+}
 
 std::string Table::render() const {
   std::vector<size_t> widths;
@@ -56,7 +60,8 @@ std::string Table::render() const {
     std::string line;
     for (size_t column = 0; column < row.size(); ++column) {
       line += row[column];
-      if (column + 1 < row.size()) line += std::string(widths[column] - row[column].size() + 2, ' ');
+      if (column + 1 < row.size())
+        line += std::string(widths[column] - row[column].size() + 2, ' ');
     }
     text += line + "\n";
   }
