@@ -1,6 +1,7 @@
 #include "netlink/qdisc.hpp"
 
 #include <libmnl/libmnl.h>
+#include <linux/gen_stats.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
 #include <netlink/errno.h>
@@ -203,9 +204,11 @@ void trimAfterLastAttribute(nl_msg* message) {
   header->nlmsg_len = static_cast<uint32_t>(reinterpret_cast<const char*>(attribute) - start);
 }
 
-MessagePtr buildAdd(rtnl_qdisc* qdisc, const std::string& what) {
+// `flags` NLM_F_CREATE | NLM_F_EXCL adds a qdisc; none changes the one with the same handle
+// in place, keeping the packets it holds.
+MessagePtr buildRequest(rtnl_qdisc* qdisc, int flags, const std::string& what) {
   nl_msg* raw = nullptr;
-  int error = rtnl_qdisc_build_add_request(qdisc, NLM_F_CREATE | NLM_F_EXCL, &raw);
+  int error = rtnl_qdisc_build_add_request(qdisc, flags, &raw);
   MessagePtr message(raw);
   if (error < 0) throwLibnl("rtnl_qdisc_build_add_request", what, error);
   trimAfterLastAttribute(message.get());
@@ -235,13 +238,14 @@ QueueSizes queueSizes(const topo::Impairment& impairment, uint32_t mtu) {
   return sizes;
 }
 
+namespace {
+
 // netem can limit a rate itself, but it does so by pushing each packet's send time further
 // back in its delay line: there is no queue that fills and drops, only a delay that grows up
 // to the packet limit, which TCP handles badly. tbf, a token bucket in front of a byte-limited
 // FIFO with a burst suited to the rate, behaves like the bottleneck link TCP is built for.
-void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
-                   const std::string& description, uint32_t mtu) {
-  if (impairment.empty()) return;
+void appendImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
+                      const std::string& description, uint32_t mtu, int flags) {
   checkExpressible(impairment, description);
   const QueueSizes sizes = queueSizes(impairment, mtu);
   const bool netem = hasNetemField(impairment);
@@ -249,7 +253,7 @@ void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment
     std::string what = "netem 1: root on " + description;
     QdiscPtr qdisc = newQdisc(ifindex, TC_H_ROOT, kImpairmentRootHandle, "netem");
     configureNetem(qdisc.get(), impairment, sizes.netemLimitPackets);
-    append(batch, buildAdd(qdisc.get(), what).get(), what);
+    append(batch, buildRequest(qdisc.get(), flags, what).get(), what);
   }
   if (impairment.rateBitsPerSecond) {
     uint64_t bytesPerSecond = *impairment.rateBitsPerSecond / 8;
@@ -258,9 +262,44 @@ void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment
     QdiscPtr qdisc = netem ? newQdisc(ifindex, kNetemChildClass, kShaperChildHandle, "tbf")
                            : newQdisc(ifindex, TC_H_ROOT, kImpairmentRootHandle, "tbf");
     configureTbf(qdisc.get(), bytesPerSecond, sizes, mtu);
-    MessagePtr message = buildAdd(qdisc.get(), what);
+    MessagePtr message = buildRequest(qdisc.get(), flags, what);
     addTbfAttributes(message.get(), bytesPerSecond, sizes.burstBytes, what);
     append(batch, message.get(), what);
+  }
+}
+
+// Which qdiscs an impairment needs, and where (see the layout in qdisc.hpp).
+struct Layout {
+  bool netem = false;
+  bool shaper = false;
+  bool operator==(const Layout&) const = default;
+};
+
+Layout layoutOf(const topo::Impairment& impairment) {
+  return {hasNetemField(impairment), impairment.rateBitsPerSecond.has_value()};
+}
+
+}  // namespace
+
+void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
+                   const std::string& description, uint32_t mtu) {
+  if (impairment.empty()) return;
+  appendImpairment(batch, ifindex, impairment, description, mtu, NLM_F_CREATE | NLM_F_EXCL);
+}
+
+void changeImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& current,
+                      const topo::Impairment& wanted, const std::string& description,
+                      uint32_t mtu) {
+  if (current == wanted) return;
+  if (wanted.empty()) {
+    removeImpairment(batch, ifindex, description);
+  } else if (!current.empty() && layoutOf(current) == layoutOf(wanted)) {
+    appendImpairment(batch, ifindex, wanted, description, mtu, 0);
+  } else {
+    // The kernel changes a qdisc in place only into one of its own kind: a new layout replaces
+    // the old one, and what the old qdiscs held is dropped, as with any new queue.
+    if (!current.empty()) removeImpairment(batch, ifindex, description);
+    addImpairment(batch, ifindex, wanted, description, mtu);
   }
 }
 
@@ -403,12 +442,22 @@ std::optional<TbfOptions> decodeTbf(const nlattr* options) {
 struct TopAttributes {
   const nlattr* kind = nullptr;
   const nlattr* options = nullptr;
+  const nlattr* statistics = nullptr;
 };
 
 int storeTopAttribute(const nlattr* attribute, void* data) {
   auto* top = static_cast<TopAttributes*>(data);
   if (mnl_attr_get_type(attribute) == TCA_KIND) top->kind = attribute;
   if (mnl_attr_get_type(attribute) == TCA_OPTIONS) top->options = attribute;
+  if (mnl_attr_get_type(attribute) == TCA_STATS2) top->statistics = attribute;
+  return MNL_CB_OK;
+}
+
+int storeQueueStatistics(const nlattr* attribute, void* data) {
+  if (mnl_attr_get_type(attribute) == TCA_STATS_QUEUE) {
+    gnet_stats_queue queue{};
+    if (readPayload(attribute, queue)) *static_cast<uint64_t*>(data) = queue.drops;
+  }
   return MNL_CB_OK;
 }
 
@@ -430,21 +479,26 @@ std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message) {
   info.kind.assign(kind, strnlen(kind, mnl_attr_get_payload_len(top.kind)));
   if (top.options && info.kind == "netem") info.netem = decodeNetem(top.options);
   if (top.options && info.kind == "tbf") info.tbf = decodeTbf(top.options);
+  if (top.statistics) mnl_attr_parse_nested(top.statistics, storeQueueStatistics, &info.drops);
   return info;
 }
 
-// The kernel dumps the qdiscs of every device (tcm_ifindex does not filter), so the
-// device's are picked here. Read on the Session's socket to its NLMSG_DONE, so nothing is
-// left for the Session's next request.
-std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex) {
+// The kernel dumps the qdiscs of every device (tcm_ifindex does not filter), so a device's
+// are picked from them. Read on the Session's socket to its NLMSG_DONE, so nothing is left for
+// the Session's next request.
+std::vector<QdiscInfo> dumpAllQdiscs(Session& session) {
   tcmsg request{};
   request.tcm_family = AF_UNSPEC;
-  request.tcm_ifindex = static_cast<int>(ifindex);
   std::vector<QdiscInfo> qdiscs;
   session.dump(RTM_GETQDISC, &request, sizeof request, [&](const nlmsghdr& message) {
-    auto qdisc = parseQdisc(message);
-    if (qdisc && qdisc->ifindex == ifindex) qdiscs.push_back(std::move(*qdisc));
+    if (auto qdisc = parseQdisc(message)) qdiscs.push_back(std::move(*qdisc));
   });
+  return qdiscs;
+}
+
+std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex) {
+  std::vector<QdiscInfo> qdiscs = dumpAllQdiscs(session);
+  std::erase_if(qdiscs, [&](const QdiscInfo& qdisc) { return qdisc.ifindex != ifindex; });
   return qdiscs;
 }
 

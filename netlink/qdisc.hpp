@@ -40,6 +40,13 @@ QueueSizes queueSizes(const topo::Impairment& impairment, uint32_t mtu);
 void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
                    const std::string& description, uint32_t mtu = 1500);
 
+// Appends the requests that turn a device's impairment `current` (as addImpairment made it)
+// into `wanted`: qdiscs of the same layout are changed in place, so the packets they hold stay
+// and traffic sees only the new values; a different layout replaces them.
+void changeImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& current,
+                      const topo::Impairment& wanted, const std::string& description,
+                      uint32_t mtu = 1500);
+
 // Deletes the root qdisc (and with it any child), back to the device's default. The kernel
 // refuses with ENOENT when there is nothing to delete.
 void removeImpairment(RequestBatch& batch, uint32_t ifindex, const std::string& description);
@@ -70,6 +77,7 @@ struct QdiscInfo {
   uint32_t parent = 0;  // TC_H_ROOT for a root qdisc
   std::optional<NetemOptions> netem;
   std::optional<TbfOptions> tbf;
+  uint64_t drops = 0;  // packets the qdisc dropped (netem's loss, a full queue)
 };
 
 // An RTM_NEWQDISC message (a dump reply, or a request built above) as a QdiscInfo.
@@ -77,6 +85,8 @@ std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message);
 
 // The qdiscs of one device, in the order the kernel lists them (root first).
 std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex);
+// The qdiscs of every device in the Session's namespace.
+std::vector<QdiscInfo> dumpAllQdiscs(Session& session);
 
 // "root", "1:", "1:1", as tc writes handles.
 std::string handleName(uint32_t handle);

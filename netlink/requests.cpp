@@ -52,6 +52,10 @@ topo::IpAddress broadcastOf(const topo::IpPrefix& prefix) {
   return broadcast;
 }
 
+uint16_t createFlags(Existing existing) {
+  return existing == Existing::Replace ? NLM_F_CREATE | NLM_F_REPLACE : NLM_F_CREATE | NLM_F_EXCL;
+}
+
 }  // namespace
 
 nlmsghdr* RequestBatch::begin(uint16_t type, uint16_t flags, std::string description) {
@@ -134,8 +138,8 @@ void RequestBatch::setAddrGenMode(uint32_t ifindex, uint8_t mode, std::string de
 }
 
 void RequestBatch::newAddress(uint32_t ifindex, const topo::IpPrefix& address,
-                              std::string description) {
-  nlmsghdr* header = begin(RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, std::move(description));
+                              std::string description, Existing existing) {
+  nlmsghdr* header = begin(RTM_NEWADDR, createFlags(existing), std::move(description));
   auto* message = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifaddrmsg)));
   message->ifa_family = addressFamily(address.address.family);
   message->ifa_prefixlen = address.length;
@@ -149,8 +153,8 @@ void RequestBatch::newAddress(uint32_t ifindex, const topo::IpPrefix& address,
   end(header);
 }
 
-void RequestBatch::newRoute(const RouteSpec& route, std::string description) {
-  nlmsghdr* header = begin(RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, std::move(description));
+void RequestBatch::newRoute(const RouteSpec& route, std::string description, Existing existing) {
+  nlmsghdr* header = begin(RTM_NEWROUTE, createFlags(existing), std::move(description));
   auto* message = static_cast<rtmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(rtmsg)));
   message->rtm_family = addressFamily(route.destination.address.family);
   message->rtm_dst_len = route.destination.length;

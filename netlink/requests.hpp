@@ -37,6 +37,10 @@ struct RouteSpec {
 
 // A queue of requests, each with the words that name it in an error
 // ("RTM_NEWLINK veth r1:eth0 <-> r2:eth0"). Sequence numbers are assigned in order.
+// What an add request does when the object exists: fail (EEXIST, the kernel's answer to a
+// plan that repeats itself), or replace it (restoring configuration that may still be there).
+enum class Existing : uint8_t { Fail, Replace };
+
 class RequestBatch {
  public:
   struct Request {
@@ -61,8 +65,10 @@ class RequestBatch {
   // How IPv6 link-local addresses are generated; must be set before the link goes up.
   void setAddrGenMode(uint32_t ifindex, uint8_t mode, std::string description);
   // An interface address; IPv6 ones skip duplicate address detection (usable at once).
-  void newAddress(uint32_t ifindex, const topo::IpPrefix& address, std::string description);
-  void newRoute(const RouteSpec& route, std::string description);
+  void newAddress(uint32_t ifindex, const topo::IpPrefix& address, std::string description,
+                  Existing existing = Existing::Fail);
+  void newRoute(const RouteSpec& route, std::string description,
+                Existing existing = Existing::Fail);
   // A message built elsewhere (by libnl, for qdiscs); its sequence number is overwritten.
   void appendRaw(const void* message, size_t length, std::string description);
 

@@ -76,23 +76,6 @@ void checkSwitchSettings(const NodeSettings& settings, DiagnosticSink& sink) {
   }
 }
 
-template <typename T>
-void overlayField(std::optional<T>& target, const std::optional<T>& layer) {
-  if (layer) target = layer;
-}
-
-void overlay(Impairment& target, const Impairment& layer) {
-  overlayField(target.delayUs, layer.delayUs);
-  overlayField(target.jitterUs, layer.jitterUs);
-  overlayField(target.jitterCorrelationPercent, layer.jitterCorrelationPercent);
-  overlayField(target.lossPercent, layer.lossPercent);
-  overlayField(target.corruptPercent, layer.corruptPercent);
-  overlayField(target.duplicatePercent, layer.duplicatePercent);
-  overlayField(target.reorderPercent, layer.reorderPercent);
-  overlayField(target.rateBitsPerSecond, layer.rateBitsPerSecond);
-  overlayField(target.limitPackets, layer.limitPackets);
-}
-
 // One interface's egress: the layers in order of precedence (link, the endpoint's `out`,
 // the facing endpoint's `in`), field by field, later wins.
 Impairment egressOf(std::initializer_list<const ImpairmentSpec*> layers, DiagnosticSink& sink) {
@@ -100,7 +83,7 @@ Impairment egressOf(std::initializer_list<const ImpairmentSpec*> layers, Diagnos
   const ImpairmentSpec* jitterLayer = nullptr;
   const ImpairmentSpec* reorderLayer = nullptr;
   for (const ImpairmentSpec* layer : layers) {
-    overlay(egress, layer->values);
+    egress.overlay(layer->values);
     if (layer->jitter) jitterLayer = layer;
     if (layer->reorder) reorderLayer = layer;
   }

@@ -36,6 +36,8 @@ struct Impairment {
   std::optional<uint32_t> limitPackets;
 
   bool empty() const;
+  // Takes every field the layer sets, keeping the others.
+  void overlay(const Impairment& layer);
   bool operator==(const Impairment&) const = default;
 };
 

@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "topo/diagnostics.hpp"
+#include "topo/impairment_json.hpp"
 #include "topo/mac.hpp"
 
 namespace netlab::topo {
@@ -19,23 +20,6 @@ using Json = nlohmann::ordered_json;
 
 // Bumped when the meaning of a key changes; readers refuse other versions.
 constexpr int kJsonVersion = 1;
-
-Json impairmentToJson(const Impairment& impairment) {
-  Json json = Json::object();
-  auto put = [&](const char* key, const auto& value) {
-    if (value) json[key] = *value;
-  };
-  put("delay_us", impairment.delayUs);
-  put("jitter_us", impairment.jitterUs);
-  put("jitter_correlation_percent", impairment.jitterCorrelationPercent);
-  put("loss_percent", impairment.lossPercent);
-  put("corrupt_percent", impairment.corruptPercent);
-  put("duplicate_percent", impairment.duplicatePercent);
-  put("reorder_percent", impairment.reorderPercent);
-  put("rate_bps", impairment.rateBitsPerSecond);
-  put("limit_packets", impairment.limitPackets);
-  return json;
-}
 
 Json prefixesToJson(const std::vector<IpPrefix>& prefixes) {
   Json json = Json::array();

@@ -261,6 +261,55 @@ TEST(Impairment, RemovalDeletesTheRoot) {
   EXPECT_EQ(batch.requests()[0].description, "root qdisc on r1:eth0");
 }
 
+topo::Impairment rateOf(uint64_t bitsPerSecond) {
+  topo::Impairment impairment;
+  impairment.rateBitsPerSecond = bitsPerSecond;
+  return impairment;
+}
+
+TEST(ChangeImpairment, SameLayoutChangesInPlace) {
+  RequestBatch batch;
+  changeImpairment(batch, 9, rateOf(10'000'000), rateOf(20'000'000), "r1:eth0");
+  ASSERT_EQ(batch.size(), 1u);
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(message->nlmsg_type, RTM_NEWQDISC);
+  EXPECT_EQ(message->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK) << "no CREATE: a change in place";
+  QdiscInfo tbf = parsed(batch, 0);
+  EXPECT_EQ(tbf.handle, kImpairmentRootHandle);
+  ASSERT_TRUE(tbf.tbf);
+  EXPECT_EQ(tbf.tbf->rateBitsPerSecond, 20'000'000u);
+}
+
+TEST(ChangeImpairment, NewLayoutReplacesTheQdiscs) {
+  RequestBatch batch;
+  topo::Impairment wanted = rateOf(10'000'000);
+  wanted.delayUs = 20'000;
+  changeImpairment(batch, 9, rateOf(10'000'000), wanted, "r1:eth0");
+  ASSERT_EQ(batch.size(), 3u);
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_type, RTM_DELQDISC);
+  EXPECT_EQ(batch.requests()[1].description, "netem 1: root on r1:eth0");
+  EXPECT_EQ(batch.requests()[2].description, "tbf 10: parent 1:1 on r1:eth0");
+  EXPECT_EQ(messageAt(batch, 2)->nlmsg_flags,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+}
+
+TEST(ChangeImpairment, FromNothingAddsAndToNothingRemoves) {
+  RequestBatch added;
+  changeImpairment(added, 4, {}, rateOf(1'000'000), "h1:eth0");
+  ASSERT_EQ(added.size(), 1u);
+  EXPECT_EQ(messageAt(added, 0)->nlmsg_flags,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+
+  RequestBatch removed;
+  changeImpairment(removed, 4, rateOf(1'000'000), {}, "h1:eth0");
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(messageAt(removed, 0)->nlmsg_type, RTM_DELQDISC);
+
+  RequestBatch unchanged;
+  changeImpairment(unchanged, 4, rateOf(1'000'000), rateOf(1'000'000), "h1:eth0");
+  EXPECT_TRUE(unchanged.empty());
+}
+
 // A netem dump as the kernel writes it: the fixed options (times capped in ticks), then the
 // exact nanoseconds, which win.
 TEST(ParseQdisc, KernelNetemDumpPrefersNanoseconds) {
