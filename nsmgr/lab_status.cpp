@@ -52,18 +52,6 @@ topo::NodeStatus nodeStatus(const topo::Node& node, const topo::NodeRuntime& run
 
 }  // namespace
 
-topo::LabState readLabState(const std::string& lab) {
-  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
-  if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
-  auto text = directory->readFile("state.json");
-  if (!text) {
-    throw Error("lab `" + lab + "` has no recorded state (a bring-up is in progress or crashed; " +
-                "`netlab down " + lab + "` removes it)");
-  }
-  return withContext(directory->pathOf("state.json"),
-                     [&] { return topo::labStateFromJson(*text); });
-}
-
 std::vector<std::string> listLabs() {
   return listLabDirectories();
 }

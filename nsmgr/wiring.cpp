@@ -138,9 +138,40 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
   return batch;
 }
 
-void Wiring::addRoutes(size_t n, netlink::RequestBatch& batch) const {
+netlink::RequestBatch Wiring::interfaceRestoration(const InterfaceRef& ref) const {
+  const topo::Node& node = plan_.nodes[ref.node];
+  const topo::Interface& interface = interfaceOf(ref);
+  netlink::RequestBatch batch;
+  for (const auto& address : interface.addresses) {
+    batch.newAddress(ifindexOf(ref), address,
+                     endName(node, interface) + " address " + topo::toString(address),
+                     netlink::Existing::Replace);
+  }
+  addRoutes(ref.node, batch, ref.interface, netlink::Existing::Replace);
+  return batch;
+}
+
+namespace {
+
+// A route goes through an interface when it names it, or when its gateway is on one of the
+// interface's subnets (the kernel then picks that interface).
+bool routesThrough(const topo::Route& route, const topo::Interface& interface) {
+  if (!route.device.empty()) return route.device == interface.name;
+  return route.gateway &&
+         std::any_of(interface.addresses.begin(), interface.addresses.end(),
+                     [&](const topo::IpPrefix& subnet) { return contains(subnet, *route.gateway); });
+}
+
+}  // namespace
+
+void Wiring::addRoutes(size_t n, netlink::RequestBatch& batch,
+                       const std::optional<size_t>& onlyThroughInterface,
+                       netlink::Existing existing) const {
   const topo::Node& node = plan_.nodes[n];
   for (const auto& route : node.routes) {
+    if (onlyThroughInterface && !routesThrough(route, node.interfaces[*onlyThroughInterface])) {
+      continue;
+    }
     netlink::RouteSpec spec;
     spec.destination = route.destination;
     spec.gateway = route.gateway;
@@ -155,7 +186,7 @@ void Wiring::addRoutes(size_t n, netlink::RequestBatch& batch) const {
       if (route.device == "lo") spec.oifindex = kLoopbackIfindex;
       if (spec.oifindex == 0) throw Error(description + ": no interface " + route.device);
     }
-    batch.newRoute(spec, description);
+    batch.newRoute(spec, description, existing);
   }
 }
 

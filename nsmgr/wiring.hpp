@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -53,11 +54,18 @@ class Wiring {
   netlink::RequestBatch nodeConfiguration(size_t node) const;
   // Whether any interface of the node carries IPv6 (and so a link-local address).
   bool carriesIpv6(size_t node) const;
+  // What the kernel flushed when the interface went administratively down: its IPv6
+  // addresses and the routes through it. Sent with the link up again, as replacements, since
+  // its IPv4 addresses stayed.
+  netlink::RequestBatch interfaceRestoration(const InterfaceRef& ref) const;
+  bool isSwitchPort(const InterfaceRef& ref) const;
 
  private:
   const topo::Interface& interfaceOf(const InterfaceRef& ref) const;
-  bool isSwitchPort(const InterfaceRef& ref) const;
-  void addRoutes(size_t node, netlink::RequestBatch& batch) const;
+  // The node's routes, or only those through one of its interfaces.
+  void addRoutes(size_t node, netlink::RequestBatch& batch,
+                 const std::optional<size_t>& onlyThroughInterface = std::nullopt,
+                 netlink::Existing existing = netlink::Existing::Fail) const;
 
   const topo::Plan& plan_;
   std::vector<VethPair> pairs_;

@@ -35,5 +35,6 @@ Action defineDown(CLI::App& command);
 Action defineStatus(CLI::App& command);
 Action defineList(CLI::App& command);
 Action defineExec(CLI::App& command);
+Action defineLink(CLI::App& command);
 
 }  // namespace netlab::tools

@@ -18,14 +18,6 @@ namespace {
 constexpr size_t kMaxNodesInSummary = 40;
 constexpr size_t kProgressFromNodes = 50;
 
-void requireRoot(const char* verb) {
-  if (::geteuid() != 0) {
-    throw Error(std::string("`netlab ") + verb +
-                    "` needs root: it creates namespaces and network devices (run it with sudo)",
-                EPERM);
-  }
-}
-
 double secondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }

@@ -43,6 +43,14 @@ void addFormatOption(CLI::App& command, std::string& format,
       ->capture_default_str();
 }
 
+void requireRoot(const char* verb) {
+  if (::geteuid() != 0) {
+    throw Error(std::string("`netlab ") + verb +
+                    "` needs root: it works on namespaces and network devices (run it with sudo)",
+                EPERM);
+  }
+}
+
 bool isTerminal(int fd) {
   return ::isatty(fd) == 1;
 }

@@ -19,6 +19,9 @@ std::string chooseLab(const std::string& labOrTopology);
 
 bool isTerminal(int fd);
 
+// Throws, naming the verb, unless netlab runs as root.
+void requireRoot(const char* verb);
+
 // Columns padded to their widest cell.
 class Table {
  public:

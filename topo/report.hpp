@@ -32,6 +32,28 @@ struct LabStatus {
   std::vector<NodeStatus> nodes;
 };
 
+// Traffic through one interface, as the kernel counts it.
+struct InterfaceCounters {
+  uint64_t rxPackets = 0, txPackets = 0, rxBytes = 0, txBytes = 0, rxDropped = 0, txDropped = 0;
+  // Drops in the egress qdiscs (netem's loss, a full shaper queue), which the kernel counts
+  // apart from the device's own.
+  uint64_t qdiscDropped = 0;
+};
+
+struct LinkEndReport {
+  std::string node;
+  std::string interface;
+  std::string operState;  // "up", "down", "lowerlayerdown"; "unknown" when the node is gone
+  Impairment egress;      // in force, as recorded by up and `netlab link set`
+  InterfaceCounters counters;
+};
+
+// One veth pair of a running lab: a point-to-point link, or a node's port on a switch.
+struct LinkReport {
+  LinkEndReport a;
+  LinkEndReport b;
+};
+
 struct ExecOutcome {
   std::string node;
   int exitCode = 0;
@@ -41,6 +63,7 @@ struct ExecOutcome {
 
 std::string labStatusToJson(const LabStatus& status);
 std::string labListToJson(const std::vector<LabStatus>& labs);
+std::string linkReportsToJson(const std::string& lab, const std::vector<LinkReport>& links);
 std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes);
 
 }  // namespace netlab::topo

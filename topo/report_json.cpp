@@ -1,5 +1,6 @@
 #include <nlohmann/json.hpp>
 
+#include "topo/impairment_json.hpp"
 #include "topo/report.hpp"
 
 namespace netlab::topo {
@@ -34,7 +35,31 @@ ordered_json toJsonValue(const LabStatus& lab) {
           {"nodes", nodes}};
 }
 
+ordered_json toJsonValue(const LinkEndReport& end) {
+  const InterfaceCounters& counters = end.counters;
+  return {{"node", end.node},
+          {"interface", end.interface},
+          {"oper_state", end.operState},
+          {"egress", impairmentToJson(end.egress)},
+          {"counters",
+           {{"rx_packets", counters.rxPackets},
+            {"tx_packets", counters.txPackets},
+            {"rx_bytes", counters.rxBytes},
+            {"tx_bytes", counters.txBytes},
+            {"rx_dropped", counters.rxDropped},
+            {"tx_dropped", counters.txDropped},
+            {"qdisc_dropped", counters.qdiscDropped}}}};
+}
+
 }  // namespace
+
+std::string linkReportsToJson(const std::string& lab, const std::vector<LinkReport>& links) {
+  ordered_json list = ordered_json::array();
+  for (const auto& link : links) {
+    list.push_back({{"ends", {toJsonValue(link.a), toJsonValue(link.b)}}});
+  }
+  return ordered_json{{"lab", lab}, {"links", list}}.dump(2) + "\n";
+}
 
 std::string labStatusToJson(const LabStatus& status) { return toJsonValue(status).dump(2) + "\n"; }
 

@@ -1,0 +1,30 @@
+// A running lab's state file (state.json in its directory): the plan it was built from, with
+// the changes made to it since, and how to find its nodes.
+#pragma once
+
+#include <string>
+
+#include "nsmgr/lab_dir.hpp"
+#include "topo/plan.hpp"
+
+namespace netlab::nsmgr {
+
+inline constexpr const char* kStateFile = "state.json";
+
+// The state of a lab whose directory is open; throws when there is none yet.
+topo::LabState readStateFile(const LabDirectory& directory, const std::string& lab);
+
+// The state held under the lab's exclusive lock, for a change: no other command reads or
+// changes it until this is gone, and save() replaces the file atomically.
+class LockedLabState {
+ public:
+  explicit LockedLabState(const std::string& lab);
+  topo::LabState& state() { return state_; }
+  void save() const;
+
+ private:
+  LabDirectory directory_;
+  topo::LabState state_;
+};
+
+}  // namespace netlab::nsmgr
