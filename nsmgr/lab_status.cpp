@@ -47,6 +47,11 @@ topo::NodeStatus nodeStatus(const topo::Node& node, const topo::NodeRuntime& run
   if (!signalProcess(*pidfd, 0)) return status;
   status.running = true;
   status.interfaces = readInterfaces(netns, node.name);
+  for (auto& interface : status.interfaces) {
+    for (const auto& planned : node.interfaces) {
+      if (planned.name == interface.name) interface.egress = planned.egress;
+    }
+  }
   return status;
 }
 

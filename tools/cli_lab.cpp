@@ -10,6 +10,7 @@
 #include "nsmgr/lab.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "topo/units.hpp"
 
 namespace netlab::tools {
 namespace {
@@ -132,13 +133,13 @@ Action defineStatus(CLI::App& command) {
       std::cout << topo::labStatusToJson(status);
       return kExitOk;
     }
-    Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES"});
+    Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES", "EGRESS"});
     for (const auto& node : status.nodes) {
       table.add({node.name, std::string(topo::toString(node.kind)),
-                 node.running ? "running" : "dead", std::to_string(node.pid), "", "", ""});
+                 node.running ? "running" : "dead", std::to_string(node.pid), "", "", "", ""});
       for (const auto& interface : node.interfaces) {
-        table.add(
-            {"", "", "", "", interface.name, interface.operState, join(interface.addresses, " ")});
+        table.add({"", "", "", "", interface.name, interface.operState,
+                   join(interface.addresses, " "), topo::describeImpairment(interface.egress)});
       }
     }
     std::cout << "lab " << status.name << " (" << status.sourceFile << ")\n" << table.render();

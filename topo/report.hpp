@@ -15,6 +15,7 @@ struct InterfaceStatus {
   std::string mac;
   uint32_t mtu = 0;
   std::vector<std::string> addresses;  // "10.0.0.1/30"
+  Impairment egress;                   // in force, as recorded; empty for lo and bridges
 };
 
 struct NodeStatus {

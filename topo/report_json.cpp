@@ -13,7 +13,8 @@ ordered_json toJsonValue(const InterfaceStatus& interface) {
           {"oper_state", interface.operState},
           {"mac", interface.mac},
           {"mtu", interface.mtu},
-          {"addresses", interface.addresses}};
+          {"addresses", interface.addresses},
+          {"egress", impairmentToJson(interface.egress)}};
 }
 
 ordered_json toJsonValue(const NodeStatus& node) {

@@ -87,7 +87,13 @@ class Links(LabTest):
         self.assertEqual(ends["h2:eth0"]["egress"], {"rate_bps": 3_000_000})
         self.assertEqual(self.tbf_rate(lab, "h1"), 5_000_000)
         self.assertEqual(self.tbf_rate(lab, "h2"), 3_000_000)
-        # The state file keeps them: status and the plan other commands read agree.
+        # The state file keeps them, so status tells the truth too.
+        status = json.loads(netlab("status", lab, "--format", "json").stdout)
+        egress = {(node["name"], interface["name"]): interface["egress"]
+                  for node in status["nodes"] for interface in node["interfaces"]}
+        self.assertEqual(egress[("h1", "eth0")], {"rate_bps": 5_000_000})
+        self.assertEqual(egress[("h2", "eth0")], {"rate_bps": 3_000_000})
+        self.assertIn("rate 5mbit", netlab("status", lab).stdout)
         table = netlab("link", "show", lab).stdout
         self.assertRegex(table, r"h1:eth0\s+h2:eth0\s+up/up\s+rate 5mbit\s+rate 3mbit")
 
