@@ -2,8 +2,6 @@
 // several at once with each line of output prefixed by its node.
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <poll.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -12,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
+#include "nsmgr/node_commands.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/run_in_node.hpp"
 #include "tools/cli.hpp"
@@ -72,91 +71,24 @@ int execInOne(const topo::LabState& state, const ExecOptions& options) {
   return nsmgr::exitCodeOf(result.waitStatus);
 }
 
-struct RunningCommand {
-  topo::ExecOutcome outcome;
-  pid_t helper = -1;
-  Fd out, err;
-  std::string pendingOut, pendingErr;
-};
-
-// A helper process per node joins the node and runs the command there; its output comes back
-// through pipes.
-RunningCommand startInNode(const topo::LabState& state, const std::string& name,
-                           const std::vector<std::string>& argv) {
-  nsmgr::NodeHandle node = nsmgr::openNode(state, name);
-  int out[2], err[2];
-  if (::pipe2(out, O_CLOEXEC) < 0 || ::pipe2(err, O_CLOEXEC) < 0) throw SystemError("pipe2", name);
-  RunningCommand running{{name, 0, "", ""}, -1, Fd(out[0]), Fd(err[0]), "", ""};
-  Fd outWrite(out[1]), errWrite(err[1]);
-  Fd devNull = openFile("/dev/null", O_RDONLY);
-  nsmgr::PreparedCommand command(
-      {argv, execEnvironment(node.env), "/", devNull.get(), outWrite.get(), errWrite.get()});
-  running.helper = nsmgr::spawnInNode(node.pidfd.get(), command, name);
-  return running;
-}
-
-// Moves complete lines from pending to the stream, prefixed by the node's name.
-void flushLines(std::string& pending, const std::string& node, std::ostream& stream, bool all) {
-  size_t start = 0;
-  for (size_t end; (end = pending.find('\n', start)) != std::string::npos; start = end + 1) {
-    stream << node << " | " << pending.substr(start, end + 1 - start);
-  }
-  pending.erase(0, start);
-  if (all && !pending.empty()) {
-    stream << node << " | " << pending << '\n';
-    pending.clear();
-  }
-}
-
-void collectOutput(std::vector<RunningCommand>& commands, bool json) {
-  for (;;) {
-    std::vector<pollfd> fds;
-    std::vector<std::pair<size_t, bool>> owners;  // command, is stdout
-    for (size_t i = 0; i < commands.size(); ++i) {
-      if (commands[i].out)
-        fds.push_back({commands[i].out.get(), POLLIN, 0}), owners.push_back({i, true});
-      if (commands[i].err)
-        fds.push_back({commands[i].err.get(), POLLIN, 0}), owners.push_back({i, false});
-    }
-    if (fds.empty()) return;
-    if (::poll(fds.data(), fds.size(), -1) < 0 && errno != EINTR)
-      throw SystemError("poll", "output");
-    for (size_t f = 0; f < fds.size(); ++f) {
-      if (!fds[f].revents) continue;
-      auto& command = commands[owners[f].first];
-      bool isOut = owners[f].second;
-      char buffer[4096];
-      ssize_t got = ::read(fds[f].fd, buffer, sizeof buffer);
-      std::string& text = isOut ? command.outcome.stdoutText : command.outcome.stderrText;
-      std::string& pending = isOut ? command.pendingOut : command.pendingErr;
-      if (got > 0) {
-        text.append(buffer, static_cast<size_t>(got));
-        pending.append(buffer, static_cast<size_t>(got));
-      }
-      if (!json) flushLines(pending, command.outcome.node, isOut ? std::cout : std::cerr, got <= 0);
-      if (got <= 0) (isOut ? command.out : command.err).reset();
-    }
-  }
-}
-
 int execInMany(const topo::LabState& state, const ExecOptions& options) {
-  std::vector<RunningCommand> commands;
+  std::vector<nsmgr::NodeCommand> commands;
   for (const auto& node : state.plan.nodes) {
     if (options.all || ::fnmatch(options.node.c_str(), node.name.c_str(), 0) == 0) {
-      commands.push_back(startInNode(state, node.name, options.command));
+      commands.push_back({node.name, options.command, {}});
     }
   }
   if (commands.empty())
     throw Error("no node of lab `" + state.plan.name + "` matches `" + options.node + "`");
-  collectOutput(commands, options.format == "json");
+  const bool json = options.format == "json";
+  // Each line as it comes, prefixed by its node.
+  auto printLine = [&](size_t command, bool isStdout, std::string_view line) {
+    if (!json) (isStdout ? std::cout : std::cerr) << commands[command].node << " | " << line << '\n';
+  };
+  std::vector<topo::ExecOutcome> outcomes = nsmgr::runCaptured(state, commands, printLine);
   int worst = 0;
-  std::vector<topo::ExecOutcome> outcomes;
-  for (auto& command : commands) {
-    command.outcome.exitCode = nsmgr::exitCodeOf(nsmgr::waitForChild(command.helper));
-    worst = std::max(worst, command.outcome.exitCode);
-    outcomes.push_back(std::move(command.outcome));
-  }
-  if (options.format == "json") std::cout << topo::execOutcomesToJson(outcomes);
+  for (const auto& outcome : outcomes) worst = std::max(worst, outcome.exitCode);
+  if (json) std::cout << topo::execOutcomesToJson(outcomes);
   return worst;
 }
 
