@@ -36,5 +36,6 @@ Action defineStatus(CLI::App& command);
 Action defineList(CLI::App& command);
 Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
+Action definePingall(CLI::App& command);
 
 }  // namespace netlab::tools

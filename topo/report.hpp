@@ -55,6 +55,14 @@ struct LinkReport {
   LinkEndReport b;
 };
 
+// One ping of `netlab pingall`: from a node to one address of another node.
+struct PingResult {
+  std::string from;
+  std::string to;
+  std::string address;
+  bool replied = false;
+};
+
 struct ExecOutcome {
   std::string node;
   int exitCode = 0;
@@ -65,6 +73,7 @@ struct ExecOutcome {
 std::string labStatusToJson(const LabStatus& status);
 std::string labListToJson(const std::vector<LabStatus>& labs);
 std::string linkReportsToJson(const std::string& lab, const std::vector<LinkReport>& links);
+std::string pingResultsToJson(const std::string& lab, const std::vector<PingResult>& pings);
 std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes);
 
 }  // namespace netlab::topo

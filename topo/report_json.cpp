@@ -62,6 +62,26 @@ std::string linkReportsToJson(const std::string& lab, const std::vector<LinkRepo
   return ordered_json{{"lab", lab}, {"links", list}}.dump(2) + "\n";
 }
 
+std::string pingResultsToJson(const std::string& lab, const std::vector<PingResult>& pings) {
+  ordered_json list = ordered_json::array();
+  size_t replies = 0;
+  for (const auto& ping : pings) {
+    replies += ping.replied ? 1 : 0;
+    list.push_back({{"from", ping.from},
+                    {"to", ping.to},
+                    {"address", ping.address},
+                    {"replied", ping.replied}});
+  }
+  const double loss = pings.empty() ? 0.0 : 100.0 * double(pings.size() - replies) / double(pings.size());
+  return ordered_json{{"lab", lab},
+                      {"sent", pings.size()},
+                      {"received", replies},
+                      {"loss_percent", loss},
+                      {"pings", list}}
+             .dump(2) +
+         "\n";
+}
+
 std::string labStatusToJson(const LabStatus& status) { return toJsonValue(status).dump(2) + "\n"; }
 
 std::string labListToJson(const std::vector<LabStatus>& labs) {
