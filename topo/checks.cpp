@@ -4,7 +4,6 @@
 
 #include <regex>
 
-
 namespace netlab::topo {
 namespace {
 
@@ -17,9 +16,9 @@ std::regex compile(const std::string& pattern) {
 }
 
 std::string describeReach(const Check& check, const ReachCheck& reach) {
-  const std::string target =
-      reach.targetNode.empty() && !reach.addresses.empty() ? toString(reach.addresses.front())
-                                                           : reach.targetNode;
+  const std::string target = reach.targetNode.empty() && !reach.addresses.empty()
+                                 ? toString(reach.addresses.front())
+                                 : reach.targetNode;
   if (!reach.family) return fmt::format("{} reaches {}", check.node, target);
   return fmt::format("{} reaches {} over IPv{}", check.node, target,
                      static_cast<int>(*reach.family));
@@ -33,9 +32,8 @@ std::string describeRoute(const Check& check, const RouteCheck& route) {
 }
 
 std::string describeCommand(const Check& check, const CommandCheck& command) {
-  const std::string status = command.exitStatus == 0
-                                 ? "succeeds"
-                                 : fmt::format("exits with {}", command.exitStatus);
+  const std::string status =
+      command.exitStatus == 0 ? "succeeds" : fmt::format("exits with {}", command.exitStatus);
   std::string text = fmt::format("{}: `{}` {}", check.node, command.command, status);
   if (!command.pattern.empty()) text += fmt::format(" and matches /{}/", command.pattern);
   return text;

@@ -22,7 +22,7 @@ constexpr size_t kMaxDepth = 16;
 constexpr size_t kMaxEntries = 10'000;
 
 struct FolderContents {
-  std::vector<fs::path> mounted;          // relative directories, in path order
+  std::vector<fs::path> mounted;           // relative directories, in path order
   std::vector<std::string> topLevelFiles;  // would need a mount onto `/`
   size_t entries = 0;
 };
@@ -62,8 +62,9 @@ void mountFolder(DraftNode& node, const fs::path& folder, DiagnosticSink& sink) 
   try {
     walk(folder, {}, 0, contents);
   } catch (const std::exception& error) {
-    sink.error(node.where, fmt::format("cannot use the node folder `{}`: {}",
-                                       excerpt(folder.string(), 200), error.what()),
+    sink.error(node.where,
+               fmt::format("cannot use the node folder `{}`: {}", excerpt(folder.string(), 200),
+                           error.what()),
                R"(fix it, or turn node folders off with "node_folders": false)");
     return;
   }

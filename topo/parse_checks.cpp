@@ -97,9 +97,9 @@ void parsePattern(ParseContext& context, const Cursor& at, CheckDraft& draft) {
   const auto* text = expectString(context, at);
   if (!text) return;
   if (auto problem = patternProblem(*text)) {
-    context.sink.error(at.where(),
-                       fmt::format("`{}` is not a regular expression: {}", excerpt(*text), *problem),
-                       "patterns are ECMAScript regular expressions, as in JavaScript");
+    context.sink.error(
+        at.where(), fmt::format("`{}` is not a regular expression: {}", excerpt(*text), *problem),
+        "patterns are ECMAScript regular expressions, as in JavaScript");
     return;
   }
   draft.command.pattern = *text;
@@ -132,14 +132,10 @@ const FieldTable<CheckDraft>& checkFields() {
          if (at.value.type() == JsonType::String && at.value.string() == "default") return;
          draft.route.destination = parseNetwork(context, at);
        }},
-      {"via",
-       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
-         draft.route.gateway = parseGateway(context, at);
-       }},
-      {"dev",
-       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
-         draft.route.device = parseInterfaceName(context, at);
-       }},
+      {"via", [](ParseContext& context, const Cursor& at,
+                 CheckDraft& draft) { draft.route.gateway = parseGateway(context, at); }},
+      {"dev", [](ParseContext& context, const Cursor& at,
+                 CheckDraft& draft) { draft.route.device = parseInterfaceName(context, at); }},
       {"command", parseCommandText},
       {"match", parsePattern},
       {"status",

@@ -56,14 +56,10 @@ const FieldTable<RouteDraft>& routeFields() {
            draft.hasDestination = false;
          }
        }},
-      {"via",
-       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
-         draft.route.gateway = parseGateway(context, at);
-       }},
-      {"dev",
-       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
-         draft.route.device = parseInterfaceName(context, at);
-       }},
+      {"via", [](ParseContext& context, const Cursor& at,
+                 RouteDraft& draft) { draft.route.gateway = parseGateway(context, at); }},
+      {"dev", [](ParseContext& context, const Cursor& at,
+                 RouteDraft& draft) { draft.route.device = parseInterfaceName(context, at); }},
       {"metric",
        [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
          if (auto metric = expectInteger(context, at, "metric", 0, UINT32_MAX)) {

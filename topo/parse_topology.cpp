@@ -67,15 +67,11 @@ const FieldTable<TopologySpec>& topologyFields() {
        [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
          topology.addressing = parseAddressing(context, at);
        }},
-      {"routing",
-       [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
-         topology.routing = parseRouting(context, at);
-       }},
+      {"routing", [](ParseContext& context, const Cursor& at,
+                     TopologySpec& topology) { topology.routing = parseRouting(context, at); }},
       {"node_folders", parseNodeFolders},
-      {"tests",
-       [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
-         topology.checks = parseChecks(context, at);
-       }},
+      {"tests", [](ParseContext& context, const Cursor& at,
+                   TopologySpec& topology) { topology.checks = parseChecks(context, at); }},
       // Lets editors find docs/topology.schema.json; netlab ignores it.
       {"$schema",
        [](ParseContext& context, const Cursor& at, TopologySpec&) { expectString(context, at); }},

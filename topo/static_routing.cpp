@@ -161,7 +161,8 @@ void StaticRouter::routeRouter(const FamilyGraph& graph, size_t node) {
   for (size_t other = 0; other < lab_.nodes.size(); ++other) {
     if (!hops.node[other]) continue;
     for (const IpPrefix& loopback : lab_.nodes[other].loopbacks) {
-      if (loopback.address.family == graph.family) add(node, networkOf(loopback), *hops.node[other]);
+      if (loopback.address.family == graph.family)
+        add(node, networkOf(loopback), *hops.node[other]);
     }
   }
 }

@@ -136,8 +136,8 @@ TEST(Checks, BadValues) {
     {"node": "h1", "route": "10.0.0.0/24", "via": "fd00::1"},
     {"node": "h1", "command": "", "status": 256},
     "h1 reaches h2"])");
-  EXPECT_TRUE(hasDiagnostic(result, "`(unclosed` is not a regular expression",
-                            "tests[0].match", 5));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "`(unclosed` is not a regular expression", "tests[0].match", 5));
   EXPECT_TRUE(hasDiagnostic(result, "`10.0.0.300` is not an IP address", "tests[1].reach", 6));
   EXPECT_TRUE(hasDiagnostic(result, "unknown address family `ipx`", "tests[2].family", 7));
   EXPECT_TRUE(hasDiagnostic(result, "count 0 is outside 1..100", "tests[2].count", 7));
@@ -154,10 +154,10 @@ TEST(Checks, SwitchesHaveNoAddresses) {
   auto result = load(R"({"nodes": {"a": {}, "b": {}, "c": {}}, "links": [["a", "b", "c"]],
     "tests": [{"node": "a", "reach": "lan0"}, {"node": "lan0", "route": "default", "dev": "eth0"},
               {"node": "lan0", "command": "bridge link"}]})");
-  EXPECT_TRUE(hasDiagnostic(result, "lan0 is a switch: it has no address to reach",
-                            "tests[0].reach", 2));
-  EXPECT_TRUE(hasDiagnostic(result, "lan0 is a switch: it has no routes to check",
-                            "tests[1].node", 2));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "lan0 is a switch: it has no address to reach", "tests[0].reach", 2));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "lan0 is a switch: it has no routes to check", "tests[1].node", 2));
   EXPECT_EQ(testing::errorCount(result), 2u) << dump(result);
 }
 

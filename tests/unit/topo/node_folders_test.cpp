@@ -82,8 +82,7 @@ TEST(NodeFolders, TheRootCanBeNamedOrTurnedOff) {
   EXPECT_TRUE(nodeOf(*off.plan, "r1").mounts.empty());
   auto on = loadIn(dir, R"({"node_folders": true, "nodes": {"r1": {}}})");
   ASSERT_TRUE(on.ok()) << dump(on);
-  EXPECT_EQ(mountsOf(*on.plan, "r1", dir),
-            (std::vector<std::string>{"r1/etc/frr -> /etc/frr"}));
+  EXPECT_EQ(mountsOf(*on.plan, "r1", dir), (std::vector<std::string>{"r1/etc/frr -> /etc/frr"}));
   auto missing = loadIn(dir, R"({"node_folders": "nowhere", "nodes": {"r1": {}}})");
   EXPECT_TRUE(hasDiagnostic(missing, "`nowhere` is not a directory", "node_folders", 1));
 }
@@ -95,8 +94,8 @@ TEST(NodeFolders, FilesDirectlyInTheFolderAreNotMounted) {
   auto result = loadIn(dir, R"({"nodes": {
     "r1": {}}})");
   ASSERT_TRUE(result.ok()) << dump(result);
-  EXPECT_TRUE(hasDiagnostic(result, "a file is in the node folder", "nodes.r1", 2,
-                            Severity::Warning));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "a file is in the node folder", "nodes.r1", 2, Severity::Warning));
   EXPECT_NE(testing::find(result, "not mounted: README", Severity::Warning), nullptr);
   EXPECT_EQ(mountsOf(*result.plan, "r1", dir),
             (std::vector<std::string>{"r1/etc/frr -> /etc/frr"}));

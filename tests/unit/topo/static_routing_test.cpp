@@ -40,15 +40,15 @@ TEST(StaticRouting, Triangle) {
     "nodes": {"r1": {"kind": "router"}, "r2": {"kind": "router"}, "r3": {"kind": "router"}},
     "links": [["r1", "r2"], ["r2", "r3"], ["r1", "r3"]]})");
   // r2-r3 is two hops away either way: the tie goes to r1's first interface.
-  EXPECT_EQ(routesOf(plan, "r1"), (Routes{"10.0.0.4/30 via 10.0.0.2 dev eth0",
-                                          "10.255.0.2/32 via 10.0.0.2 dev eth0",
-                                          "10.255.0.3/32 via 10.0.0.10 dev eth1"}));
-  EXPECT_EQ(routesOf(plan, "r2"), (Routes{"10.0.0.8/30 via 10.0.0.1 dev eth0",
-                                          "10.255.0.1/32 via 10.0.0.1 dev eth0",
-                                          "10.255.0.3/32 via 10.0.0.6 dev eth1"}));
-  EXPECT_EQ(routesOf(plan, "r3"), (Routes{"10.0.0.0/30 via 10.0.0.5 dev eth0",
-                                          "10.255.0.1/32 via 10.0.0.9 dev eth1",
-                                          "10.255.0.2/32 via 10.0.0.5 dev eth0"}));
+  EXPECT_EQ(routesOf(plan, "r1"),
+            (Routes{"10.0.0.4/30 via 10.0.0.2 dev eth0", "10.255.0.2/32 via 10.0.0.2 dev eth0",
+                    "10.255.0.3/32 via 10.0.0.10 dev eth1"}));
+  EXPECT_EQ(routesOf(plan, "r2"),
+            (Routes{"10.0.0.8/30 via 10.0.0.1 dev eth0", "10.255.0.1/32 via 10.0.0.1 dev eth0",
+                    "10.255.0.3/32 via 10.0.0.6 dev eth1"}));
+  EXPECT_EQ(routesOf(plan, "r3"),
+            (Routes{"10.0.0.0/30 via 10.0.0.5 dev eth0", "10.255.0.1/32 via 10.0.0.9 dev eth1",
+                    "10.255.0.2/32 via 10.0.0.5 dev eth0"}));
 }
 
 TEST(StaticRouting, ChainOfRoutersWithHostsAtBothEnds) {
@@ -59,18 +59,16 @@ TEST(StaticRouting, ChainOfRoutersWithHostsAtBothEnds) {
     "links": [["h1", "r1"], ["r1", "r2"], ["r2", "r3"], ["r3", "h2"]]})");
   EXPECT_EQ(routesOf(plan, "h1"), (Routes{"0.0.0.0/0 via 10.0.0.2 dev eth0"}));
   EXPECT_EQ(routesOf(plan, "h2"), (Routes{"0.0.0.0/0 via 10.0.0.13 dev eth0"}));
-  EXPECT_EQ(routesOf(plan, "r1"), (Routes{"10.0.0.8/30 via 10.0.0.6 dev eth1",
-                                          "10.0.0.12/30 via 10.0.0.6 dev eth1",
-                                          "10.255.0.2/32 via 10.0.0.6 dev eth1",
-                                          "10.255.0.3/32 via 10.0.0.6 dev eth1"}));
-  EXPECT_EQ(routesOf(plan, "r2"), (Routes{"10.0.0.0/30 via 10.0.0.5 dev eth0",
-                                          "10.0.0.12/30 via 10.0.0.10 dev eth1",
-                                          "10.255.0.1/32 via 10.0.0.5 dev eth0",
-                                          "10.255.0.3/32 via 10.0.0.10 dev eth1"}));
-  EXPECT_EQ(routesOf(plan, "r3"), (Routes{"10.0.0.0/30 via 10.0.0.9 dev eth0",
-                                          "10.0.0.4/30 via 10.0.0.9 dev eth0",
-                                          "10.255.0.1/32 via 10.0.0.9 dev eth0",
-                                          "10.255.0.2/32 via 10.0.0.9 dev eth0"}));
+  EXPECT_EQ(routesOf(plan, "r1"),
+            (Routes{"10.0.0.8/30 via 10.0.0.6 dev eth1", "10.0.0.12/30 via 10.0.0.6 dev eth1",
+                    "10.255.0.2/32 via 10.0.0.6 dev eth1", "10.255.0.3/32 via 10.0.0.6 dev eth1"}));
+  EXPECT_EQ(
+      routesOf(plan, "r2"),
+      (Routes{"10.0.0.0/30 via 10.0.0.5 dev eth0", "10.0.0.12/30 via 10.0.0.10 dev eth1",
+              "10.255.0.1/32 via 10.0.0.5 dev eth0", "10.255.0.3/32 via 10.0.0.10 dev eth1"}));
+  EXPECT_EQ(routesOf(plan, "r3"),
+            (Routes{"10.0.0.0/30 via 10.0.0.9 dev eth0", "10.0.0.4/30 via 10.0.0.9 dev eth0",
+                    "10.255.0.1/32 via 10.0.0.9 dev eth0", "10.255.0.2/32 via 10.0.0.9 dev eth0"}));
 }
 
 TEST(StaticRouting, DualStack) {
@@ -81,10 +79,9 @@ TEST(StaticRouting, DualStack) {
               {"endpoints": ["r2", "h2"], "prefix": ["10.2.0.0/24", "fd00:2::/64"]}]})");
   EXPECT_EQ(routesOf(plan, "h1"),
             (Routes{"0.0.0.0/0 via 10.1.0.2 dev eth0", "::/0 via fd00:1::2 dev eth0"}));
-  EXPECT_EQ(routesOf(plan, "r1"), (Routes{"10.2.0.0/24 via 10.0.0.2 dev eth1",
-                                          "10.255.0.2/32 via 10.0.0.2 dev eth1",
-                                          "fd00:2::/64 via fd00::2 dev eth1",
-                                          "fd00:ff::2/128 via fd00::2 dev eth1"}));
+  EXPECT_EQ(routesOf(plan, "r1"),
+            (Routes{"10.2.0.0/24 via 10.0.0.2 dev eth1", "10.255.0.2/32 via 10.0.0.2 dev eth1",
+                    "fd00:2::/64 via fd00::2 dev eth1", "fd00:ff::2/128 via fd00::2 dev eth1"}));
   EXPECT_EQ(routesOf(plan, "h2"),
             (Routes{"0.0.0.0/0 via 10.2.0.1 dev eth0", "::/0 via fd00:2::1 dev eth0"}));
 }
@@ -170,10 +167,10 @@ TEST(StaticRouting, RefusesToWriteMillionsOfRoutes) {
     nodes += fmt::format("{}\"n{}\": {{\"kind\": \"router\"}}", i ? ", " : "", i);
     if (i > 0) links += fmt::format("{}[\"n{}\", \"n{}\"]", i > 1 ? ", " : "", i - 1, i);
   }
-  auto result = load(
-      fmt::format(R"({{"routing": "static", "nodes": {{{}}}, "links": [{}]}})", nodes, links));
-  EXPECT_TRUE(hasDiagnostic(result, "static routing would write up to 4498500 routes", "routing",
-                            1));
+  auto result =
+      load(fmt::format(R"({{"routing": "static", "nodes": {{{}}}, "links": [{}]}})", nodes, links));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "static routing would write up to 4498500 routes", "routing", 1));
 }
 
 }  // namespace
