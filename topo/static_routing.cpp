@@ -17,6 +17,7 @@
 #include <algorithm>
 #include <array>
 #include <deque>
+#include <set>
 
 #include "topo/lab.hpp"
 #include "topo/segments.hpp"
@@ -129,27 +130,35 @@ FirstHops firstHops(const Lab& lab, const FamilyGraph& graph, size_t source) {
 
 class StaticRouter {
  public:
-  StaticRouter(const Lab& lab, Plan& plan) : lab_(lab), plan_(plan) {}
+  StaticRouter(const Lab& lab, Plan& plan);
 
   void routeRouter(const FamilyGraph& graph, size_t node);
   void routeHost(const FamilyGraph& graph, size_t node);
 
  private:
-  // Adds the route unless the topology already has one to that destination.
+  // Adds the route unless the node has one to that destination already: a written route wins,
+  // and of two computed ones (loopbacks in one network) the first.
   void add(size_t node, const IpPrefix& destination, const FirstHop& hop);
 
   const Lab& lab_;
   Plan& plan_;
+  std::vector<std::set<IpPrefix>> destinations_;  // per node, of the routes it has
 };
 
+StaticRouter::StaticRouter(const Lab& lab, Plan& plan)
+    : lab_(lab), plan_(plan), destinations_(plan.nodes.size()) {
+  for (size_t node = 0; node < plan.nodes.size(); ++node) {
+    for (const Route& route : plan.nodes[node].routes) {
+      destinations_[node].insert(route.destination);
+    }
+  }
+}
+
 void StaticRouter::add(size_t node, const IpPrefix& destination, const FirstHop& hop) {
-  auto& routes = plan_.nodes[node].routes;
-  const auto written = std::find_if(routes.begin(), routes.end(), [&](const Route& route) {
-    return route.destination == destination;
-  });
-  if (written != routes.end()) return;
-  routes.push_back({destination, hop.gateway,
-                    lab_.nodes[node].interfaces[hop.interface].interface.name, std::nullopt});
+  if (!destinations_[node].insert(destination).second) return;
+  plan_.nodes[node].routes.push_back({destination, hop.gateway,
+                                      lab_.nodes[node].interfaces[hop.interface].interface.name,
+                                      std::nullopt});
 }
 
 void StaticRouter::routeRouter(const FamilyGraph& graph, size_t node) {
@@ -210,6 +219,7 @@ void addStaticRoutes(const Lab& lab, size_t linkCount, Plan& plan, DiagnosticSin
   if (std::none_of(lab.nodes.begin(), lab.nodes.end(), routesStatically)) return;
   const std::vector<Segment> segments = findSegments(lab, linkCount);
   std::vector<FamilyGraph> graphs;
+  graphs.reserve(kFamilies.size());
   for (Family family : kFamilies) graphs.push_back(buildGraph(lab, segments, family));
   if (!withinBound(lab, graphs, sink)) return;
   StaticRouter router(lab, plan);
