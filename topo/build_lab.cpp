@@ -41,6 +41,7 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
   NodeSettings result = base;
   if (overlay.hostname) result.hostname = overlay.hostname;
   if (overlay.loopback) result.loopback = overlay.loopback;
+  if (overlay.routing) result.routing = overlay.routing;
   append(result.routes, overlay.routes);
   append(result.exec, overlay.exec);
   append(result.mounts, overlay.mounts);
@@ -53,10 +54,12 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
 
 NodeSettings settingsFor(const TopologySpec& topology, NodeKind kind, const NodeSettings& own) {
   NodeSettings base = topology.defaults;
+  if (!base.routing) base.routing = topology.routing;
   if (kind == NodeKind::Switch) {
     // Lab-wide loopbacks and routes are meant for the nodes that route.
     base.loopback.reset();
     base.routes.clear();
+    base.routing.reset();
   }
   if (const auto& kindDefaults = topology.kindDefaults[kindIndex(kind)]) {
     base = mergeSettings(base, *kindDefaults);
@@ -73,6 +76,10 @@ void checkSwitchSettings(const NodeSettings& settings, DiagnosticSink& sink) {
   }
   if (!settings.routes.empty()) {
     sink.error(settings.routes.front().where, "a switch has no routes", std::string(kHint));
+  }
+  if (settings.routing && settings.routing->value == RoutingMode::Static) {
+    sink.error(settings.routing->where, "a switch has no routes, static or other",
+               std::string(kHint));
   }
 }
 

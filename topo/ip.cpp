@@ -97,4 +97,9 @@ bool overlaps(const IpPrefix& a, const IpPrefix& b) {
   return a.length <= b.length ? contains(a, b.address) : contains(b, a.address);
 }
 
+bool isLinkLocal(const IpAddress& address) {
+  return address.family == Family::V6 && address.bytes[0] == 0xfe &&
+         (address.bytes[1] & 0xc0) == 0x80;
+}
+
 }  // namespace netlab::topo

@@ -40,5 +40,7 @@ IpPrefix networkOf(const IpPrefix& prefix);
 bool hasHostBits(const IpPrefix& prefix);
 bool contains(const IpPrefix& network, const IpAddress& address);
 bool overlaps(const IpPrefix& a, const IpPrefix& b);
+// fe80::/10: usable only together with an interface.
+bool isLinkLocal(const IpAddress& address);
 
 }  // namespace netlab::topo

@@ -1,8 +1,11 @@
 // The lab while it is being resolved: nodes with their merged settings and wired interfaces,
 // each remembering where in the document it came from. The stages, in order:
 //   buildLab         defaults merged, LAN switches created, interfaces named and wired
+//   mountNodeFolders the mounts of the folders named after nodes (node_folders.cpp)
 //   assignAddresses  L2 segments, their subnets, and every automatic address
 //   resolvePlan      MACs, routes and sysctls resolved; the Plan
+//   addStaticRoutes  the routes of `"routing": "static"` (static_routing.cpp)
+//   resolveChecks    the `tests`, checked against the Plan (resolve_checks.cpp)
 // Each stage reports problems to the sink; a stage runs only when the ones before it found
 // no error, so that one mistake is reported once and not again by every later check.
 #pragma once
@@ -40,6 +43,11 @@ struct Lab {
 
 Lab buildLab(const TopologySpec& topology, std::string name, DiagnosticSink& sink);
 void assignAddresses(Lab& lab, const TopologySpec& topology, DiagnosticSink& sink);
+void mountNodeFolders(Lab& lab, const TopologySpec& topology, DiagnosticSink& sink);
 Plan resolvePlan(Lab& lab, DiagnosticSink& sink);
+// Routes computed for the nodes with `"routing": "static"`, after the ones written for them.
+void addStaticRoutes(const Lab& lab, size_t linkCount, Plan& plan, DiagnosticSink& sink);
+std::vector<Check> resolveChecks(const std::vector<CheckSpec>& checks, const Plan& plan,
+                                 DiagnosticSink& sink);
 
 }  // namespace netlab::topo

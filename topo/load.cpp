@@ -70,9 +70,13 @@ std::optional<Plan> resolveDocument(const JsonValue& root, const std::filesystem
   auto name = labName(topology, options, source, sink);
   Lab lab = buildLab(topology, name.value_or(""), sink);
   if (sink.hasErrors()) return std::nullopt;
+  mountNodeFolders(lab, topology, sink);
   assignAddresses(lab, topology, sink);
   if (sink.hasErrors()) return std::nullopt;
   Plan plan = resolvePlan(lab, sink);
+  if (sink.hasErrors()) return std::nullopt;
+  addStaticRoutes(lab, topology.links.size(), plan, sink);
+  plan.checks = resolveChecks(topology.checks, plan, sink);
   if (sink.hasErrors()) return std::nullopt;
   plan.sourceFile = source.string();
   return plan;

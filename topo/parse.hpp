@@ -13,6 +13,9 @@ TopologySpec parseTopology(const JsonValue& root, ParseContext& context);
 std::vector<NodeSpec> parseNodes(ParseContext& context, const Cursor& at);
 void parseDefaults(ParseContext& context, const Cursor& at, TopologySpec& topology);
 
+// `routing`, of the lab or of a node's settings (parse_node.cpp).
+std::optional<Located<RoutingMode>> parseRouting(ParseContext& context, const Cursor& at);
+
 // `mounts` and `files` of a node's settings (parse_files.cpp).
 void parseMounts(ParseContext& context, const Cursor& at, NodeSettings& settings);
 void parseFiles(ParseContext& context, const Cursor& at, NodeSettings& settings);
@@ -22,5 +25,8 @@ std::vector<LinkSpec> parseLinks(ParseContext& context, const Cursor& at);
 
 // `addressing` (parse_addressing.cpp).
 AddressingSpec parseAddressing(ParseContext& context, const Cursor& at);
+
+// `tests` (parse_checks.cpp).
+std::vector<CheckSpec> parseChecks(ParseContext& context, const Cursor& at);
 
 }  // namespace netlab::topo

@@ -56,26 +56,10 @@ const FieldTable<RouteDraft>& routeFields() {
            draft.hasDestination = false;
          }
        }},
-      {"via",
-       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
-         const auto* text = expectString(context, at);
-         if (!text) return;
-         draft.route.gateway = parseAddress(*text);
-         if (!draft.route.gateway) {
-           context.sink.error(at.where(), fmt::format("`{}` is not an IP address", excerpt(*text)),
-                              "a gateway is an address without a length, e.g. \"10.0.0.2\"");
-         }
-       }},
-      {"dev",
-       [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
-         const auto* text = expectString(context, at);
-         if (!text) return;
-         if (auto problem = interfaceNameProblem(*text)) {
-           context.sink.error(at.where(), *problem);
-           return;
-         }
-         draft.route.device = Located<std::string>{*text, at.where()};
-       }},
+      {"via", [](ParseContext& context, const Cursor& at,
+                 RouteDraft& draft) { draft.route.gateway = parseGateway(context, at); }},
+      {"dev", [](ParseContext& context, const Cursor& at,
+                 RouteDraft& draft) { draft.route.device = parseInterfaceName(context, at); }},
       {"metric",
        [](ParseContext& context, const Cursor& at, RouteDraft& draft) {
          if (auto metric = expectInteger(context, at, "metric", 0, UINT32_MAX)) {
@@ -184,6 +168,10 @@ std::optional<NodeKind> parseNodeKind(ParseContext& context, const Cursor& at) {
 const FieldTable<NodeSettings>& settingsFields() {
   static const FieldTable<NodeSettings> fields{
       {"hostname", parseHostname},
+      {"routing",
+       [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
+         if (auto routing = parseRouting(context, at)) settings.routing = routing;
+       }},
       {"loopback", parseLoopback},
       {"routes",
        [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
@@ -227,6 +215,17 @@ const FieldTable<TopologySpec>& kindFields() {
 }
 
 }  // namespace
+
+std::optional<Located<RoutingMode>> parseRouting(ParseContext& context, const Cursor& at) {
+  const auto* text = expectString(context, at);
+  if (!text) return std::nullopt;
+  if (*text == "static") return Located<RoutingMode>{RoutingMode::Static, at.where()};
+  if (*text == "none") return Located<RoutingMode>{RoutingMode::None, at.where()};
+  std::string hint = didYouMean(*text, {"static", "none"});
+  if (hint.empty()) hint = "use static (shortest-path routes) or none (only the routes written)";
+  context.sink.error(at.where(), fmt::format("unknown routing `{}`", excerpt(*text)), hint);
+  return std::nullopt;
+}
 
 std::vector<NodeSpec> parseNodes(ParseContext& context, const Cursor& at) {
   std::vector<NodeSpec> nodes;

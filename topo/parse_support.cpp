@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "topo/names.hpp"
+
 namespace netlab::topo {
 
 void reportType(ParseContext& context, const Cursor& at, std::string_view expected) {
@@ -107,6 +109,27 @@ std::optional<IpPrefix> parseNetwork(ParseContext& context, const Cursor& at) {
     return std::nullopt;
   }
   return prefix;
+}
+
+std::optional<IpAddress> parseGateway(ParseContext& context, const Cursor& at) {
+  const auto* text = expectString(context, at);
+  if (!text) return std::nullopt;
+  auto gateway = parseAddress(*text);
+  if (!gateway) {
+    context.sink.error(at.where(), fmt::format("`{}` is not an IP address", excerpt(*text)),
+                       "a gateway is an address without a length, e.g. \"10.0.0.2\"");
+  }
+  return gateway;
+}
+
+std::optional<Located<std::string>> parseInterfaceName(ParseContext& context, const Cursor& at) {
+  const auto* text = expectString(context, at);
+  if (!text) return std::nullopt;
+  if (auto problem = interfaceNameProblem(*text)) {
+    context.sink.error(at.where(), *problem);
+    return std::nullopt;
+  }
+  return Located<std::string>{*text, at.where()};
 }
 
 void reportUnknownKey(ParseContext& context, const Cursor& object, const JsonMember& member,

@@ -59,6 +59,10 @@ bool rejectNul(ParseContext& context, const Cursor& at, const std::string& text)
 std::optional<AddressSpec> parseInterfaceAddress(ParseContext& context, const Cursor& at);
 // A network: "10.0.0.0/30"; host bits are an error. Without "/len", a host route.
 std::optional<IpPrefix> parseNetwork(ParseContext& context, const Cursor& at);
+// A route's gateway: an address without a length.
+std::optional<IpAddress> parseGateway(ParseContext& context, const Cursor& at);
+// An interface name as the kernel accepts it, e.g. a route's `dev`.
+std::optional<Located<std::string>> parseInterfaceName(ParseContext& context, const Cursor& at);
 
 template <typename Target>
 struct Field {

@@ -35,6 +35,26 @@ void parseNodesField(ParseContext& context, const Cursor& at, TopologySpec& topo
   }
 }
 
+// false, true (the topology file's directory) or a directory, relative to that one.
+void parseNodeFolders(ParseContext& context, const Cursor& at, TopologySpec& topology) {
+  if (at.value.type() == JsonType::Boolean) {
+    topology.nodeFolders.enabled = at.value.boolean();
+    return;
+  }
+  const auto* text = expectString(context, at);
+  if (!text || rejectNul(context, at, *text)) return;
+  std::filesystem::path root(*text);
+  if (root.is_relative()) root = context.baseDirectory / root;
+  root = root.lexically_normal();
+  std::error_code error;
+  if (text->empty() || !std::filesystem::is_directory(root, error)) {
+    context.sink.error(at.where(), fmt::format("`{}` is not a directory", excerpt(*text)),
+                       fmt::format("looked for `{}`", excerpt(root.string(), 200)));
+    return;
+  }
+  topology.nodeFolders.root = root;
+}
+
 const FieldTable<TopologySpec>& topologyFields() {
   static const FieldTable<TopologySpec> fields{
       {"version", parseVersion},
@@ -47,6 +67,11 @@ const FieldTable<TopologySpec>& topologyFields() {
        [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
          topology.addressing = parseAddressing(context, at);
        }},
+      {"routing", [](ParseContext& context, const Cursor& at,
+                     TopologySpec& topology) { topology.routing = parseRouting(context, at); }},
+      {"node_folders", parseNodeFolders},
+      {"tests", [](ParseContext& context, const Cursor& at,
+                   TopologySpec& topology) { topology.checks = parseChecks(context, at); }},
       // Lets editors find docs/topology.schema.json; netlab ignores it.
       {"$schema",
        [](ParseContext& context, const Cursor& at, TopologySpec&) { expectString(context, at); }},
@@ -58,6 +83,7 @@ const FieldTable<TopologySpec>& topologyFields() {
 
 TopologySpec parseTopology(const JsonValue& root, ParseContext& context) {
   TopologySpec topology;
+  topology.nodeFolders.root = context.baseDirectory;
   const Cursor at{root, ""};
   parseFields(context, at, topologyFields(), topology);
   if (root.type() != JsonType::Object) return topology;

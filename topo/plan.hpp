@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "topo/ip.hpp"
@@ -90,10 +91,53 @@ struct Node {
   bool operator==(const Node&) const = default;
 };
 
+// The lab checks of the topology's `tests` (`netlab test`). Each runs in one node and is
+// retried until it passes or its timeout has passed; see docs/topology.md#tests.
+
+// The node pings every address; it passes when each address answers one of `count` echo
+// requests.
+struct ReachCheck {
+  std::string targetNode;            // the node to reach; empty when an address was given
+  std::vector<IpAddress> addresses;  // the target node's addresses (of `family`), or the address
+  std::optional<Family> family;      // as written; nullopt: every family the target has
+  uint32_t count = 1;
+  bool operator==(const ReachCheck&) const = default;
+};
+
+// The node's main table has a route to exactly `destination`; with `gateway` or `device`, one of
+// its next hops has them.
+struct RouteCheck {
+  IpPrefix destination;
+  std::optional<IpAddress> gateway;
+  std::string device;  // empty: any
+  bool operator==(const RouteCheck&) const = default;
+};
+
+// `command` runs with /bin/sh -c in the node; it passes when it exits with `exitStatus` and,
+// given a pattern, its standard output matches it (outputMatches in topo/checks.hpp).
+struct CommandCheck {
+  std::string command;
+  std::string pattern;  // an ECMAScript regular expression; empty: the output is not checked
+  int exitStatus = 0;
+  bool operator==(const CommandCheck&) const = default;
+};
+
+inline constexpr uint32_t kDefaultCheckTimeoutMs = 5000;
+
+struct Check {
+  std::string name;  // as written; may be empty (describe() in topo/checks.hpp names it)
+  std::string node;  // where the check runs
+  // Retried until it passes or this much time has passed since the first try; 0: one try.
+  uint32_t timeoutMs = kDefaultCheckTimeoutMs;
+  std::variant<ReachCheck, RouteCheck, CommandCheck> condition;
+  bool operator==(const Check&) const = default;
+};
+
 struct Plan {
   std::string name;        // the lab's name, safe as a path component
   std::string sourceFile;  // absolute path of the topology file, informational
   std::vector<Node> nodes;
+  std::vector<Check> checks;  // in the order of `tests`
   bool operator==(const Plan&) const = default;
 
   const Node* findNode(std::string_view name) const;

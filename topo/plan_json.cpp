@@ -79,12 +79,55 @@ Json nodeToJson(const Node& node) {
   return json;
 }
 
+std::string_view familyName(Family family) {
+  return family == Family::V4 ? "ipv4" : "ipv6";
+}
+
+Json reachToJson(const ReachCheck& reach) {
+  Json json = Json::object();
+  if (!reach.targetNode.empty()) json["node"] = reach.targetNode;
+  json["addresses"] = Json::array();
+  for (const IpAddress& address : reach.addresses) json["addresses"].push_back(toString(address));
+  if (reach.family) json["family"] = familyName(*reach.family);
+  json["count"] = reach.count;
+  return json;
+}
+
+Json routeCheckToJson(const RouteCheck& route) {
+  Json json{{"to", toString(route.destination)}};
+  if (route.gateway) json["via"] = toString(*route.gateway);
+  if (!route.device.empty()) json["dev"] = route.device;
+  return json;
+}
+
+Json commandToJson(const CommandCheck& command) {
+  return {{"run", command.command}, {"match", command.pattern}, {"status", command.exitStatus}};
+}
+
+// {"node": ..., "timeout_ms": ..., "reach" | "route" | "command": {...}}
+Json checkToJson(const Check& check) {
+  Json json = Json::object();
+  if (!check.name.empty()) json["name"] = check.name;
+  json["node"] = check.node;
+  json["timeout_ms"] = check.timeoutMs;
+  if (const auto* reach = std::get_if<ReachCheck>(&check.condition)) {
+    json["reach"] = reachToJson(*reach);
+  } else if (const auto* route = std::get_if<RouteCheck>(&check.condition)) {
+    json["route"] = routeCheckToJson(*route);
+  } else {
+    json["command"] = commandToJson(std::get<CommandCheck>(check.condition));
+  }
+  return json;
+}
+
 Json planJson(const Plan& plan) {
   Json json{{"version", kJsonVersion},
             {"name", plan.name},
             {"source_file", plan.sourceFile},
             {"nodes", Json::array()}};
   for (const Node& node : plan.nodes) json["nodes"].push_back(nodeToJson(node));
+  // Written only when there are checks, so that plans without them read as before.
+  for (const Check& check : plan.checks) json["checks"].push_back(checkToJson(check));
   return json;
 }
 
@@ -283,6 +326,58 @@ Node readNode(const Reader& reader) {
   return node;
 }
 
+ReachCheck readReach(const Reader& reader) {
+  reader.onlyKeys({"node", "addresses", "family", "count"});
+  ReachCheck reach;
+  if (reader.has("node")) reach.targetNode = reader.member("node").get<std::string>();
+  for (const Reader& item : reader.member("addresses").items()) {
+    reach.addresses.push_back(item.address());
+  }
+  if (reader.has("family")) {
+    const Reader family = reader.member("family");
+    const auto text = family.get<std::string>();
+    if (text != familyName(Family::V4) && text != familyName(Family::V6)) {
+      family.fail("expected ipv4 or ipv6");
+    }
+    reach.family = text == familyName(Family::V4) ? Family::V4 : Family::V6;
+  }
+  reach.count = reader.member("count").get<uint32_t>();
+  return reach;
+}
+
+RouteCheck readRouteCheck(const Reader& reader) {
+  reader.onlyKeys({"to", "via", "dev"});
+  RouteCheck route;
+  route.destination = reader.member("to").prefix();
+  if (reader.has("via")) route.gateway = reader.member("via").address();
+  if (reader.has("dev")) route.device = reader.member("dev").get<std::string>();
+  return route;
+}
+
+CommandCheck readCommand(const Reader& reader) {
+  reader.onlyKeys({"run", "match", "status"});
+  return {reader.member("run").get<std::string>(), reader.member("match").get<std::string>(),
+          reader.member("status").get<int>()};
+}
+
+Check readCheck(const Reader& reader) {
+  reader.onlyKeys({"name", "node", "timeout_ms", "reach", "route", "command"});
+  Check check;
+  if (reader.has("name")) check.name = reader.member("name").get<std::string>();
+  check.node = reader.member("node").get<std::string>();
+  check.timeoutMs = reader.member("timeout_ms").get<uint32_t>();
+  const int kinds = reader.has("reach") + reader.has("route") + reader.has("command");
+  if (kinds != 1) reader.fail("expected exactly one of `reach`, `route` and `command`");
+  if (reader.has("reach")) {
+    check.condition = readReach(reader.member("reach"));
+  } else if (reader.has("route")) {
+    check.condition = readRouteCheck(reader.member("route"));
+  } else {
+    check.condition = readCommand(reader.member("command"));
+  }
+  return check;
+}
+
 void checkVersion(const Reader& reader) {
   const Reader version = reader.member("version");
   if (version.get<int>() != kJsonVersion) {
@@ -291,12 +386,17 @@ void checkVersion(const Reader& reader) {
 }
 
 Plan readPlan(const Reader& reader) {
-  reader.onlyKeys({"version", "name", "source_file", "nodes"});
+  reader.onlyKeys({"version", "name", "source_file", "nodes", "checks"});
   checkVersion(reader);
   Plan plan;
   plan.name = reader.member("name").get<std::string>();
   plan.sourceFile = reader.member("source_file").get<std::string>();
   for (const Reader& item : reader.member("nodes").items()) plan.nodes.push_back(readNode(item));
+  if (reader.has("checks")) {
+    for (const Reader& item : reader.member("checks").items()) {
+      plan.checks.push_back(readCheck(item));
+    }
+  }
   return plan;
 }
 

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "topo/checks.hpp"
 #include "topo/units.hpp"
 
 namespace netlab::topo {
@@ -105,6 +106,14 @@ std::string nodeBlock(const Node& node) {
 std::string renderPlanTable(const Plan& plan) {
   std::string text = fmt::format("lab {} ({})\n", plan.name, plan.sourceFile);
   for (const Node& node : plan.nodes) text += "\n" + nodeBlock(node);
+  if (!plan.checks.empty()) {
+    text += "\ntests:\n";
+    for (const Check& check : plan.checks) {
+      const std::string timeout =
+          check.timeoutMs == 0 ? "one try" : "within " + formatTimeout(check.timeoutMs);
+      text += fmt::format("  {} ({})\n", label(check), timeout);
+    }
+  }
   return text;
 }
 

@@ -84,11 +84,6 @@ std::string subnetList(const std::vector<const Interface*>& interfaces, Family f
   return fmt::format("the subnets there: {}", fmt::join(subnets, ", "));
 }
 
-bool isLinkLocal(const IpAddress& address) {
-  return address.family == Family::V6 && address.bytes[0] == 0xfe &&
-         (address.bytes[1] & 0xc0) == 0x80;
-}
-
 // The kernel accepts a gateway only on a connected subnet of the route's device (or of any
 // interface, when no device is given).
 void checkGateway(const DraftNode& node, const RouteSpec& spec, const Interface* device,

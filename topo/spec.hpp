@@ -5,9 +5,11 @@
 #pragma once
 
 #include <array>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "topo/diagnostics.hpp"
@@ -43,9 +45,14 @@ struct RouteSpec {
   Where where;
 };
 
+// `routing`: None keeps only the routes written in the topology; Static adds shortest-path
+// routes (static_routing.cpp).
+enum class RoutingMode : uint8_t { None, Static };
+
 // What a node, `defaults` or `defaults.kinds.<kind>` can say about a node.
 struct NodeSettings {
   std::optional<std::string> hostname;
+  std::optional<Located<RoutingMode>> routing;
   std::optional<LoopbackSpec> loopback;
   std::vector<RouteSpec> routes;
   std::vector<std::pair<std::string, std::string>> sysctls;  // name -> value, names unique
@@ -109,6 +116,34 @@ struct AddressingSpec {
 // The documented defaults of the `addressing` object.
 AddressingSpec defaultAddressing();
 
+// `node_folders`: where the Kathara-style folders named after nodes are looked for.
+struct NodeFoldersSpec {
+  bool enabled = true;
+  std::filesystem::path root;  // absolute; the topology file's directory unless given
+};
+
+// A `tests` item as written; the node names and devices are checked against the Plan.
+struct ReachSpec {
+  std::optional<Located<std::string>> targetNode;
+  std::optional<IpAddress> targetAddress;
+  std::optional<Family> family;
+  uint32_t count = 1;
+};
+
+struct RouteCheckSpec {
+  std::optional<IpPrefix> destination;  // nullopt: "default", family decided by the gateway
+  std::optional<IpAddress> gateway;
+  std::optional<Located<std::string>> device;
+};
+
+struct CheckSpec {
+  std::string name;
+  Located<std::string> node;
+  uint32_t timeoutMs = kDefaultCheckTimeoutMs;
+  std::variant<ReachSpec, RouteCheckSpec, CommandCheck> condition;
+  Where where;
+};
+
 struct TopologySpec {
   std::optional<std::string> name;
   std::vector<NodeSpec> nodes;
@@ -117,6 +152,10 @@ struct TopologySpec {
   std::array<std::optional<NodeSettings>, 3> kindDefaults;
   std::vector<LinkSpec> links;
   AddressingSpec addressing = defaultAddressing();
+  // The lab-wide `routing`: the layer under `defaults`.
+  std::optional<Located<RoutingMode>> routing;
+  NodeFoldersSpec nodeFolders;
+  std::vector<CheckSpec> checks;
 };
 
 inline size_t kindIndex(NodeKind kind) {

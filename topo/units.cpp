@@ -18,6 +18,7 @@ struct Unit {
 
 // Largest unit first, so formatting can pick the first one that fits.
 constexpr std::array kDurationUnits{Unit{"s", 1'000'000}, Unit{"ms", 1'000}, Unit{"us", 1}};
+constexpr std::array kTimeoutUnits{Unit{"s", 1'000}, Unit{"ms", 1}};
 constexpr std::array kRateUnits{Unit{"tbit", 1'000'000'000'000}, Unit{"gbit", 1'000'000'000},
                                 Unit{"mbit", 1'000'000}, Unit{"kbit", 1'000}, Unit{"bit", 1}};
 
@@ -137,6 +138,17 @@ Parsed<uint32_t> parseDuration(std::string_view text) {
   return {static_cast<uint32_t>(*parsed.value), {}, {}};
 }
 
+Parsed<uint32_t> parseTimeout(std::string_view text) {
+  auto parsed = parseWithUnit(text, kTimeoutUnits, false, "duration", "30s");
+  if (!parsed.value) return {std::nullopt, parsed.error, parsed.hint};
+  if (*parsed.value > kMaxTimeoutMs) {
+    return {std::nullopt,
+            fmt::format("`{}` is longer than {}", text, formatTimeout(kMaxTimeoutMs)),
+            {}};
+  }
+  return {static_cast<uint32_t>(*parsed.value), {}, {}};
+}
+
 Parsed<uint64_t> parseRate(std::string_view text) {
   auto parsed = parseWithUnit(text, kRateUnits, true, "rate", "10mbit");
   if (!parsed.value) {
@@ -172,6 +184,10 @@ Parsed<double> parsePercent(std::string_view text) {
 
 std::string formatDuration(uint64_t microseconds) {
   return formatScaled(microseconds, kDurationUnits);
+}
+
+std::string formatTimeout(uint32_t milliseconds) {
+  return formatScaled(milliseconds, kTimeoutUnits);
 }
 
 std::string formatRate(uint64_t bitsPerSecond) {

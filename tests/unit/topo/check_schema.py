@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks docs/topology.schema.json against the JSON Schema meta-schema and every example
-against the schema, so the schema and the format cannot drift apart unnoticed.
+"""Checks docs/topology.schema.json against the JSON Schema meta-schema and every example (and
+every sample under tests/unit/topo/samples) against the schema, so the schema and the format
+cannot drift apart unnoticed.
 
 Usage: check_schema.py SOURCE_DIR. Exits 77 (skipped) when python3-jsonschema is missing."""
 import json
@@ -18,7 +19,9 @@ schema = json.loads((source / "docs" / "topology.schema.json").read_text())
 Draft202012Validator.check_schema(schema)
 validator = Draft202012Validator(schema)
 failed = False
-for example in sorted((source / "examples").glob("*.json")):
+topologies = sorted((source / "examples").glob("*.json"))
+topologies += sorted((source / "tests" / "unit" / "topo" / "samples").glob("*.json"))
+for example in topologies:
     for error in validator.iter_errors(json.loads(example.read_text())):
         print(f"{example.name}: {error.json_path}: {error.message}")
         failed = True

@@ -1,4 +1,5 @@
-// Every example resolves to the plan checked in under golden/. After an intended change,
+// Every example (and every sample of tests/unit/topo/samples, which show off what the examples
+// do not) resolves to the plan checked in under golden/. After an intended change,
 // regenerate with: NETLAB_UPDATE_GOLDEN=1 ./topo_unit_tests --gtest_filter='Golden*'
 #include <gtest/gtest.h>
 
@@ -12,12 +13,24 @@
 namespace netlab::topo {
 namespace {
 
-std::vector<std::filesystem::path> examples() {
+std::vector<std::filesystem::path> topologiesIn(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> paths;
-  for (const auto& entry : std::filesystem::directory_iterator(testing::sourceDir() / "examples")) {
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     if (entry.path().extension() == ".json") paths.push_back(entry.path());
   }
   std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::vector<std::filesystem::path> examples() {
+  return topologiesIn(testing::sourceDir() / "examples");
+}
+
+std::vector<std::filesystem::path> examplesAndSamples() {
+  auto paths = examples();
+  for (auto& sample : topologiesIn(testing::sourceDir() / "tests/unit/topo/samples")) {
+    paths.push_back(sample);
+  }
   return paths;
 }
 
@@ -34,14 +47,14 @@ TEST(Golden, ThereAreExamples) {
 
 TEST(Golden, ExamplesResolveToTheirGoldenPlans) {
   const bool update = std::getenv("NETLAB_UPDATE_GOLDEN") != nullptr;
-  for (const auto& example : examples()) {
+  for (const auto& example : examplesAndSamples()) {
     SCOPED_TRACE(example.filename().string());
     auto result = loadTopologyFile(example);
     ASSERT_TRUE(result.ok()) << testing::dump(result);
     EXPECT_TRUE(result.diagnostics.empty()) << testing::dump(result);
     // The checkout's location is not part of the plan under test.
-    result.plan->sourceFile = "examples/" + example.filename().string();
     const std::string checkout = testing::sourceDir().string() + "/";
+    result.plan->sourceFile = example.string().substr(checkout.size());
     for (auto& node : result.plan->nodes) {
       for (auto& mount : node.mounts) {
         if (mount.source.rfind(checkout, 0) == 0) mount.source.erase(0, checkout.size());

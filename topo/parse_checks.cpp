@@ -1,0 +1,234 @@
+// `tests`: the lab checks. Which kind a test is follows from the one key it has of `reach`,
+// `route` and `command`; the other keys belong to one kind each, or to every kind.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <array>
+
+#include "topo/checks.hpp"
+#include "topo/parse.hpp"
+#include "topo/units.hpp"
+
+namespace netlab::topo {
+namespace {
+
+constexpr uint32_t kMaxPingCount = 100;
+constexpr int kMaxExitStatus = 255;
+
+// A test while its keys are read; the kind is decided once all of them are known.
+struct CheckDraft {
+  CheckSpec check;
+  std::optional<Located<std::string>> node;
+  ReachSpec reach;
+  RouteCheckSpec route;
+  CommandCheck command;
+};
+
+enum class CheckKind : uint8_t { Reach, Route, Command };
+
+// Keys that only one kind takes, and the key that makes a test of that kind.
+struct KindKeys {
+  CheckKind kind;
+  std::string_view selector;
+  std::array<std::string_view, 2> options;
+  std::string_view noun;  // "a reach test"
+};
+
+constexpr std::array<KindKeys, 3> kKindKeys{{
+    {CheckKind::Reach, "reach", {"family", "count"}, "a reach test"},
+    {CheckKind::Route, "route", {"via", "dev"}, "a route test"},
+    {CheckKind::Command, "command", {"match", "status"}, "a command test"},
+}};
+
+void parseTimeoutField(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  if (at.value.type() == JsonType::Number) {
+    if (auto seconds = expectInteger(context, at, "timeout", 0, kMaxTimeoutMs / 1000)) {
+      draft.check.timeoutMs = static_cast<uint32_t>(*seconds * 1000);
+    }
+    return;
+  }
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  auto parsed = parseTimeout(*text);
+  if (parsed.value) {
+    draft.check.timeoutMs = *parsed.value;
+  } else {
+    context.sink.error(at.where(), parsed.error, parsed.hint);
+  }
+}
+
+// Node names never contain `.` or `:`, addresses always do.
+void parseReachTarget(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (text->find_first_of(".:") == std::string::npos) {
+    draft.reach.targetNode = Located<std::string>{*text, at.where()};
+    return;
+  }
+  draft.reach.targetAddress = parseAddress(*text);
+  if (!draft.reach.targetAddress) {
+    context.sink.error(at.where(), fmt::format("`{}` is not an IP address", excerpt(*text)),
+                       "reach a node by its name, or an address without a length");
+  }
+}
+
+void parseFamily(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (*text == "ipv4" || *text == "ipv6") {
+    draft.reach.family = *text == "ipv4" ? Family::V4 : Family::V6;
+  } else {
+    context.sink.error(at.where(), fmt::format("unknown address family `{}`", excerpt(*text)),
+                       "use ipv4 or ipv6");
+  }
+}
+
+void parseCommandText(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (text->empty()) {
+    context.sink.error(at.where(), "a command cannot be empty");
+  } else if (!rejectNul(context, at, *text)) {
+    draft.command.command = *text;
+  }
+}
+
+void parsePattern(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (auto problem = patternProblem(*text)) {
+    context.sink.error(
+        at.where(), fmt::format("`{}` is not a regular expression: {}", excerpt(*text), *problem),
+        "patterns are ECMAScript regular expressions, as in JavaScript");
+    return;
+  }
+  draft.command.pattern = *text;
+}
+
+const FieldTable<CheckDraft>& checkFields() {
+  static const FieldTable<CheckDraft> fields{
+      {"name",
+       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
+         const auto* text = expectString(context, at);
+         if (text && !rejectNul(context, at, *text)) draft.check.name = *text;
+       }},
+      {"node",
+       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
+         if (const auto* text = expectString(context, at)) {
+           draft.node = Located<std::string>{*text, at.where()};
+         }
+       }},
+      {"timeout", parseTimeoutField},
+      {"reach", parseReachTarget},
+      {"family", parseFamily},
+      {"count",
+       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
+         if (auto count = expectInteger(context, at, "count", 1, kMaxPingCount)) {
+           draft.reach.count = static_cast<uint32_t>(*count);
+         }
+       }},
+      {"route",
+       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
+         if (at.value.type() == JsonType::String && at.value.string() == "default") return;
+         draft.route.destination = parseNetwork(context, at);
+       }},
+      {"via", [](ParseContext& context, const Cursor& at,
+                 CheckDraft& draft) { draft.route.gateway = parseGateway(context, at); }},
+      {"dev", [](ParseContext& context, const Cursor& at,
+                 CheckDraft& draft) { draft.route.device = parseInterfaceName(context, at); }},
+      {"command", parseCommandText},
+      {"match", parsePattern},
+      {"status",
+       [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
+         if (auto status = expectInteger(context, at, "exit status", 0, kMaxExitStatus)) {
+           draft.command.exitStatus = static_cast<int>(*status);
+         }
+       }},
+  };
+  return fields;
+}
+
+// The kind chosen by the test's selector key; every key of another kind is an error.
+std::optional<CheckKind> checkKind(ParseContext& context, const Cursor& at) {
+  std::vector<const KindKeys*> selected;
+  for (const JsonMember& member : at.value.object()) {
+    for (const KindKeys& kind : kKindKeys) {
+      if (member.key == kind.selector) selected.push_back(&kind);
+    }
+  }
+  if (selected.size() != 1) {
+    context.sink.error(at.where(),
+                       selected.empty() ? "a test needs `reach`, `route` or `command`"
+                                        : "a test has only one of `reach`, `route` and `command`",
+                       R"(e.g. {"node": "h1", "reach": "h2"}; write one test per check)");
+    return std::nullopt;
+  }
+  bool consistent = true;
+  for (const JsonMember& member : at.value.object()) {
+    for (const KindKeys& kind : kKindKeys) {
+      const auto& options = kind.options;
+      if (&kind == selected.front() ||
+          std::find(options.begin(), options.end(), member.key) == options.end()) {
+        continue;
+      }
+      context.sink.error(at.keyWhere(member),
+                         fmt::format("`{}` belongs to {}, not to {}", member.key, kind.noun,
+                                     selected.front()->noun));
+      consistent = false;
+    }
+  }
+  if (!consistent) return std::nullopt;
+  return selected.front()->kind;
+}
+
+std::optional<RouteCheckSpec> finishRoute(ParseContext& context, const Cursor& at,
+                                          const RouteCheckSpec& route) {
+  if (route.destination && route.gateway &&
+      route.destination->address.family != route.gateway->family) {
+    context.sink.error(at.where(),
+                       fmt::format("`route` {} and `via` {} are of different address families",
+                                   toString(*route.destination), toString(*route.gateway)));
+    return std::nullopt;
+  }
+  return route;
+}
+
+void parseCheck(ParseContext& context, const Cursor& at, std::vector<CheckSpec>& checks) {
+  const size_t errorsBefore = context.sink.errorCount();
+  CheckDraft draft;
+  draft.check.where = at.where();
+  parseFields(context, at, checkFields(), draft);
+  if (context.sink.errorCount() != errorsBefore) return;
+  auto kind = checkKind(context, at);
+  if (!draft.node) {
+    context.sink.error(at.where(), "a test needs `node`: the node it runs in",
+                       R"(e.g. {"node": "h1", "reach": "h2"})");
+  }
+  if (!kind || !draft.node) return;
+  draft.check.node = *draft.node;
+  switch (*kind) {
+    case CheckKind::Reach:
+      draft.check.condition = draft.reach;
+      break;
+    case CheckKind::Route:
+      if (auto route = finishRoute(context, at, draft.route)) {
+        draft.check.condition = *route;
+        break;
+      }
+      return;
+    case CheckKind::Command:
+      draft.check.condition = draft.command;
+      break;
+  }
+  checks.push_back(std::move(draft.check));
+}
+
+}  // namespace
+
+std::vector<CheckSpec> parseChecks(ParseContext& context, const Cursor& at) {
+  std::vector<CheckSpec> checks;
+  forEachItem(context, at, [&](const Cursor& item) { parseCheck(context, item, checks); });
+  return checks;
+}
+
+}  // namespace netlab::topo
