@@ -8,6 +8,7 @@
 #include <linux/rtnetlink.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace netlab::netlink {
@@ -49,6 +50,43 @@ void readLinkStats(const nlattr* attribute, LinkInfo& link) {
   link.txBytes = stats.tx_bytes;
   link.rxDropped = stats.rx_dropped;
   link.txDropped = stats.tx_dropped;
+}
+
+topo::Family familyOf(uint8_t addressFamily) {
+  return addressFamily == AF_INET ? topo::Family::V4 : topo::Family::V6;
+}
+
+std::optional<topo::IpAddress> addressIn(const nlattr* attribute, topo::Family family) {
+  topo::IpAddress address;
+  address.family = family;
+  if (!attribute || mnl_attr_get_payload_len(attribute) != address.size()) return std::nullopt;
+  std::memcpy(address.bytes.data(), mnl_attr_get_payload(attribute), address.size());
+  return address;
+}
+
+// RTA_MULTIPATH: rtnexthop records, each followed by its own attributes (the gateway).
+void readMultipath(const nlattr* multipath, topo::Family family, RouteInfo& route) {
+  const auto* data = static_cast<const uint8_t*>(mnl_attr_get_payload(multipath));
+  size_t remaining = mnl_attr_get_payload_len(multipath);
+  while (remaining >= sizeof(rtnexthop)) {
+    rtnexthop hop;
+    std::memcpy(&hop, data, sizeof hop);
+    if (hop.rtnh_len < sizeof hop || hop.rtnh_len > remaining) return;
+    NextHop next{std::nullopt, static_cast<uint32_t>(hop.rtnh_ifindex)};
+    size_t offset = RTNH_ALIGN(sizeof hop);
+    while (offset + sizeof(nlattr) <= hop.rtnh_len) {
+      nlattr attribute;
+      std::memcpy(&attribute, data + offset, sizeof attribute);
+      if (attribute.nla_len < sizeof attribute || offset + attribute.nla_len > hop.rtnh_len) break;
+      if ((attribute.nla_type & NLA_TYPE_MASK) == RTA_GATEWAY) {
+        next.gateway = addressIn(reinterpret_cast<const nlattr*>(data + offset), family);
+      }
+      offset += NLA_ALIGN(attribute.nla_len);
+    }
+    route.nextHops.push_back(next);
+    data += RTNH_ALIGN(hop.rtnh_len);
+    remaining -= std::min<size_t>(remaining, RTNH_ALIGN(hop.rtnh_len));
+  }
 }
 
 }  // namespace
@@ -141,6 +179,38 @@ std::string operStateName(uint8_t operState) {
     case IF_OPER_TESTING: return "testing";
     default: return "unknown";
   }
+}
+
+std::optional<RouteInfo> parseRoute(const nlmsghdr& message) {
+  if (message.nlmsg_type != RTM_NEWROUTE || !payloadFits(message, sizeof(rtmsg))) {
+    return std::nullopt;
+  }
+  const auto* header = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(&message));
+  if (header->rtm_family != AF_INET && header->rtm_family != AF_INET6) return std::nullopt;
+  if (header->rtm_type != RTN_UNICAST) return std::nullopt;
+  AttributeTable<RTA_MAX> attributes;
+  attributes.fill(message, sizeof(rtmsg));
+  // The table is in the header, or in RTA_TABLE for tables beyond 255.
+  uint32_t table = attributes.at[RTA_TABLE] ? mnl_attr_get_u32(attributes.at[RTA_TABLE])
+                                            : header->rtm_table;
+  if (table != RT_TABLE_MAIN) return std::nullopt;
+  const topo::Family family = familyOf(header->rtm_family);
+  RouteInfo route;
+  route.protocol = header->rtm_protocol;
+  route.destination.length = header->rtm_dst_len;
+  route.destination.address.family = family;
+  if (auto destination = addressIn(attributes.at[RTA_DST], family)) {
+    route.destination.address = *destination;
+  }
+  if (attributes.at[RTA_MULTIPATH]) {
+    readMultipath(attributes.at[RTA_MULTIPATH], family, route);
+  } else {
+    NextHop next;
+    next.gateway = addressIn(attributes.at[RTA_GATEWAY], family);
+    if (attributes.at[RTA_OIF]) next.oifindex = mnl_attr_get_u32(attributes.at[RTA_OIF]);
+    route.nextHops.push_back(next);
+  }
+  return route;
 }
 
 }  // namespace netlab::netlink

@@ -41,6 +41,18 @@ struct AddressInfo {
   uint8_t scope = 0;
 };
 
+struct NextHop {
+  std::optional<topo::IpAddress> gateway;
+  uint32_t oifindex = 0;
+};
+
+// A route of the main table, with its next hops (several for a multipath route).
+struct RouteInfo {
+  topo::IpPrefix destination;  // 0.0.0.0/0 or ::/0 for a default route
+  uint8_t protocol = 0;        // RTPROT_*: kernel, static, a daemon's
+  std::vector<NextHop> nextHops;
+};
+
 // Walks every netlink message in a datagram; fn returns false to stop.
 void forEachMessage(std::span<const uint8_t> datagram,
                     const std::function<bool(const nlmsghdr&)>& fn);
@@ -49,6 +61,8 @@ void forEachMessage(std::span<const uint8_t> datagram,
 Ack parseAck(const nlmsghdr& message);
 std::optional<LinkInfo> parseLink(const nlmsghdr& message);
 std::optional<AddressInfo> parseAddress(const nlmsghdr& message);
+// A unicast route of the main table; nullopt for any other (local, broadcast, other tables).
+std::optional<RouteInfo> parseRoute(const nlmsghdr& message);
 
 std::string operStateName(uint8_t operState);
 

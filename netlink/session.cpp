@@ -172,6 +172,16 @@ std::vector<AddressInfo> Session::dumpAddresses() {
   return addresses;
 }
 
+std::vector<RouteInfo> Session::dumpRoutes() {
+  rtmsg request{};
+  request.rtm_family = AF_UNSPEC;
+  std::vector<RouteInfo> routes;
+  dump(RTM_GETROUTE, &request, sizeof request, [&](const nlmsghdr& message) {
+    if (auto route = parseRoute(message)) routes.push_back(std::move(*route));
+  });
+  return routes;
+}
+
 void Session::subscribeLinkEvents() {
   setOption(fd_.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK, "NETLINK_ADD_MEMBERSHIP");
 }

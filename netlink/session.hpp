@@ -37,6 +37,8 @@ class Session {
 
   std::vector<LinkInfo> dumpLinks();
   std::vector<AddressInfo> dumpAddresses();
+  // The unicast routes of the main table, IPv4 and IPv6.
+  std::vector<RouteInfo> dumpRoutes();
   // Sends a dump request of this type with this fixed header (ifinfomsg, tcmsg, ...) and hands
   // every reply to onReply, reading to the dump's end so nothing is left on the socket.
   void dump(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,

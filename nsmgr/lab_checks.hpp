@@ -1,7 +1,9 @@
-// Checking that a running lab works: every node pinging every other (`netlab pingall`).
+// Checking that a running lab works: every node pinging every other (`netlab pingall`), and
+// the checks the topology lists (`netlab test`).
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <vector>
 
 #include "topo/plan.hpp"
@@ -14,5 +16,12 @@ namespace netlab::nsmgr {
 // run at once, inside it; the nodes run side by side.
 std::vector<topo::PingResult> pingAll(const topo::LabState& state,
                                       std::chrono::seconds timeout = std::chrono::seconds(2));
+
+using CheckResultFn = std::function<void(const topo::CheckResult&)>;
+
+// Runs the plan's checks in order, each tried again every half second until it passes or its
+// timeout has passed since its first try, and reports each as soon as it is decided.
+std::vector<topo::CheckResult> runChecks(const topo::LabState& state,
+                                         const CheckResultFn& onResult = {});
 
 }  // namespace netlab::nsmgr

@@ -13,7 +13,7 @@
 #include "netlink/session.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_state.hpp"
-#include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_session.hpp"
 #include "nsmgr/wiring.hpp"
 
 namespace netlab::nsmgr {
@@ -66,22 +66,6 @@ InterfaceRef peerOf(const topo::Plan& plan, const InterfaceRef& ref) {
   const topo::Interface& interface = plan.nodes[ref.node].interfaces[ref.interface];
   return findEnd(plan, interface.peerNode + ":" + interface.peerInterface);
 }
-
-// A netlink session inside a running node's network namespace, for as long as it lives.
-class NodeSession {
- public:
-  NodeSession(const topo::LabState& state, const std::string& node)
-      : handle_(openNode(state, node)),
-        visit_(handle_.pidfd, "node " + node),
-        session_(netlink::Session::openInCurrentNamespace()) {}
-  netlink::Session& operator*() { return session_; }
-  netlink::Session* operator->() { return &session_; }
-
- private:
-  NodeHandle handle_;
-  NetworkNamespaceVisit visit_;
-  netlink::Session session_;
-};
 
 std::optional<netlink::LinkInfo> findLink(netlink::Session& session, uint32_t ifindex) {
   for (auto& link : session.dumpLinks()) {

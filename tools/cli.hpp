@@ -37,5 +37,6 @@ Action defineList(CLI::App& command);
 Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
 Action definePingall(CLI::App& command);
+Action defineTest(CLI::App& command);
 
 }  // namespace netlab::tools

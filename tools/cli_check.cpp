@@ -1,4 +1,5 @@
-// Verbs that check a running lab works: pingall.
+// Verbs that check a running lab works: pingall, and test (the topology's checks).
+#include <chrono>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -90,6 +91,50 @@ Action definePingall(CLI::App& command) {
                                pings.size());
     }
     return replied == pings.size() ? kExitOk : kExitFailure;
+  };
+}
+
+Action defineTest(CLI::App& command) {
+  struct Options {
+    std::string lab, format;
+  };
+  auto options = std::make_shared<Options>();
+  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  addFormatOption(command, options->format, {"text", "json"});
+  command.footer(
+      "Runs the checks of the topology's `tests` section (see docs/topology.md#tests) against\n"
+      "the running lab, each retried until it passes or its timeout.\n"
+      "Exit status: 0 every check passed, 1 some failed, 2 the lab has no checks.");
+  return [options] {
+    requireRoot("test");
+    const topo::LabState state = nsmgr::readLabState(chooseLab(options->lab));
+    if (state.plan.checks.empty()) {
+      std::cerr << fmt::format("netlab: lab `{}` has no tests (add a `tests` section to {})\n",
+                               state.plan.name, state.plan.sourceFile);
+      return kExitInvalid;
+    }
+    const bool json = options->format == "json";
+    auto printResult = [&](const topo::CheckResult& result) {
+      if (json) return;
+      std::cout << fmt::format("{}  {} ({:.1f} s{})\n", result.passed ? "PASS" : "FAIL",
+                               result.label, result.seconds,
+                               result.attempts > 1 ? fmt::format(", {} tries", result.attempts)
+                                                   : "");
+      if (!result.passed) std::cout << "      " << result.detail << '\n';
+      std::cout << std::flush;
+    };
+    auto start = std::chrono::steady_clock::now();
+    auto results = nsmgr::runChecks(state, printResult);
+    size_t passed = 0;
+    for (const auto& result : results) passed += result.passed ? 1 : 0;
+    if (json) {
+      std::cout << topo::checkResultsToJson(state.plan.name, results);
+    } else {
+      std::cout << fmt::format(
+          "{}: {} passed, {} failed in {:.1f} s\n", state.plan.name, passed, results.size() - passed,
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return passed == results.size() ? kExitOk : kExitFailure;
   };
 }
 

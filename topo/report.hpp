@@ -63,6 +63,16 @@ struct PingResult {
   bool replied = false;
 };
 
+// How one of the lab's checks (`netlab test`) went.
+struct CheckResult {
+  std::string label;  // the check's name, or its description
+  std::string node;
+  bool passed = false;
+  uint32_t attempts = 0;
+  double seconds = 0;  // from its first try to the verdict
+  std::string detail;  // why its last try failed; empty when it passed
+};
+
 struct ExecOutcome {
   std::string node;
   int exitCode = 0;
@@ -74,6 +84,7 @@ std::string labStatusToJson(const LabStatus& status);
 std::string labListToJson(const std::vector<LabStatus>& labs);
 std::string linkReportsToJson(const std::string& lab, const std::vector<LinkReport>& links);
 std::string pingResultsToJson(const std::string& lab, const std::vector<PingResult>& pings);
+std::string checkResultsToJson(const std::string& lab, const std::vector<CheckResult>& results);
 std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes);
 
 }  // namespace netlab::topo

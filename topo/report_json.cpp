@@ -82,6 +82,26 @@ std::string pingResultsToJson(const std::string& lab, const std::vector<PingResu
          "\n";
 }
 
+std::string checkResultsToJson(const std::string& lab, const std::vector<CheckResult>& results) {
+  ordered_json list = ordered_json::array();
+  size_t passed = 0;
+  for (const auto& result : results) {
+    passed += result.passed ? 1 : 0;
+    list.push_back({{"name", result.label},
+                    {"node", result.node},
+                    {"passed", result.passed},
+                    {"attempts", result.attempts},
+                    {"seconds", result.seconds},
+                    {"detail", result.detail}});
+  }
+  return ordered_json{{"lab", lab},
+                      {"passed", passed},
+                      {"failed", results.size() - passed},
+                      {"checks", list}}
+             .dump(2) +
+         "\n";
+}
+
 std::string labStatusToJson(const LabStatus& status) { return toJsonValue(status).dump(2) + "\n"; }
 
 std::string labListToJson(const std::vector<LabStatus>& labs) {
