@@ -5,6 +5,7 @@ packages=(
   build-essential cmake pkg-config clang
   libnl-3-dev libnl-route-3-dev libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
+  frr bird2
 )
 missing=()
 for package in "${packages[@]}"; do
@@ -12,6 +13,13 @@ for package in "${packages[@]}"; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
+  # frr, bird2 and iperf3 come with services that would start routing daemons in the host's own
+  # network namespace; netlab runs them inside nodes only. policy-rc.d keeps them stopped.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$policy" && chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
