@@ -5,7 +5,7 @@ packages=(
   build-essential cmake pkg-config clang
   libnl-3-dev libnl-route-3-dev libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
-  frr bird2
+  frr bird2 traceroute
 )
 missing=()
 for package in "${packages[@]}"; do
