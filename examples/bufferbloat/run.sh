@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 netlab=${NETLAB:-netlab}
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(2mbit 5mbit 10mbit 20mbit 50mbit)
-seconds=6
+seconds=8  # of TCP load; the loaded RTT is measured from its 2nd to its 5th second
 
 "$netlab" up -q "$here/topo.json"
 trap '"$netlab" down bufferbloat > /dev/null' EXIT
@@ -21,7 +21,6 @@ sleep 0.5
 
 # The median of ping's round-trip times, in ms.
 median_rtt() {
-  "$netlab" exec client -- ping -q -c "$1" -i 0.2 10.9.0.2 > /dev/null  # warm ARP
   "$netlab" exec client -- ping -c "$1" -i 0.2 10.9.0.2 |
     sed -n 's/.*time=\([0-9.]*\) ms/\1/p' | sort -n | awk '{v[NR]=$1} END {print v[int((NR+1)/2)]}'
 }
@@ -29,6 +28,7 @@ median_rtt() {
 echo "rate_mbit,throughput_mbit,idle_rtt_ms,loaded_rtt_ms,queueing_delay_ms" > "$here/results.csv"
 for rate in "${rates[@]}"; do
   "$netlab" link set client:eth0 --rate "$rate" > /dev/null
+  "$netlab" exec client -- ping -q -c 2 -i 0.2 10.9.0.2 > /dev/null  # ARP resolved first
   idle=$(median_rtt 10)
   "$netlab" exec client -- iperf3 -c 10.9.0.2 -t "$seconds" -J > /tmp/bufferbloat-iperf.json &
   sleep 2  # TCP fills the queue
