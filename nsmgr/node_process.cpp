@@ -1,19 +1,34 @@
 #include "nsmgr/node_process.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
+#include <cstddef>
+#include <filesystem>
 
 #include "base/error.hpp"
 #include "nsmgr/namespaces.hpp"
 
 namespace netlab::nsmgr {
+
+// The node runs here only until it execs: a few system calls, no allocation.
+constexpr size_t kLaunchStackBytes = 64 * 1024;
+
+struct NodeLaunch {
+  NodeLaunch(int controlFd, const char* program) : controlFd(controlFd), program(program) {}
+  int controlFd;        // the node's end of the control socket, in the node's fd table
+  const char* program;  // netlab-init
+  alignas(16) std::byte stack[kLaunchStackBytes];  // left uninitialised: only its top is used
+};
+
+void NodeLaunchDeleter::operator()(NodeLaunch* launch) const noexcept {
+  delete launch;
+}
+
 namespace {
 
 // Node root is host root (uid and gid 0 map to 0, and so on for the whole range), so host
@@ -28,38 +43,67 @@ void writeProcFile(pid_t pid, const char* name, std::string_view content) {
   writeAll(file.get(), content, path);
 }
 
-void sendControl(const Fd& control, char byte, const std::string& nodeName) {
-  while (::write(control.get(), &byte, 1) < 0) {
-    if (errno != EINTR) throw SystemError("write", "control socket of node " + nodeName);
+void sendControl(const Fd& control, std::string_view message, const std::string& nodeName) {
+  while (::send(control.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) throw SystemError("send", "control socket of node " + nodeName);
   }
+}
+
+// netlab-init beside the running program (an installed netlab), else the one built with it.
+const std::string& initProgram() {
+  static const std::string path = [] {
+    std::error_code error;
+    auto beside =
+        std::filesystem::read_symlink("/proc/self/exe", error).parent_path() / "netlab-init";
+    return !error && ::access(beside.c_str(), X_OK) == 0 ? beside.string()
+                                                         : std::string(NETLAB_INIT_PATH);
+  }();
+  return path;
+}
+
+// The node's first moments. It shares netlab's memory, this thread's errno included, until the
+// exec; the cloning thread does not wait for it, so the node only makes system calls on its
+// launch data, and only a failure (reported, then the node ends) changes errno. The maps must
+// be in place before the exec, or the exec would drop the node's capabilities.
+int launchNode(void* argument) noexcept {
+  const auto& launch = *static_cast<const NodeLaunch*>(argument);
+  keepOnlyControlSocket(launch.controlFd);
+  if (awaitControl(kControlFd) != kMapsWritten) ::_exit(1);
+  char name[] = "netlab-init";
+  char* const argv[] = {name, nullptr};
+  char* const envp[] = {nullptr};
+  ::execve(launch.program, argv, envp);
+  failNode(kControlFd, "execve", launch.program, errno);
 }
 
 }  // namespace
 
-NodeProcess startNode(NodeSetup& setup, const std::string& nodeName) {
+NodeProcess startNode(const NodeSetup& setup, const std::string& nodeName) {
+  std::string setupMessage = encodeNodeSetup(setup);
   int sockets[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0) {
     throw SystemError("socketpair", "control socket of node " + nodeName);
   }
   Fd parentEnd(sockets[0]);
   Fd childEnd(sockets[1]);
-  setup.sourceFds.assign(setup.mounts.size(), -1);
 
+  NodeProcess node;
+  node.launch.reset(new NodeLaunch(childEnd.get(), initProgram().c_str()));
   int pidfd = -1;
-  clone_args args{};
-  args.flags = kNodeNamespaces | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) throw SystemError("clone3", "node " + nodeName);
-  if (pid == 0) runNode(setup, childEnd.get());
-
-  NodeProcess node{ChildProcess(static_cast<pid_t>(pid), Fd(pidfd)), std::move(parentEnd), Fd()};
+  // Sharing the address space spares copying netlab's page tables, which would cost more than
+  // creating all the namespaces.
+  pid_t pid =
+      ::clone(launchNode, node.launch->stack + kLaunchStackBytes,
+              kNodeNamespaces | CLONE_VM | CLONE_PIDFD | SIGCHLD, node.launch.get(), &pidfd);
+  if (pid < 0) throw SystemError("clone", "node " + nodeName);
+  node.process = ChildProcess(pid, Fd(pidfd));
+  node.control = std::move(parentEnd);
   childEnd.reset();
-  writeProcFile(node.process.pid(), "uid_map", kIdentityMap);
-  writeProcFile(node.process.pid(), "gid_map", kIdentityMap);
-  sendControl(node.control, kMapsWritten, nodeName);
-  node.netns = openNamespace(node.process.pid(), "net");
+  writeProcFile(pid, "uid_map", kIdentityMap);
+  writeProcFile(pid, "gid_map", kIdentityMap);
+  sendControl(node.control, {&kMapsWritten, 1}, nodeName);
+  sendControl(node.control, setupMessage, nodeName);
+  node.netns = openNamespace(pid, "net");
   return node;
 }
 
@@ -76,10 +120,12 @@ void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
         "setting up node " + nodeName + ": " + report.message + ": " + errnoText(report.error),
         report.error);
   }
+  // netlab-init sent the report: the node runs in its own address space now.
+  node.launch.reset();
 }
 
 void detachNode(NodeProcess& node) {
-  sendControl(node.control, kDetach, "");
+  sendControl(node.control, {&kDetach, 1}, "");
   node.control.reset();
   node.process.release();
 }

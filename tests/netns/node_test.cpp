@@ -1,6 +1,6 @@
 // A node process: all six namespaces its own, set up before it reports ready.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <thread>
@@ -37,6 +37,9 @@ TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
     for (const char* type : {"user", "net", "uts", "mnt", "pid", "ipc", "cgroup"}) {
       EXPECT_NE(namespaceLink(pid, type), namespaceLink(::getpid(), type)) << type;
     }
+    // The node runs netlab-init as its PID 1.
+    EXPECT_EQ(readAll(openFile("/proc/" + std::to_string(pid) + "/comm", O_RDONLY).get(), "comm"),
+              "netlab-init\n");
   }
   // The guard killed and reaped it: an error anywhere leaves no node behind.
   EXPECT_NE(::kill(pid, 0), 0);
