@@ -130,13 +130,22 @@ class LabBuild {
     return netlink::Session::openInCurrentNamespace();
   }
 
+  // What each worker starting nodes needs; made before the worker starts any node.
+  struct NodeStarter {
+    netlink::Session session = scratchSession();
+    NodeLauncher launcher;
+  };
+
   void startNodes() {
     std::atomic<size_t> started{0};
-    parallelFor(plan_.nodes.size(), scratchSession, [&](netlink::Session& session, size_t i) {
+    auto makeStarter = [] { return NodeStarter(); };
+    parallelFor(plan_.nodes.size(), makeStarter, [&](NodeStarter& starter, size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
-        nodes_[i] = startNode(setups_[i], node.name);
-        if (node.kind == topo::NodeKind::Switch) createBridge(session, node, nodes_[i].netns);
+        nodes_[i] = starter.launcher.start(setups_[i], node.name);
+        if (node.kind == topo::NodeKind::Switch) {
+          createBridge(starter.session, node, nodes_[i].netns);
+        }
       });
       progress("starting nodes", ++started, plan_.nodes.size());
     });

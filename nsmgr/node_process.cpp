@@ -1,11 +1,15 @@
 #include "nsmgr/node_process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
+#include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstddef>
 #include <filesystem>
@@ -19,9 +23,13 @@ namespace netlab::nsmgr {
 constexpr size_t kLaunchStackBytes = 64 * 1024;
 
 struct NodeLaunch {
+  static constexpr int kUnsharing = -1;
+
   NodeLaunch(int controlFd, const char* program) : controlFd(controlFd), program(program) {}
-  int controlFd;        // the node's end of the control socket, in the node's fd table
+  int controlFd;        // the node's end of the control socket: the launcher's slot
   const char* program;  // netlab-init
+  // Set by the node once it has a fd table of its own: 0, or the errno of failing to.
+  std::atomic<int> unshareError{kUnsharing};
   alignas(16) std::byte stack[kLaunchStackBytes];  // left uninitialised: only its top is used
 };
 
@@ -61,12 +69,24 @@ const std::string& initProgram() {
   return path;
 }
 
+static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free,
+              "the unshare flag doubles as a futex word");
+int* futexWord(std::atomic<int>& word) {
+  return reinterpret_cast<int*>(&word);
+}
+
 // The node's first moments. It shares netlab's memory, this thread's errno included, until the
 // exec; the cloning thread does not wait for it, so the node only makes system calls on its
-// launch data, and only a failure (reported, then the node ends) changes errno. The maps must
-// be in place before the exec, or the exec would drop the node's capabilities.
+// launch data, and only a failure (reported, then the node ends) changes errno. It shares
+// netlab's fd table until its first system call, which takes a table of its own holding only
+// the fds up to its control socket. The maps must be in place before the exec, or the exec
+// would drop the node's capabilities.
 int launchNode(void* argument) noexcept {
-  const auto& launch = *static_cast<const NodeLaunch*>(argument);
+  auto& launch = *static_cast<NodeLaunch*>(argument);
+  int unshared = ::close_range(launch.controlFd + 1, ~0U, CLOSE_RANGE_UNSHARE);
+  launch.unshareError.store(unshared < 0 ? errno : 0);
+  ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAKE_PRIVATE, 1);
+  if (unshared < 0) ::_exit(1);
   keepOnlyControlSocket(launch.controlFd);
   if (awaitControl(kControlFd) != kMapsWritten) ::_exit(1);
   char name[] = "netlab-init";
@@ -76,9 +96,22 @@ int launchNode(void* argument) noexcept {
   failNode(kControlFd, "execve", launch.program, errno);
 }
 
+// The launcher's slot must hold the node's control socket until the node has its own fd table.
+void awaitUnshared(NodeLaunch& launch, const std::string& nodeName) {
+  int error;
+  while ((error = launch.unshareError.load()) == NodeLaunch::kUnsharing) {
+    ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAIT_PRIVATE, NodeLaunch::kUnsharing,
+              nullptr);
+  }
+  if (error != 0) throw SystemError("close_range", "fd table of node " + nodeName, error);
+}
+
 }  // namespace
 
-NodeProcess startNode(const NodeSetup& setup, const std::string& nodeName) {
+NodeLauncher::NodeLauncher()
+    : slot_(openFile("/dev/null", O_RDONLY)), null_(openFile("/dev/null", O_RDONLY)) {}
+
+NodeProcess NodeLauncher::start(const NodeSetup& setup, const std::string& nodeName) {
   std::string setupMessage = encodeNodeSetup(setup);
   int sockets[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0) {
@@ -86,21 +119,29 @@ NodeProcess startNode(const NodeSetup& setup, const std::string& nodeName) {
   }
   Fd parentEnd(sockets[0]);
   Fd childEnd(sockets[1]);
+  if (::dup3(childEnd.get(), slot_.get(), O_CLOEXEC) < 0) {
+    throw SystemError("dup3", "control socket of node " + nodeName);
+  }
+  childEnd.reset();
 
   NodeProcess node;
-  node.launch.reset(new NodeLaunch(childEnd.get(), initProgram().c_str()));
+  node.launch.reset(new NodeLaunch(slot_.get(), initProgram().c_str()));
   int pidfd = -1;
   // Sharing the address space spares copying netlab's page tables, which would cost more than
-  // creating all the namespaces.
-  pid_t pid =
-      ::clone(launchNode, node.launch->stack + kLaunchStackBytes,
-              kNodeNamespaces | CLONE_VM | CLONE_PIDFD | SIGCHLD, node.launch.get(), &pidfd);
+  // creating all the namespaces; sharing the fd table spares copying it.
+  pid_t pid = ::clone(launchNode, node.launch->stack + kLaunchStackBytes,
+                      kNodeNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
+                      node.launch.get(), &pidfd);
   if (pid < 0) throw SystemError("clone", "node " + nodeName);
   node.process = ChildProcess(pid, Fd(pidfd));
   node.control = std::move(parentEnd);
-  childEnd.reset();
   writeProcFile(pid, "uid_map", kIdentityMap);
   writeProcFile(pid, "gid_map", kIdentityMap);
+  awaitUnshared(*node.launch, nodeName);
+  // Now only the node holds its end, so it reads end-of-file when netlab is gone.
+  if (::dup3(null_.get(), slot_.get(), O_CLOEXEC) < 0) {
+    throw SystemError("dup3", "launch slot of node " + nodeName);
+  }
   sendControl(node.control, {&kMapsWritten, 1}, nodeName);
   sendControl(node.control, setupMessage, nodeName);
   node.netns = openNamespace(pid, "net");

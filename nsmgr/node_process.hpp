@@ -27,10 +27,24 @@ struct NodeProcess {
   Fd netns;    // /proc/PID/ns/net, for creating links inside the node
 };
 
-// Clones the node (its setup runs concurrently from here on), writes its maps, hands it its
-// setup and opens its network namespace. Must be called from a thread whose signals are all
-// blocked, so the node starts with them blocked.
-NodeProcess startNode(const NodeSetup& setup, const std::string& nodeName);
+// Starts nodes, one at a time (a thread that starts nodes concurrently with others needs a
+// launcher of its own). A node begins in netlab's fd table and leaves it for a private copy of
+// only the fds numbered up to the launcher's slot, where its control socket waits: a copy of
+// the whole table (several fds per node already started) would make every node cost more than
+// the one before. Make the launcher early, while netlab holds few fds, so its slot is low.
+class NodeLauncher {
+ public:
+  NodeLauncher();
+
+  // Clones the node (its setup runs concurrently from here on), writes its maps, hands it its
+  // setup and opens its network namespace. Must be called from a thread whose signals are all
+  // blocked, so the node starts with them blocked.
+  NodeProcess start(const NodeSetup& setup, const std::string& nodeName);
+
+ private:
+  Fd slot_;  // /dev/null between nodes
+  Fd null_;
+};
 
 // Waits for the node's setup to finish; throws with the node's own account of a failure.
 void awaitNodeReady(NodeProcess& node, const std::string& nodeName);

@@ -30,7 +30,7 @@ TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
       sigset_t all;
       sigfillset(&all);
       pthread_sigmask(SIG_SETMASK, &all, nullptr);
-      node = startNode(setup, "testnode");
+      node = NodeLauncher().start(setup, "testnode");
     }).join();
     awaitNodeReady(node, "testnode");
     pid = node.process.pid();
@@ -55,7 +55,7 @@ TEST(Node, SetupFailureComesBackAsAMessage) {
   step.target = "/no/such/dir";
   setup.mounts.push_back(step);
   NodeProcess node;
-  std::thread([&] { node = startNode(setup, "bad"); }).join();
+  std::thread([&] { node = NodeLauncher().start(setup, "bad"); }).join();
   try {
     awaitNodeReady(node, "bad");
     FAIL() << "mounting on a missing directory succeeded";
