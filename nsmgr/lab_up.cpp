@@ -25,6 +25,7 @@
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_process.hpp"
+#include "nsmgr/node_record.hpp"
 #include "nsmgr/node_setup.hpp"
 #include "nsmgr/parallel.hpp"
 #include "nsmgr/process.hpp"
@@ -288,7 +289,10 @@ class LabBuild {
       auto startTime = processStartTime(pid);
       if (!startTime) throw Error("node " + plan_.nodes[i].name + " ended during bring-up");
       state.nodes.push_back({plan_.nodes[i].name, pid, *startTime});
+      writeNodeRecord(directory_, plan_.nodes[i].name,
+                      {pid, *startTime, nodeEnvironment(plan_.name, plan_.nodes[i])});
     }
+    // Written last: a lab is recorded once its state file exists.
     directory_.writeFile("state.json", topo::labStateToJson(state));
     return state;
   }
