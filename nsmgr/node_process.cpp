@@ -137,14 +137,15 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup, const std::string& nodeN
   node.control = std::move(parentEnd);
   writeProcFile(pid, "uid_map", kIdentityMap);
   writeProcFile(pid, "gid_map", kIdentityMap);
+  sendControl(node.control, {&kMapsWritten, 1}, nodeName);
+  sendControl(node.control, setupMessage, nodeName);
+  node.netns = openNamespace(pid, "net");
+  // Last, so the node has had every chance to run its first system call.
   awaitUnshared(*node.launch, nodeName);
   // Now only the node holds its end, so it reads end-of-file when netlab is gone.
   if (::dup3(null_.get(), slot_.get(), O_CLOEXEC) < 0) {
     throw SystemError("dup3", "launch slot of node " + nodeName);
   }
-  sendControl(node.control, {&kMapsWritten, 1}, nodeName);
-  sendControl(node.control, setupMessage, nodeName);
-  node.netns = openNamespace(pid, "net");
   return node;
 }
 
