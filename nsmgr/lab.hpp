@@ -48,6 +48,8 @@ struct NodeHandle {
 
 // Throws when the lab or node does not exist or the node is not running.
 NodeHandle openNode(const topo::LabState& state, const std::string& node);
+// The same from the node's own record, without reading the lab's whole state.
+NodeHandle openNode(const std::string& lab, const std::string& node);
 
 // The environment commands see in a node: a sane PATH, HOME, the lab's and node's names, then
 // the node's own variables.

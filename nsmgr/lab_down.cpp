@@ -1,5 +1,6 @@
 // Tearing a lab down: only what the state file records is touched, found again by identity.
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 
@@ -7,8 +8,8 @@
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
-#include "topo/plan_json.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -16,10 +17,13 @@ namespace {
 // Init forwards SIGTERM to the node's processes and gives them 2 s; past this, SIGKILL.
 constexpr auto kStopTimeout = std::chrono::milliseconds(3000);
 
-std::vector<Fd> findLiveNodes(const topo::LabState& state) {
+// From the nodes' own records: parsing the whole state would take longer than the rest.
+std::vector<Fd> findLiveNodes(const LabDirectory& directory) {
   std::vector<Fd> live;
-  for (const auto& node : state.nodes) {
-    if (auto pidfd = openProcess(node.pid, node.startTime)) live.push_back(std::move(*pidfd));
+  for (const auto& name : recordedNodeNames(directory)) {
+    auto record = readNodeRecord(directory, name);
+    if (!record) continue;
+    if (auto pidfd = openProcess(record->pid, record->startTime)) live.push_back(std::move(*pidfd));
   }
   return live;
 }
@@ -45,9 +49,8 @@ DownResult tearDown(const std::string& lab) {
   result.existed = true;
   // A crash before the state was written leaves no node behind (nodes die with the netlab that
   // builds them), only the directory.
-  if (auto stateText = directory->readFile("state.json")) {
-    topo::LabState state = topo::labStateFromJson(*stateText);
-    std::vector<Fd> live = findLiveNodes(state);
+  if (::access(directory->pathOf("state.json").c_str(), F_OK) == 0) {
+    std::vector<Fd> live = findLiveNodes(*directory);
     stopNodes(live);
     result.nodesStopped = live.size();
     live.clear();

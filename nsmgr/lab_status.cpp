@@ -9,6 +9,7 @@
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
 #include "topo/plan_json.hpp"
 
@@ -55,6 +56,16 @@ topo::NodeStatus nodeStatus(const topo::Node& node, const topo::NodeRuntime& run
   return status;
 }
 
+Fd openNodeProcess(const std::string& lab, const std::string& node, pid_t pid, uint64_t startTime) {
+  auto pidfd = openProcess(pid, startTime);
+  if (!pidfd) {
+    throw Error("node `" + node + "` of lab `" + lab + "` is not running (its init, pid " +
+                    std::to_string(pid) + ", is gone)",
+                ESRCH);
+  }
+  return std::move(*pidfd);
+}
+
 }  // namespace
 
 std::vector<std::string> listLabs() {
@@ -92,14 +103,17 @@ NodeHandle openNode(const topo::LabState& state, const std::string& name) {
   if (!node || runtime == state.nodes.end()) {
     throw Error("lab `" + state.plan.name + "` has no node `" + name + "`", ENOENT);
   }
-  auto pidfd = openProcess(runtime->pid, runtime->startTime);
-  if (!pidfd) {
-    throw Error("node `" + name + "` of lab `" + state.plan.name +
-                    "` is not running (its init, pid " + std::to_string(runtime->pid) +
-                    ", is gone)",
-                ESRCH);
-  }
-  return {name, std::move(*pidfd), nodeEnvironment(state.plan.name, *node)};
+  return {name, openNodeProcess(state.plan.name, name, runtime->pid, runtime->startTime),
+          nodeEnvironment(state.plan.name, *node)};
+}
+
+NodeHandle openNode(const std::string& lab, const std::string& name) {
+  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
+  if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
+  bool isName = !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
+  auto record = isName ? readNodeRecord(*directory, name) : std::nullopt;
+  if (!record) throw Error("lab `" + lab + "` has no running node `" + name + "`", ENOENT);
+  return {name, openNodeProcess(lab, name, record->pid, record->startTime), std::move(record->env)};
 }
 
 }  // namespace netlab::nsmgr

@@ -2,9 +2,9 @@
 //   1. state directory, /etc/hosts, each node's files
 //   2. nodes: clone with every namespace flag, maps, per-namespace defaults, switch bridges
 //   3. links: every veth pair born in its two namespaces under its final names
-//   4. inside each node: sysctls, IPv6 link-locals where wanted, lo and links up, addresses,
-//      routes
-//   5. every node's own setup done (mounts, hostname), startup commands
+//   4. every node's own setup done (mounts, hostname)
+//   5. inside each node: sysctls, IPv6 link-locals where wanted, lo and links up, addresses,
+//      routes; startup commands
 //   6. state recorded, nodes detached
 // Any error or interruption unwinds: the nodes are killed (their namespaces take every link and
 // address with them) and the state directory is removed.
@@ -25,6 +25,7 @@
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_process.hpp"
+#include "nsmgr/node_record.hpp"
 #include "nsmgr/node_setup.hpp"
 #include "nsmgr/parallel.hpp"
 #include "nsmgr/process.hpp"
@@ -41,19 +42,27 @@ constexpr size_t kLinksPerBatch = 64;
 constexpr size_t kLogTailLines = 10;
 constexpr auto kCarrierTimeout = std::chrono::seconds(10);
 
-// Writes /proc/sys/<relative> in the calling thread's network namespace.
-void writeProcSys(const std::string& relative, const std::string& value) {
-  std::string path = "/proc/sys/" + relative;
+// A node's /proc/sys, as its init mounted it. Its sysctls are written through it rather than
+// through netlab's /proc: there, each sysctl file would have one dentry per node's namespace on
+// a single hash chain, which every lookup walks, so a lab would cost the square of its size.
+std::string procSysOf(pid_t node) {
+  return "/proc/" + std::to_string(node) + "/root/proc/sys/";
+}
+
+// Writes <procSys>/<relative> for the calling thread's network namespace.
+void writeProcSys(const std::string& procSys, const std::string& relative,
+                  const std::string& value) {
+  std::string path = procSys + relative;
   withContext("writing " + value + " to " + path, [&] {
     Fd file = openFile(path, O_WRONLY);
     writeAll(file.get(), value, path);
   });
 }
 
-void writeSysctl(const std::string& name, const std::string& value) {
+void writeSysctl(const std::string& procSys, const std::string& name, const std::string& value) {
   std::string relative = name;
   std::replace(relative.begin(), relative.end(), '.', '/');
-  withContext("sysctl " + name + "=" + value, [&] { writeProcSys(relative, value); });
+  withContext("sysctl " + name + "=" + value, [&] { writeProcSys(procSys, relative, value); });
 }
 
 std::string lastLines(const std::string& text, size_t count) {
@@ -90,9 +99,9 @@ class LabBuild {
     interruption.check();
     createLinks();
     interruption.check();
+    awaitNodesReady();
     configureNodes();
     awaitCarrier();
-    awaitNodesReady();
     interruption.check();
     runStartupCommands();
     interruption.check();
@@ -122,13 +131,22 @@ class LabBuild {
     return netlink::Session::openInCurrentNamespace();
   }
 
+  // What each worker starting nodes needs; made before the worker starts any node.
+  struct NodeStarter {
+    netlink::Session session = scratchSession();
+    NodeLauncher launcher;
+  };
+
   void startNodes() {
     std::atomic<size_t> started{0};
-    parallelFor(plan_.nodes.size(), scratchSession, [&](netlink::Session& session, size_t i) {
+    auto makeStarter = [] { return NodeStarter(); };
+    parallelFor(plan_.nodes.size(), makeStarter, [&](NodeStarter& starter, size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
-        nodes_[i] = startNode(setups_[i], node.name);
-        if (node.kind == topo::NodeKind::Switch) createBridge(session, node, nodes_[i].netns);
+        nodes_[i] = starter.launcher.start(setups_[i], node.name);
+        if (node.kind == topo::NodeKind::Switch) {
+          createBridge(starter.session, node, nodes_[i].netns);
+        }
       });
       progress("starting nodes", ++started, plan_.nodes.size());
     });
@@ -137,12 +155,12 @@ class LabBuild {
   // No IPv6 address waits for duplicate address detection, link-locals included: addresses
   // in a lab are unique by validation. The kernel skips it only where both `all` and the
   // device say so; only nodes with IPv6 links pay for the writes.
-  void disableDuplicateAddressDetection(size_t i) const {
+  void disableDuplicateAddressDetection(size_t i, const std::string& procSys) const {
     const topo::Node& node = plan_.nodes[i];
     if (!wiring_.carriesIpv6(i)) return;
-    writeProcSys("net/ipv6/conf/all/accept_dad", "0");
+    writeProcSys(procSys, "net/ipv6/conf/all/accept_dad", "0");
     for (const auto& interface : node.interfaces) {
-      writeProcSys("net/ipv6/conf/" + interface.name + "/accept_dad", "0");
+      writeProcSys(procSys, "net/ipv6/conf/" + interface.name + "/accept_dad", "0");
     }
   }
 
@@ -184,8 +202,9 @@ class LabBuild {
       const topo::Node& node = plan_.nodes[i];
       withContext("configuring node " + node.name, [&] {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
-        disableDuplicateAddressDetection(i);
-        for (const auto& [name, value] : node.sysctls) writeSysctl(name, value);
+        std::string procSys = procSysOf(nodes_[i].process.pid());
+        disableDuplicateAddressDetection(i, procSys);
+        for (const auto& [name, value] : node.sysctls) writeSysctl(procSys, name, value);
         netlink::Session session = netlink::Session::openInCurrentNamespace();
         session.execute(wiring_.nodeConfiguration(i));
       });
@@ -270,7 +289,10 @@ class LabBuild {
       auto startTime = processStartTime(pid);
       if (!startTime) throw Error("node " + plan_.nodes[i].name + " ended during bring-up");
       state.nodes.push_back({plan_.nodes[i].name, pid, *startTime});
+      writeNodeRecord(directory_, plan_.nodes[i].name,
+                      {pid, *startTime, nodeEnvironment(plan_.name, plan_.nodes[i])});
     }
+    // Written last: a lab is recorded once its state file exists.
     directory_.writeFile("state.json", topo::labStateToJson(state));
     return state;
   }

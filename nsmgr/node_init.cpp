@@ -3,14 +3,16 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <bitset>
 #include <cerrno>
+#include <charconv>
 #include <climits>
 #include <cstring>
 
@@ -19,9 +21,8 @@ namespace {
 
 // How long init gives the node's processes to exit after forwarding SIGTERM.
 constexpr int kGraceSeconds = 2;
-constexpr int kControlFd = 3;
 
-// A fixed-size message builder: the child may not allocate.
+// A fixed-size message builder: the child before exec may not allocate.
 struct MessageBuffer {
   char* text;
   size_t capacity;
@@ -45,35 +46,30 @@ struct MessageBuffer {
   }
 };
 
-[[noreturn]] void fail(int controlFd, const char* operation, const char* object, int error) {
-  ChildReport report;
-  report.error = error;
-  MessageBuffer message{report.message, sizeof report.message};
-  message << operation << "(" << object << ")";
-  (void)!::write(controlFd, &report, sizeof report);
-  ::_exit(1);
+// A mount step's flags, in the order encodeNodeSetup writes them.
+constexpr size_t kStepFlags = 6;
+std::bitset<kStepFlags> stepFlags(const MountStep& step) {
+  std::bitset<kStepFlags> flags;
+  flags[0] = step.bindSource;
+  flags[1] = step.sourceInNode;
+  flags[2] = step.remountReadOnly;
+  flags[3] = step.skipIfTargetMissing;
+  flags[4] = step.createTarget;
+  flags[5] = step.targetIsDirectory;
+  return flags;
 }
 
-// Reads one control byte; end-of-file (the parent is gone) ends the node.
-char awaitControl(int controlFd) {
-  char byte = 0;
-  for (;;) {
-    ssize_t got = ::read(controlFd, &byte, 1);
-    if (got == 1) return byte;
-    if (got == 0 || errno != EINTR) ::_exit(1);
-  }
+void setStepFlags(MountStep& step, const std::bitset<kStepFlags>& flags) {
+  step.bindSource = flags[0];
+  step.sourceInNode = flags[1];
+  step.remountReadOnly = flags[2];
+  step.skipIfTargetMissing = flags[3];
+  step.createTarget = flags[4];
+  step.targetIsDirectory = flags[5];
 }
 
-// The node keeps only its control socket: fds inherited from netlab would otherwise keep
-// other nodes' namespaces alive and netlab's stdout open.
-void keepOnlyControlSocket(int controlFd) {
-  int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
-  if (null < 0) fail(controlFd, "open", "/dev/null", errno);
-  if (::dup3(controlFd, kControlFd, O_CLOEXEC) < 0)
-    fail(controlFd, "dup3", "control socket", errno);
-  for (int stdFd = 0; stdFd < 3; ++stdFd) ::dup2(null, stdFd);
-  ::close_range(kControlFd + 1, ~0U, 0);
-}
+// Fields of an encoded step: mount flags, step flags, what, source, target, fsType, data.
+constexpr size_t kStepFields = 7;
 
 // mkdir -p for a path on the node's tmpfs; the path fits PATH_MAX (validated by the parent).
 void makeParents(const char* path, bool includeLast) {
@@ -98,17 +94,20 @@ void createTarget(const MountStep& step) {
   if (created >= 0) ::close(created);
 }
 
-void openBindSources(NodeSetup& setup, int controlFd) {
+// Bind sources are opened before any mount, so later mounts cannot hide them; -1 where the
+// step needs none.
+std::vector<int> openBindSources(const NodeSetup& setup) {
+  std::vector<int> sourceFds(setup.mounts.size(), -1);
   for (size_t i = 0; i < setup.mounts.size(); ++i) {
     const MountStep& step = setup.mounts[i];
     if (!step.bindSource || step.sourceInNode) continue;
-    int fd = ::open(step.source.c_str(), O_PATH | O_CLOEXEC);
-    if (fd < 0) fail(controlFd, "open", step.source.c_str(), errno);
-    setup.sourceFds[i] = fd;
+    sourceFds[i] = ::open(step.source.c_str(), O_PATH | O_CLOEXEC);
+    if (sourceFds[i] < 0) failNode(kControlFd, "open", step.source.c_str(), errno);
   }
+  return sourceFds;
 }
 
-void mountStep(const MountStep& step, int sourceFd, int controlFd) {
+void mountStep(const MountStep& step, int sourceFd) {
   if (::access(step.target.c_str(), F_OK) != 0) {
     if (step.skipIfTargetMissing) return;
     if (step.createTarget) createTarget(step);
@@ -124,26 +123,37 @@ void mountStep(const MountStep& step, int sourceFd, int controlFd) {
   const char* fsType = step.fsType.empty() ? nullptr : step.fsType.c_str();
   const char* data = step.data.empty() ? nullptr : step.data.c_str();
   if (::mount(source, step.target.c_str(), fsType, step.flags, data) < 0) {
-    fail(controlFd, "mount", step.what.c_str(), errno);
+    failNode(kControlFd, "mount", step.what.c_str(), errno);
   }
   if (step.remountReadOnly && ::mount(nullptr, step.target.c_str(), nullptr,
                                       MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0) {
-    fail(controlFd, "remount read-only", step.what.c_str(), errno);
+    failNode(kControlFd, "remount read-only", step.what.c_str(), errno);
   }
 }
 
-void setUp(NodeSetup& setup, int controlFd) {
+void setUp(const NodeSetup& setup) {
   if (::sethostname(setup.hostname.c_str(), setup.hostname.size()) < 0) {
-    fail(controlFd, "sethostname", setup.hostname.c_str(), errno);
+    failNode(kControlFd, "sethostname", setup.hostname.c_str(), errno);
   }
-  openBindSources(setup, controlFd);
-  for (size_t i = 0; i < setup.mounts.size(); ++i) {
-    mountStep(setup.mounts[i], setup.sourceFds[i], controlFd);
-  }
-  for (int fd : setup.sourceFds) {
+  std::vector<int> sourceFds = openBindSources(setup);
+  for (size_t i = 0; i < setup.mounts.size(); ++i) mountStep(setup.mounts[i], sourceFds[i]);
+  for (int fd : sourceFds) {
     if (fd >= 0) ::close(fd);
   }
   ::chdir("/");
+}
+
+// The setup message netlab sends once the node runs netlab-init.
+NodeSetup receiveSetup() {
+  ssize_t length;
+  while ((length = ::recv(kControlFd, nullptr, 0, MSG_PEEK | MSG_TRUNC)) < 0 && errno == EINTR) {
+  }
+  if (length <= 0) ::_exit(1);  // netlab is gone
+  std::string message(static_cast<size_t>(length), '\0');
+  if (::recv(kControlFd, message.data(), message.size(), 0) != length) ::_exit(1);
+  NodeSetup setup;
+  if (!decodeNodeSetup(message, setup)) failNode(kControlFd, "decode", "setup message", EPROTO);
+  return setup;
 }
 
 void reapChildren() {
@@ -190,16 +200,89 @@ void reapChildren() {
 
 }  // namespace
 
-void runNode(NodeSetup& setup, int controlFd) noexcept {
+std::string encodeNodeSetup(const NodeSetup& setup) {
+  std::string message = setup.hostname;
+  message += '\0';
+  for (const MountStep& step : setup.mounts) {
+    for (const std::string& field : {std::to_string(step.flags), stepFlags(step).to_string(),
+                                     step.what, step.source, step.target, step.fsType, step.data}) {
+      message += field;
+      message += '\0';
+    }
+  }
+  return message;
+}
+
+bool decodeNodeSetup(std::string_view message, NodeSetup& setup) {
+  // Every field ends with a NUL (paths, names and mount data cannot hold one).
+  std::vector<std::string_view> fields;
+  for (size_t end; !message.empty(); message.remove_prefix(end + 1)) {
+    end = message.find('\0');
+    if (end == std::string_view::npos) return false;
+    fields.push_back(message.substr(0, end));
+  }
+  if (fields.empty() || (fields.size() - 1) % kStepFields != 0) return false;
+  setup = NodeSetup{std::string(fields[0]), {}};
+  for (size_t first = 1; first < fields.size(); first += kStepFields) {
+    const std::string_view* field = &fields[first];
+    MountStep step;
+    auto [end, error] =
+        std::from_chars(field[0].data(), field[0].data() + field[0].size(), step.flags);
+    if (error != std::errc() || end != field[0].data() + field[0].size()) return false;
+    if (field[1].size() != kStepFlags || field[1].find_first_not_of("01") != std::string::npos) {
+      return false;
+    }
+    setStepFlags(step, std::bitset<kStepFlags>(field[1].data(), field[1].size()));
+    step.what = field[2];
+    step.source = field[3];
+    step.target = field[4];
+    step.fsType = field[5];
+    step.data = field[6];
+    setup.mounts.push_back(std::move(step));
+  }
+  return true;
+}
+
+void failNode(int controlFd, const char* operation, const char* object, int error) noexcept {
+  ChildReport report;
+  report.error = error;
+  MessageBuffer message{report.message, sizeof report.message};
+  message << operation << "(" << object << ")";
+  (void)!::write(controlFd, &report, sizeof report);
+  ::_exit(1);
+}
+
+char awaitControl(int controlFd) noexcept {
+  char byte = 0;
+  for (;;) {
+    ssize_t got = ::read(controlFd, &byte, 1);
+    if (got == 1) return byte;
+    if (got == 0 || errno != EINTR) ::_exit(1);
+  }
+}
+
+void keepOnlyControlSocket(int controlFd) noexcept {
+  // The control socket goes first, so /dev/null cannot land on kControlFd; dup2 onto itself
+  // would keep the close-on-exec flag.
+  int moved =
+      controlFd == kControlFd ? ::fcntl(controlFd, F_SETFD, 0) : ::dup2(controlFd, kControlFd);
+  if (moved < 0) failNode(controlFd, "dup2", "control socket", errno);
+  // Not close-on-exec: started with a standard fd closed, netlab may see /dev/null land on it.
+  int null = ::open("/dev/null", O_RDWR);
+  if (null < 0) failNode(kControlFd, "open", "/dev/null", errno);
+  for (int stdFd = 0; stdFd < 3; ++stdFd) ::dup2(null, stdFd);
+  ::close_range(kControlFd + 1, ~0U, 0);
+}
+
+void runNodeInit() noexcept {
   // Signals stay blocked for the node's whole life: init takes them from a signalfd, and a
   // PID namespace's init ignores signals it has no handler for anyway.
   sigset_t signals;
   ::sigfillset(&signals);
   ::sigprocmask(SIG_SETMASK, &signals, nullptr);
-  ::prctl(PR_SET_NAME, "netlab-init", 0, 0, 0);
-  keepOnlyControlSocket(controlFd);
-  if (awaitControl(kControlFd) != kMapsWritten) ::_exit(1);
-  setUp(setup, kControlFd);
+  // A failed allocation (the only exception possible) terminates the node: the parent reads
+  // end-of-file.
+  setUp(receiveSetup());
   ChildReport ready;
   if (::write(kControlFd, &ready, sizeof ready) != sizeof ready) ::_exit(1);
   if (awaitControl(kControlFd) != kDetach) ::_exit(1);

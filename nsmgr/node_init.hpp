@@ -1,10 +1,13 @@
-// What runs inside a node: the setup a node needs before anything else runs in it, then the
-// node's PID 1. It runs in a child cloned from a possibly multi-threaded netlab, so it only
-// makes system calls on data the parent prepared: no allocation, no exceptions, no locks.
+// What runs inside a node, and how netlab talks to it. A node starts as a child that shares
+// netlab's address space (copying a large parent's page tables would cost more than the six
+// namespaces together) and execs netlab-init, a small static program that performs the node's
+// setup and then stays its PID 1. Everything here runs in one of those two and so may not
+// throw; the child before exec may not allocate either.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace netlab::nsmgr {
@@ -25,27 +28,52 @@ struct MountStep {
   // tmpfs (/tmp, /run), never on the host's filesystem.
   bool createTarget = false;
   bool targetIsDirectory = false;
+
+  bool operator==(const MountStep&) const = default;
 };
 
 struct NodeSetup {
   std::string hostname;
   std::vector<MountStep> mounts;
-  // Filled in by the child (its own copy): the O_PATH fds of bind sources.
-  std::vector<int> sourceFds;
+
+  bool operator==(const NodeSetup&) const = default;
 };
 
-// What the child tells the parent over the control socket when setup ends.
+// The setup as one control message, and back; decoding fails (false) only on a message that
+// encodeNodeSetup did not produce.
+std::string encodeNodeSetup(const NodeSetup& setup);
+bool decodeNodeSetup(std::string_view message, NodeSetup& setup);
+
+// What the node tells the parent over the control socket when setup ends.
 struct ChildReport {
   int32_t error = 0;  // errno of the failed step; 0: ready
   char message[480] = {};
 };
 
-// Bytes the parent sends over the control socket.
-inline constexpr char kMapsWritten = 'M';  // uid/gid maps are in place: set up
-inline constexpr char kDetach = 'D';       // the lab is built: become the node's init for good
+// Messages the parent sends over the control socket, in this order.
+inline constexpr char kMapsWritten = 'M';  // uid/gid maps are in place: exec netlab-init
+// ...then the encoded NodeSetup, which netlab-init reads first...
+inline constexpr char kDetach = 'D';  // the lab is built: become the node's init for good
 
-// The child's whole life. Until kDetach arrives, losing the parent (the control socket reads
-// end-of-file) ends the node, so a netlab killed mid-build leaves no node behind.
-[[noreturn]] void runNode(NodeSetup& setup, int controlFd) noexcept;
+// Where the node keeps its control socket, across exec.
+inline constexpr int kControlFd = 3;
+
+// Reports a failed step ("mount(proc on /proc)" and its errno) to the parent and ends the node.
+[[noreturn]] void failNode(int controlFd, const char* operation, const char* object,
+                           int error) noexcept;
+
+// Reads one control byte; end-of-file (the parent is gone) ends the node.
+char awaitControl(int controlFd) noexcept;
+
+// Leaves the node with its control socket on kControlFd, kept across exec, and /dev/null as
+// stdin, stdout and stderr: fds inherited from netlab would otherwise keep other nodes'
+// namespaces alive and netlab's stdout open.
+void keepOnlyControlSocket(int controlFd) noexcept;
+
+// netlab-init's whole life, from its control socket on kControlFd: read the setup, perform it,
+// report, then reap orphans until SIGTERM. Until kDetach arrives, losing the parent (the
+// control socket reads end-of-file) ends the node, so a netlab killed mid-build leaves no node
+// behind.
+[[noreturn]] void runNodeInit() noexcept;
 
 }  // namespace netlab::nsmgr

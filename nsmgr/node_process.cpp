@@ -1,19 +1,42 @@
 #include "nsmgr/node_process.hpp"
 
 #include <fcntl.h>
-#include <linux/sched.h>
+#include <linux/close_range.h>
+#include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
-#include <cstring>
+#include <cstddef>
+#include <filesystem>
 
 #include "base/error.hpp"
 #include "nsmgr/namespaces.hpp"
 
 namespace netlab::nsmgr {
+
+// The node runs here only until it execs: a few system calls, no allocation.
+constexpr size_t kLaunchStackBytes = 64 * 1024;
+
+struct NodeLaunch {
+  static constexpr int kUnsharing = -1;
+
+  NodeLaunch(int controlFd, const char* program) : controlFd(controlFd), program(program) {}
+  int controlFd;        // the node's end of the control socket: the launcher's slot
+  const char* program;  // netlab-init
+  // Set by the node once it has a fd table of its own: 0, or the errno of failing to.
+  std::atomic<int> unshareError{kUnsharing};
+  alignas(16) std::byte stack[kLaunchStackBytes];  // left uninitialised: only its top is used
+};
+
+void NodeLaunchDeleter::operator()(NodeLaunch* launch) const noexcept {
+  delete launch;
+}
+
 namespace {
 
 // Node root is host root (uid and gid 0 map to 0, and so on for the whole range), so host
@@ -28,38 +51,101 @@ void writeProcFile(pid_t pid, const char* name, std::string_view content) {
   writeAll(file.get(), content, path);
 }
 
-void sendControl(const Fd& control, char byte, const std::string& nodeName) {
-  while (::write(control.get(), &byte, 1) < 0) {
-    if (errno != EINTR) throw SystemError("write", "control socket of node " + nodeName);
+void sendControl(const Fd& control, std::string_view message, const std::string& nodeName) {
+  while (::send(control.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) throw SystemError("send", "control socket of node " + nodeName);
   }
+}
+
+// netlab-init beside the running program (an installed netlab), else the one built with it.
+const std::string& initProgram() {
+  static const std::string path = [] {
+    std::error_code error;
+    auto beside =
+        std::filesystem::read_symlink("/proc/self/exe", error).parent_path() / "netlab-init";
+    return !error && ::access(beside.c_str(), X_OK) == 0 ? beside.string()
+                                                         : std::string(NETLAB_INIT_PATH);
+  }();
+  return path;
+}
+
+static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free,
+              "the unshare flag doubles as a futex word");
+int* futexWord(std::atomic<int>& word) {
+  return reinterpret_cast<int*>(&word);
+}
+
+// The node's first moments. It shares netlab's memory, this thread's errno included, until the
+// exec; the cloning thread does not wait for it, so the node only makes system calls on its
+// launch data, and only a failure (reported, then the node ends) changes errno. It shares
+// netlab's fd table until its first system call, which takes a table of its own holding only
+// the fds up to its control socket. The maps must be in place before the exec, or the exec
+// would drop the node's capabilities.
+int launchNode(void* argument) noexcept {
+  auto& launch = *static_cast<NodeLaunch*>(argument);
+  int unshared = ::close_range(launch.controlFd + 1, ~0U, CLOSE_RANGE_UNSHARE);
+  launch.unshareError.store(unshared < 0 ? errno : 0);
+  ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAKE_PRIVATE, 1);
+  if (unshared < 0) ::_exit(1);
+  keepOnlyControlSocket(launch.controlFd);
+  if (awaitControl(kControlFd) != kMapsWritten) ::_exit(1);
+  char name[] = "netlab-init";
+  char* const argv[] = {name, nullptr};
+  char* const envp[] = {nullptr};
+  ::execve(launch.program, argv, envp);
+  failNode(kControlFd, "execve", launch.program, errno);
+}
+
+// The launcher's slot must hold the node's control socket until the node has its own fd table.
+void awaitUnshared(NodeLaunch& launch, const std::string& nodeName) {
+  int error;
+  while ((error = launch.unshareError.load()) == NodeLaunch::kUnsharing) {
+    ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAIT_PRIVATE, NodeLaunch::kUnsharing,
+              nullptr);
+  }
+  if (error != 0) throw SystemError("close_range", "fd table of node " + nodeName, error);
 }
 
 }  // namespace
 
-NodeProcess startNode(NodeSetup& setup, const std::string& nodeName) {
+NodeLauncher::NodeLauncher()
+    : slot_(openFile("/dev/null", O_RDONLY)), null_(openFile("/dev/null", O_RDONLY)) {}
+
+NodeProcess NodeLauncher::start(const NodeSetup& setup, const std::string& nodeName) {
+  std::string setupMessage = encodeNodeSetup(setup);
   int sockets[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0) {
     throw SystemError("socketpair", "control socket of node " + nodeName);
   }
   Fd parentEnd(sockets[0]);
   Fd childEnd(sockets[1]);
-  setup.sourceFds.assign(setup.mounts.size(), -1);
-
-  int pidfd = -1;
-  clone_args args{};
-  args.flags = kNodeNamespaces | CLONE_PIDFD;
-  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
-  args.exit_signal = SIGCHLD;
-  long pid = ::syscall(SYS_clone3, &args, sizeof args);
-  if (pid < 0) throw SystemError("clone3", "node " + nodeName);
-  if (pid == 0) runNode(setup, childEnd.get());
-
-  NodeProcess node{ChildProcess(static_cast<pid_t>(pid), Fd(pidfd)), std::move(parentEnd), Fd()};
+  if (::dup3(childEnd.get(), slot_.get(), O_CLOEXEC) < 0) {
+    throw SystemError("dup3", "control socket of node " + nodeName);
+  }
   childEnd.reset();
-  writeProcFile(node.process.pid(), "uid_map", kIdentityMap);
-  writeProcFile(node.process.pid(), "gid_map", kIdentityMap);
-  sendControl(node.control, kMapsWritten, nodeName);
-  node.netns = openNamespace(node.process.pid(), "net");
+
+  NodeProcess node;
+  node.launch.reset(new NodeLaunch(slot_.get(), initProgram().c_str()));
+  int pidfd = -1;
+  // Sharing the address space spares copying netlab's page tables, which would cost more than
+  // creating all the namespaces; sharing the fd table spares copying it.
+  pid_t pid = ::clone(launchNode, node.launch->stack + kLaunchStackBytes,
+                      kNodeNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
+                      node.launch.get(), &pidfd);
+  if (pid < 0) throw SystemError("clone", "node " + nodeName);
+  node.process = ChildProcess(pid, Fd(pidfd));
+  node.control = std::move(parentEnd);
+  writeProcFile(pid, "uid_map", kIdentityMap);
+  writeProcFile(pid, "gid_map", kIdentityMap);
+  sendControl(node.control, {&kMapsWritten, 1}, nodeName);
+  sendControl(node.control, setupMessage, nodeName);
+  node.netns = openNamespace(pid, "net");
+  // Last, so the node has had every chance to run its first system call.
+  awaitUnshared(*node.launch, nodeName);
+  // Now only the node holds its end, so it reads end-of-file when netlab is gone.
+  if (::dup3(null_.get(), slot_.get(), O_CLOEXEC) < 0) {
+    throw SystemError("dup3", "launch slot of node " + nodeName);
+  }
   return node;
 }
 
@@ -76,10 +162,12 @@ void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
         "setting up node " + nodeName + ": " + report.message + ": " + errnoText(report.error),
         report.error);
   }
+  // netlab-init sent the report: the node runs in its own address space now.
+  node.launch.reset();
 }
 
 void detachNode(NodeProcess& node) {
-  sendControl(node.control, kDetach, "");
+  sendControl(node.control, {&kDetach, 1}, "");
   node.control.reset();
   node.process.release();
 }

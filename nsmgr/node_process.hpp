@@ -1,8 +1,9 @@
-// Starting a node: one clone3 with every namespace flag, the user namespace maps written by the
-// parent, then a handshake over a control socket (crun's pattern: the child reports
+// Starting a node: one clone with every namespace flag, the user namespace maps written by the
+// parent, then a handshake over a control socket (crun's pattern: the node reports
 // {errno, message}, never an exception).
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "base/fd.hpp"
@@ -11,18 +12,41 @@
 
 namespace netlab::nsmgr {
 
+// The stack and arguments of a node that still runs in netlab's address space: it must outlive
+// the node's exec of netlab-init.
+struct NodeLaunch;
+struct NodeLaunchDeleter {
+  void operator()(NodeLaunch* launch) const noexcept;
+};
+
 struct NodeProcess {
+  // First, so it is freed last: after the guard below has killed and reaped the node.
+  std::unique_ptr<NodeLaunch, NodeLaunchDeleter> launch;
   ChildProcess process;
   Fd control;  // parent's end of the control socket
   Fd netns;    // /proc/PID/ns/net, for creating links inside the node
 };
 
-// Clones the node (its setup runs concurrently from here on), writes its maps and opens its
-// network namespace. Must be called from a thread whose signals are all blocked, so the child
-// starts with them blocked.
-NodeProcess startNode(NodeSetup& setup, const std::string& nodeName);
+// Starts nodes, one at a time (a thread that starts nodes concurrently with others needs a
+// launcher of its own). A node begins in netlab's fd table and leaves it for a private copy of
+// only the fds numbered up to the launcher's slot, where its control socket waits: a copy of
+// the whole table (several fds per node already started) would make every node cost more than
+// the one before. Make the launcher early, while netlab holds few fds, so its slot is low.
+class NodeLauncher {
+ public:
+  NodeLauncher();
 
-// Waits for the node's setup to finish; throws with the child's own account of a failure.
+  // Clones the node (its setup runs concurrently from here on), writes its maps, hands it its
+  // setup and opens its network namespace. Must be called from a thread whose signals are all
+  // blocked, so the node starts with them blocked.
+  NodeProcess start(const NodeSetup& setup, const std::string& nodeName);
+
+ private:
+  Fd slot_;  // /dev/null between nodes
+  Fd null_;
+};
+
+// Waits for the node's setup to finish; throws with the node's own account of a failure.
 void awaitNodeReady(NodeProcess& node, const std::string& nodeName);
 
 // Lets the node go: it no longer dies with netlab, and netlab no longer owns it.

@@ -62,8 +62,8 @@ void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node,
   throw SystemError(result.failedStep, object, result.failedErrno);
 }
 
-int execInOne(const topo::LabState& state, const ExecOptions& options) {
-  nsmgr::NodeHandle node = nsmgr::openNode(state, options.node);
+int execInOne(const std::string& lab, const ExecOptions& options) {
+  nsmgr::NodeHandle node = nsmgr::openNode(lab, options.node);
   nsmgr::PreparedCommand command(
       {options.command, execEnvironment(node.env), currentDirectory(), 0, 1, 2});
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
@@ -117,9 +117,9 @@ Action defineExec(CLI::App& command) {
       options->command.insert(options->command.begin(), options->node);
     if (options->command.empty())
       throw Error("no command given: netlab exec NODE -- COMMAND [ARG...]");
-    topo::LabState state = nsmgr::readLabState(chooseLab(options->lab));
+    std::string lab = chooseLab(options->lab);
     bool many = options->all || isPattern(options->node) || options->format == "json";
-    return many ? execInMany(state, *options) : execInOne(state, *options);
+    return many ? execInMany(nsmgr::readLabState(lab), *options) : execInOne(lab, *options);
   };
 }
 

@@ -1,6 +1,6 @@
 // A node process: all six namespaces its own, set up before it reports ready.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <thread>
@@ -30,13 +30,16 @@ TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
       sigset_t all;
       sigfillset(&all);
       pthread_sigmask(SIG_SETMASK, &all, nullptr);
-      node = startNode(setup, "testnode");
+      node = NodeLauncher().start(setup, "testnode");
     }).join();
     awaitNodeReady(node, "testnode");
     pid = node.process.pid();
     for (const char* type : {"user", "net", "uts", "mnt", "pid", "ipc", "cgroup"}) {
       EXPECT_NE(namespaceLink(pid, type), namespaceLink(::getpid(), type)) << type;
     }
+    // The node runs netlab-init as its PID 1.
+    EXPECT_EQ(readAll(openFile("/proc/" + std::to_string(pid) + "/comm", O_RDONLY).get(), "comm"),
+              "netlab-init\n");
   }
   // The guard killed and reaped it: an error anywhere leaves no node behind.
   EXPECT_NE(::kill(pid, 0), 0);
@@ -52,7 +55,7 @@ TEST(Node, SetupFailureComesBackAsAMessage) {
   step.target = "/no/such/dir";
   setup.mounts.push_back(step);
   NodeProcess node;
-  std::thread([&] { node = startNode(setup, "bad"); }).join();
+  std::thread([&] { node = NodeLauncher().start(setup, "bad"); }).join();
   try {
     awaitNodeReady(node, "bad");
     FAIL() << "mounting on a missing directory succeeded";
