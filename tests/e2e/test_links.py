@@ -52,9 +52,14 @@ class Links(LabTest):
         result = json.loads(self.exec(lab, client, *arguments).stdout)
         return result["end"]["sum_received"]["bits_per_second"]
 
-    def assert_rate(self, measured, rate, what):
-        self.assertLess(abs(measured - rate) / rate, RATE_TOLERANCE,
-                        f"{what}: {measured / 1e6:.2f} mbit/s, expected {rate / 1e6:.0f} mbit/s")
+    def assert_rate(self, measure, rate, what):
+        """Measures again once when the first figure is off: on a loaded 2-core machine a
+        starved softirq can cost a shaper a tenth of its rate for a few seconds."""
+        for attempt in range(2):
+            measured = measure()
+            if abs(measured - rate) / rate < RATE_TOLERANCE:
+                return
+        self.fail(f"{what}: {measured / 1e6:.2f} mbit/s, expected {rate / 1e6:.0f} mbit/s")
 
     def test_rate_limits_tcp_in_the_limited_direction_only(self):
         lab = self.up(two_hosts("rate", out={"rate": "10mbit"}))
@@ -62,7 +67,7 @@ class Links(LabTest):
         self.assertIsNone(self.tbf_rate(lab, "h2"), "h2's egress is not limited")
         self.exec(lab, "h2", "iperf3", "-s", "-D")
         time.sleep(0.3)
-        self.assert_rate(self.iperf(lab, "h1", "10.7.0.2"), 10e6, "h1 -> h2, limited")
+        self.assert_rate(lambda: self.iperf(lab, "h1", "10.7.0.2"), 10e6, "h1 -> h2, limited")
         unlimited = self.iperf(lab, "h1", "10.7.0.2", reverse=True)
         self.assertGreater(unlimited, 100e6, "h2 -> h1 is not limited and stays fast")
 
@@ -72,8 +77,8 @@ class Links(LabTest):
         self.assertIn("h2:eth0 egress: rate 20mbit", changed)
         self.assertEqual(self.tbf_rate(lab, "h1"), 20_000_000)
         self.assertEqual(self.tbf_rate(lab, "h2"), 20_000_000)
-        self.assert_rate(self.iperf(lab, "h1", "10.7.0.2"), 20e6, "h1 -> h2 after link set")
-        self.assert_rate(self.iperf(lab, "h1", "10.7.0.2", reverse=True), 20e6,
+        self.assert_rate(lambda: self.iperf(lab, "h1", "10.7.0.2"), 20e6, "h1 -> h2 after link set")
+        self.assert_rate(lambda: self.iperf(lab, "h1", "10.7.0.2", reverse=True), 20e6,
                          "h2 -> h1 after link set")
 
     def test_link_set_and_reset_are_recorded_and_read_back(self):
