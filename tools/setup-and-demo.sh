@@ -15,5 +15,7 @@ set -x
 "$netlab" exec h1 -- ip -br address
 "$netlab" exec h1 -- ps -e
 "$netlab" exec h1 -- ping -c 2 h4
+"$netlab" test lan
+"$netlab" link show
 "$netlab" status
 "$netlab" down lan
