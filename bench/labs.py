@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 # A Linux bridge takes at most 1023 ports (BR_MAX_PORTS is 1024 and port 0 is reserved); a leaf
 # switch keeps one port for its uplink to the core.
 MAX_HOSTS_PER_SWITCH = 1000
-# IPv4's TTL is at most 255: a ping crosses at most 254 routers, so a longer chain is checked in
-# windows that overlap, each checked end to end, and that together cover every router.
-PING_WINDOW = 250
+# A reply leaves its node with the default TTL, 64 (net.ipv4.ip_default_ttl): a ping crosses at
+# most 63 routers. A longer chain is checked in windows of 60 hops, each pinged end to end, that
+# together cover every router.
+PING_WINDOW = 60
 
 
 @dataclass

@@ -68,8 +68,10 @@ def build(lab):
 
 def check(lab, nodes):
     for node, address in lab.checks:
-        for _ in range(3):
-            if " 0% packet loss" in nodes[node].cmd(f"ping -n -c1 -W2 {address}"):
+        for attempt in range(5):  # retried as in tools.ping_ok: the ARP table may overflow
+            if attempt >= 2:
+                time.sleep(5.5)
+            if " 0% packet loss" in nodes[node].cmd(f"ping -n -t 255 -c1 -W2 {address}"):
                 break
         else:
             raise RuntimeError(f"{node} cannot ping {address}")

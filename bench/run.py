@@ -63,7 +63,7 @@ def isolate():
         sys.exit("bench/run.py needs root: it builds namespaces (inside private ones)")
     env = dict(os.environ, **{INSIDE: "1"})
     argv = ["unshare", "--net", "--mount", "--pid", "--fork", "--mount-proc",
-            "--propagation", "private", "--", "bash", "-c", ISOLATE, "isolated",
+            "--propagation", "private", "--kill-child", "--", "bash", "-c", ISOLATE, "isolated",
             sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
     os.execvpe("unshare", argv, env)
 
