@@ -45,8 +45,9 @@ def parse_args():
     parser.add_argument("--netlab", default=os.path.join(tools.BENCH_DIR, "..", "build", "tools",
                                                          "netlab"))
     parser.add_argument("--tools", default="netlab,ip-batch,mininet")
-    parser.add_argument("--mininet-max", type=int, default=1000,
-                        help="largest lab (in nodes) given to Mininet (default: 1000)")
+    parser.add_argument("--mininet-max", type=int, default=1024,
+                        help="largest lab (in nodes, switches included) given to Mininet "
+                             "(default: 1024, every N=1000 lab)")
     parser.add_argument("--mininet-repeat", type=int, default=1,
                         help="Mininet cycles per lab (default: 1: it takes minutes at N=1000)")
     parser.add_argument("--output", action="append", default=[],
