@@ -67,7 +67,7 @@ def build(lab):
 
 
 def check(lab, nodes):
-    for node, address in lab.checks:
+    for node, address in kernel.arp_paced(lab.checks):
         for attempt in range(5):  # retried as in tools.ping_ok: the ARP table may overflow
             if attempt >= 2:
                 time.sleep(5.5)

@@ -20,8 +20,8 @@ def _ratio(other, netlab):
 
 
 def _cell(lab, tool, key):
-    if tool in lab["failures"]:
-        return None
+    """The median over the cycles whose lab answered its pings (a later broken cycle is listed
+    under the tables; `!` marks its figures)."""
     return _median(lab["records"].get(tool, []), key)
 
 
@@ -46,8 +46,11 @@ def _comparison(results, key, title):
         ip = _cell(lab, "ip-batch", key)
         mininet = _cell(lab, "mininet", key)
         per_node = f"{netlab * 1000 / lab['nodes']:.2f}" if netlab is not None else "—"
-        rows.append([_lab_name(lab), str(lab["nodes"]), _seconds(netlab), _seconds(ip),
-                     _seconds(mininet), _ratio(ip, netlab), _ratio(mininet, netlab), per_node])
+        def mark(tool, text):
+            return text + " !" if tool in lab["failures"] and text != "—" else text
+
+        rows.append([_lab_name(lab), str(lab["nodes"]), mark("netlab", _seconds(netlab)),
+                     mark("ip-batch", _seconds(ip)), mark("mininet", _seconds(mininet)), _ratio(ip, netlab), _ratio(mininet, netlab), per_node])
     return f"### {title}\n\n" + _table(header, rows)
 
 
@@ -81,7 +84,9 @@ def _failures(results):
     for lab in results["labs"]:
         for tool, why in lab["failures"].items():
             lines.append(f"- {_lab_name(lab)}, {tool}: {why}")
-    return "### Not measured (the lab was broken)\n\n" + "\n".join(lines) if lines else ""
+    title = ("### Broken labs (no figure of a broken cycle is kept; `!`: a later cycle of this "
+             "tool broke, the median is of the cycles before)")
+    return title + "\n\n" + "\n".join(lines) if lines else ""
 
 
 def markdown(results):

@@ -107,7 +107,7 @@ def measure_lab(args, shape, size, available, workdir):
     # Tools alternate within each repeat, so slow drifts in the machine's load hit all of them.
     for repeat in range(args.repeat):
         for name, tool in available.items():
-            if name in failures:
+            if name in failures:  # a tool that broke a lab once is not run on it again
                 continue
             if name == "mininet":
                 if nodes > args.mininet_max or repeat >= args.mininet_repeat:
@@ -119,7 +119,7 @@ def measure_lab(args, shape, size, available, workdir):
             try:
                 record = attempt()
             except Broken as broken:
-                failures[name] = str(broken)
+                failures[name] = f"cycle {repeat + 1}: {broken}"
                 log(f"  {name}: BROKEN: {broken}")
                 continue
             records[name].append(record)

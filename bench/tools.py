@@ -91,7 +91,7 @@ class Netlab:
         return _pids_from_status(json.loads(out))
 
     def check(self, lab):
-        for node, address in lab.checks:
+        for node, address in kernel.arp_paced(lab.checks):
             if not ping_ok([self.binary, "exec", node, "--"], address):
                 raise Broken(f"netlab {lab.name}: {node} cannot ping {address}")
 
@@ -186,7 +186,7 @@ class IpBatch:
         return {}
 
     def check(self, lab):
-        for node, address in lab.checks:
+        for node, address in kernel.arp_paced(lab.checks):
             if not ping_ok(["ip", "netns", "exec", node], address):
                 raise Broken(f"ip-batch {lab.name}: {node} cannot ping {address}")
 
