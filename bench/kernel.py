@@ -21,7 +21,7 @@ def sample(items, count):
 
 # The kernel's ARP table is one for all namespaces and evicts only entries older than 5 s once it
 # holds gc_thresh3 (1024) of them; a chain's 60-hop window makes ~120.
-ARP_WINDOWS_PER_PAUSE = 5
+ARP_WINDOWS_PER_PAUSE = 4
 ARP_PAUSE = 5.5
 
 

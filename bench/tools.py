@@ -46,11 +46,11 @@ def ping_ok(argv_prefix, address):
     """A ping answered. The kernel's ARP table is shared by every namespace and holds at most
     gc_thresh3 (1024, settable only from the host's namespace) entries younger than 5 s: a
     chain of 1000 routers checked window after window overflows it ("neighbor table overflow")
-    and drops packets. So a failed ping is retried once at once, then after 5.5 s, when the
-    older entries may be evicted."""
-    for attempt in range(5):
+    and drops packets. So a failed ping is retried once at once, then after 5.5 s (twice) and
+    11 s (twice), when older entries may be evicted."""
+    for attempt in range(6):
         if attempt >= 2:
-            time.sleep(5.5)
+            time.sleep(5.5 if attempt < 4 else 11)
         done = subprocess.run(argv_prefix + ["ping", "-n", "-q", "-t", "255", "-c1", "-W2",
                                              address],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
