@@ -1,26 +1,19 @@
 #!/usr/bin/env python3
-"""Writes a generated topology to stdout: `generate.py chain N` (N routers in a row, one
-point-to-point link each) or `generate.py star N` (N hosts on one LAN; netlab makes its switch).
-
-The start of netlab's benchmark (issue 6): sizes for timing `netlab up` and `netlab down`.
+"""Writes one of the benchmark's labs to stdout as a netlab topology:
+`generate.py star N` (N hosts on one LAN: one switch up to 1000, leaf switches under a core
+beyond), `generate.py chain N` (N routers in a row with static routes end to end) or
+`generate.py fat-tree K` (a k-ary fat-tree of routers with k^3/4 hosts). Every interface name,
+address and route is written out (see labs.py).
 """
 import json
+import os
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-def chain(count):
-    nodes = {f"r{i}": {"kind": "router"} for i in range(count)}
-    links = [[f"r{i}", f"r{i + 1}"] for i in range(count - 1)]
-    return {"name": f"chain{count}", "nodes": nodes, "links": links}
-
-
-def star(count):
-    # A bridge takes at most 1024 ports; netlab's validation refuses more.
-    nodes = {f"h{i}": {} for i in range(count)}
-    return {"name": f"star{count}", "nodes": nodes, "links": [list(nodes)]}
-
+import labs  # noqa: E402
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("chain", "star"):
-        sys.exit("usage: generate.py chain|star N")
-    json.dump({"chain": chain, "star": star}[sys.argv[1]](int(sys.argv[2])), sys.stdout)
+    if len(sys.argv) != 3 or sys.argv[1] not in labs.SHAPES:
+        sys.exit(f"usage: generate.py {'|'.join(labs.SHAPES)} N")
+    json.dump(labs.to_netlab(labs.SHAPES[sys.argv[1]](int(sys.argv[2]))), sys.stdout)

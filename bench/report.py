@@ -1,0 +1,109 @@
+"""The benchmark's results as markdown tables (what docs/performance.md shows)."""
+import statistics
+
+
+def _median(records, key):
+    values = [record[key] for record in records if record.get(key) is not None]
+    return statistics.median(values) if values else None
+
+
+def _seconds(value):
+    if value is None:
+        return "—"
+    return f"{value:.3f}" if value < 10 else f"{value:.1f}"
+
+
+def _ratio(other, netlab):
+    if other is None or netlab is None or netlab == 0:
+        return "—"
+    return f"{other / netlab:.1f}x"
+
+
+def _cell(lab, tool, key):
+    """The median over the cycles whose lab answered its pings (a later broken cycle is listed
+    under the tables; `!` marks its figures)."""
+    return _median(lab["records"].get(tool, []), key)
+
+
+def _lab_name(lab):
+    if lab["shape"] == "fat-tree":
+        return f"fat-tree k={lab['size']}"
+    return f"{lab['shape']} {lab['size']}"
+
+
+def _table(header, rows):
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _comparison(results, key, title):
+    header = ["lab", "nodes", "netlab s", "ip-batch s", "mininet s", "ip-batch / netlab",
+              "mininet / netlab", "netlab ms/node"]
+    rows = []
+    for lab in results["labs"]:
+        netlab = _cell(lab, "netlab", key)
+        ip = _cell(lab, "ip-batch", key)
+        mininet = _cell(lab, "mininet", key)
+        per_node = f"{netlab * 1000 / lab['nodes']:.2f}" if netlab is not None else "—"
+        def mark(tool, text):
+            return text + " !" if tool in lab["failures"] and text != "—" else text
+
+        rows.append([_lab_name(lab), str(lab["nodes"]), mark("netlab", _seconds(netlab)),
+                     mark("ip-batch", _seconds(ip)), mark("mininet", _seconds(mininet)), _ratio(ip, netlab), _ratio(mininet, netlab), per_node])
+    return f"### {title}\n\n" + _table(header, rows)
+
+
+def _details(results):
+    header = ["lab", "nodes", "links", "routes", "netlab down returned s", "kernel settled s",
+              "exec median ms", "exec p90 ms", "ip netns exec ms", "node PSS KiB",
+              "mininet node PSS KiB", "netlab peak RSS MiB"]
+    rows = []
+    for lab in results["labs"]:
+        def ms(tool, key):
+            value = _cell(lab, tool, key)
+            return f"{value * 1000:.2f}" if value is not None else "—"
+
+        def kib(tool, key, scale=1):
+            value = _cell(lab, tool, key)
+            return f"{value / scale:.0f}" if value is not None else "—"
+
+        rows.append([_lab_name(lab), str(lab["nodes"]), str(lab["links"]), str(lab["routes"]),
+                     _seconds(_cell(lab, "netlab", "down_returned")),
+                     _seconds(_cell(lab, "netlab", "down_settled")),
+                     ms("netlab", "exec_median"), ms("netlab", "exec_p90"),
+                     ms("ip-batch", "exec_median"), kib("netlab", "pss_per_node_kib"),
+                     kib("mininet", "pss_per_node_kib"),
+                     f"{_cell(lab, 'netlab', 'peak_rss_kib') / 1024:.1f}"
+                     if _cell(lab, "netlab", "peak_rss_kib") is not None else "—"])
+    return "### netlab in detail\n\n" + _table(header, rows)
+
+
+def _failures(results):
+    lines = []
+    for lab in results["labs"]:
+        for tool, why in lab["failures"].items():
+            lines.append(f"- {_lab_name(lab)}, {tool}: {why}")
+    title = ("### Broken labs (no figure of a broken cycle is kept; `!`: a later cycle of this "
+             "tool broke, the median is of the cycles before)")
+    return title + "\n\n" + "\n".join(lines) if lines else ""
+
+
+def markdown(results):
+    machine = results["machine"]
+    counts = {tool: max((len(lab["records"].get(tool, [])) for lab in results["labs"]), default=0)
+              for tool in results["tools"]}
+    intro = [
+        f"Machine: {machine['cpus']} CPUs ({machine['cpu']}), {machine['memory_mib']} MiB, "
+        f"Linux {machine['kernel']}; load average {machine['load_at_start']} at the start, "
+        f"{machine.get('load_at_end', '?')} at the end (the machine is shared: medians).",
+        f"Command: `{results['command']}` ({results['date']}, {results['seconds']} s in all).",
+        "Cycles per lab: " + ", ".join(f"{tool} {count}" for tool, count in counts.items())
+        + ". Every lab answered its pings before any figure of it was kept.",
+        "`up`: until the command returned (the lab usable). `down`: until the command returned "
+        "and the kernel had removed the sampled nodes' namespaces (probe veths gone).",
+    ]
+    parts = ["\n".join(intro), _comparison(results, "up", "up (median seconds)"),
+             _comparison(results, "down", "down, kernel settled (median seconds)"),
+             _details(results), _failures(results)]
+    return "\n\n".join(part for part in parts if part) + "\n"

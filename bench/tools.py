@@ -1,0 +1,270 @@
+"""The tools the benchmark compares, each able to build a lab, prove it works, and remove it.
+
+Every `up` is timed from the start of the command until it returns; every `down` until the
+command returned and the kernel has removed every sampled node's namespace (see kernel.Probes).
+"""
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import kernel
+import labs
+
+BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
+PROBES = 12  # nodes per lab whose namespaces are watched during `down`
+EXEC_SAMPLES = 100
+
+
+class Broken(Exception):
+    """A lab that did not come up or did not answer: its figures are not reported."""
+
+
+def run_timed(argv):
+    """Runs argv; returns (wall seconds, peak RSS of the process in KiB, its stdout)."""
+    # Output goes to files, not pipes: waiting for the process with a full pipe would deadlock.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        start = time.perf_counter()
+        process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        # wait4 rather than wait: its rusage holds the process's own peak RSS.
+        _, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        process.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0)
+        err.seek(0)
+        if process.returncode != 0:
+            raise Broken(f"{' '.join(argv[:3])}... exited {process.returncode}: "
+                         f"{err.read().strip()[-800:]}")
+        return elapsed, usage.ru_maxrss, out.read()
+
+
+def ping_ok(argv_prefix, address):
+    """A ping answered. The kernel's ARP table is shared by every namespace and holds at most
+    gc_thresh3 (1024, settable only from the host's namespace) entries younger than 5 s: a
+    chain of 1000 routers checked window after window overflows it ("neighbor table overflow")
+    and drops packets. So a failed ping is retried once at once, then after 5.5 s (twice) and
+    11 s (twice), when older entries may be evicted."""
+    for attempt in range(6):
+        if attempt >= 2:
+            time.sleep(5.5 if attempt < 4 else 11)
+        done = subprocess.run(argv_prefix + ["ping", "-n", "-q", "-t", "255", "-c1", "-W2",
+                                             address],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if done.returncode == 0:
+            return True
+    return False
+
+
+def verify_clean(what):
+    """After a down: no interface of ours but lo, no process left in our PID namespace."""
+    problems = []
+    if kernel.interfaces():
+        problems.append(f"interfaces left: {kernel.interfaces()[:5]}")
+    stray = kernel.stray_processes()
+    if stray:
+        problems.append(f"processes left: {stray[:5]}")
+    if problems:
+        raise Broken(f"{what} left residue: {'; '.join(problems)}")
+
+
+class Netlab:
+    name = "netlab"
+
+    def __init__(self, binary, workdir):
+        self.binary = binary
+        self.workdir = workdir
+
+    def available(self):
+        return os.access(self.binary, os.X_OK)
+
+    def up(self, lab):
+        topology = labs.write_netlab(lab, self.workdir)
+        seconds, peak_kib, _ = run_timed([self.binary, "up", topology])
+        return {"up": seconds, "peak_rss_kib": peak_kib}
+
+    def node_pids(self, lab):
+        _, _, out = run_timed([self.binary, "status", lab.name, "--format", "json"])
+        return _pids_from_status(json.loads(out))
+
+    def check(self, lab):
+        for node, address in kernel.arp_paced(lab.checks):
+            if not ping_ok([self.binary, "exec", node, "--"], address):
+                raise Broken(f"netlab {lab.name}: {node} cannot ping {address}")
+
+    def extras(self, lab, pids):
+        """Exec latency and memory, measured on a built lab."""
+        node = next(iter(lab.nodes))
+        latencies = []
+        for _ in range(EXEC_SAMPLES):
+            seconds, _, _ = run_timed([self.binary, "exec", node, "true"])
+            latencies.append(seconds)
+        pss = [kernel.tree_pss_kib(pid) for pid in pids.values()]
+        return {"exec_median": statistics.median(latencies),
+                "exec_p90": statistics.quantiles(latencies, n=10)[-1],
+                "pss_per_node_kib": sum(pss) / len(pss)}
+
+    def probe_targets(self, lab, pids):
+        return [str(pids[node]) for node in kernel.sample(lab.nodes, PROBES)]
+
+    def down_argv(self, lab):
+        return [self.binary, "down", lab.name]
+
+    def verify_gone(self, lab):
+        _, _, out = run_timed([self.binary, "ls"])
+        if lab.name in out.split():
+            raise Broken(f"netlab ls still lists {lab.name}")
+
+
+def _pids_from_status(status):
+    """node name -> PID from `netlab status --format json`, whatever its nesting."""
+    pids = {}
+    nodes = status.get("nodes", status) if isinstance(status, dict) else status
+    if isinstance(status, list) and status and "nodes" in status[0]:
+        nodes = status[0]["nodes"]
+    if isinstance(nodes, dict):
+        nodes = [dict(value, name=key) for key, value in nodes.items()]
+    for node in nodes:
+        pids[node["name"]] = int(node["pid"])
+    return pids
+
+
+class IpBatch:
+    """The best a shell user can do with iproute2: one `ip -batch` creating every network
+    namespace and every veth with both ends born in their namespaces, then one `ip -batch` per
+    node (two at a time, one per core) for the bridge, addresses, links up and routes, and
+    forwarding on routers with sysctl. Network namespaces only: no processes, no other
+    namespaces. Nodes are entered with `nsenter --net`, not `ip -n`: `ip -n` also makes a
+    mount namespace, copying every /run/netns mount, which at 1000 nodes costs ~20 ms a node."""
+    name = "ip-batch"
+
+    def __init__(self, workdir):
+        self.workdir = workdir
+
+    def available(self):
+        return all(shutil.which(tool) for tool in ("ip", "xargs", "nsenter", "sysctl"))
+
+    def write_script(self, lab):
+        top, inside = labs.to_ip_batch(lab)
+        directory = os.path.join(self.workdir, f"ip-{lab.name}")
+        os.makedirs(directory, exist_ok=True)
+        with open(os.path.join(directory, "links.batch"), "w") as out:
+            out.write("\n".join(top) + "\n")
+        commands = []
+        # Switches last: a port whose peer comes up after it has joined the bridge costs the
+        # bridge a walk over all its ports (a 1000-host star: 16 s instead of 9 s).
+        order = sorted(inside, key=lambda node: lab.nodes[node] == "switch")
+        for node in order:
+            lines = inside[node]
+            path = os.path.join(directory, f"{node}.batch")
+            with open(path, "w") as out:
+                out.write("\n".join(lines) + "\n")
+            commands.append(f"nsenter --net=/run/netns/{node} ip -batch {path}")
+        for router in labs.routers(lab):
+            commands.append(f"nsenter --net=/run/netns/{router} sysctl -qw net.ipv4.ip_forward=1")
+        with open(os.path.join(directory, "nodes.cmds"), "w") as out:
+            out.write("\n".join(commands) + "\n")
+        script = os.path.join(directory, "up.sh")
+        with open(script, "w") as out:
+            out.write("set -e\n"
+                      f"ip -batch {directory}/links.batch\n"
+                      f"xargs -P 2 -L 1 env < {directory}/nodes.cmds\n")
+        down = os.path.join(directory, "down.sh")
+        with open(down, "w") as out:
+            out.write("ip -all netns delete\n")
+        return script, down
+
+    def up(self, lab):
+        script, self.down_script = self.write_script(lab)
+        seconds, _, _ = run_timed(["bash", script])
+        return {"up": seconds}
+
+    def node_pids(self, lab):
+        return {}
+
+    def check(self, lab):
+        for node, address in kernel.arp_paced(lab.checks):
+            if not ping_ok(["ip", "netns", "exec", node], address):
+                raise Broken(f"ip-batch {lab.name}: {node} cannot ping {address}")
+
+    def extras(self, lab, pids):
+        node = next(iter(lab.nodes))
+        latencies = []
+        for _ in range(EXEC_SAMPLES // 4):
+            seconds, _, _ = run_timed(["ip", "netns", "exec", node, "true"])
+            latencies.append(seconds)
+        return {"exec_median": statistics.median(latencies)}
+
+    def probe_targets(self, lab, pids):
+        return list(kernel.sample(lab.nodes, PROBES))
+
+    def down_argv(self, lab):
+        return ["bash", self.down_script]
+
+    def verify_gone(self, lab):
+        if os.path.isdir("/run/netns") and os.listdir("/run/netns"):
+            raise Broken(f"/run/netns still holds {os.listdir('/run/netns')[:5]}")
+
+
+class Mininet:
+    """Mininet through its Python API (bench/mininet_lab.py, run by the system Python that has
+    the Debian package's module), with Linux bridges and no controller: no Open vSwitch."""
+    name = "mininet"
+    python = "/usr/bin/python3"
+
+    def available(self):
+        if not shutil.which("mnexec") or not shutil.which("brctl"):
+            return False
+        probe = subprocess.run([self.python, "-c", "import mininet.net, mininet.nodelib"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return probe.returncode == 0
+
+    def measure(self, shape, size, timeout):
+        """One whole cycle (up, check, probes, down) in the driver; returns its JSON record."""
+        argv = [self.python, os.path.join(BENCH_DIR, "mininet_lab.py"), shape, str(size)]
+        try:
+            done = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            raise Broken(f"mininet {shape} {size}: no result within {timeout} s")
+        if done.returncode != 0:
+            raise Broken(f"mininet {shape} {size}: {done.stderr.strip()[-800:]}")
+        record = json.loads(done.stdout.strip().splitlines()[-1])
+        if record.get("error"):
+            raise Broken(f"mininet {shape} {size}: {record['error']}")
+        return record
+
+
+def measure_cycle(tool, lab, with_extras):
+    """up, check, (extras), probes, down, verification: one record of a built-and-removed lab."""
+    record = tool.up(lab)
+    try:
+        pids = tool.node_pids(lab)
+        tool.check(lab)
+        if with_extras:
+            record.update(tool.extras(lab, pids))
+        probes = kernel.Probes(tool.probe_targets(lab, pids))
+    except BaseException:
+        subprocess.run(tool.down_argv(lab), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        raise
+    start = time.perf_counter()
+    process = subprocess.Popen(tool.down_argv(lab), stdout=subprocess.DEVNULL,
+                               stderr=subprocess.PIPE, text=True)
+    returned, gone = probes.wait_gone(start, process=process)
+    if process.returncode != 0:
+        raise Broken(f"{tool.name} down {lab.name}: {process.stderr.read().strip()[-800:]}")
+    if gone is None:
+        raise Broken(f"{tool.name} down {lab.name}: probes still present: {probes.left()}")
+    record["down_returned"] = returned
+    record["down_settled"] = gone
+    record["down"] = max(returned, gone)
+    tool.verify_gone(lab)
+    verify_clean(f"{tool.name} {lab.name}")
+    return record
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
