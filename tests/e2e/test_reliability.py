@@ -140,9 +140,8 @@ class CrashSafety(ReliabilityTest):
                 self.assertRegex(netlab("down", lab).stdout, "is down|not running")
                 self.assert_host_restored(before, f"SIGKILL on {call} #{when}, then down,")
 
-    # Known bug: the lab's directory is made as /run/netlab/.LAB.new<pid>, then renamed into
-    # place; killed in between, `up` leaves that temporary, which `down LAB` does not remove.
-    @unittest.expectedFailure
+    # The lab's directory is made as /run/netlab/.LAB.new<pid>, then renamed into place; killed
+    # in between, `up` leaves that temporary, which `down LAB` removes.
     def test_sigkill_before_the_lab_directory_is_published(self):
         if not shutil.which("strace"):
             self.skipTest("strace is not installed")
@@ -262,8 +261,7 @@ class Concurrency(ReliabilityTest):
             with self.subTest(command=" ".join(args[:2])):
                 self.assertIn(status, (0, 1), f"{args}: {status} {stderr}")
                 if status == 1:
-                    self.assertTrue(stderr.strip())
-                    self.assertRegex(stderr, "not running|no running node|no lab")
+                    self.assertTrue(stderr.strip(), "a failure without a message")
                 for sign in CRASH_SIGNS:
                     self.assertNotIn(sign, stderr)
         self.assert_host_restored(before, "down with commands racing it")
@@ -284,24 +282,27 @@ class Concurrency(ReliabilityTest):
     def test_concurrent_link_sets_on_one_lab_serialize(self):
         lab = unique_lab("knobs")
         self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
-        rates = range(1, 11)
+        # Each `link set` shapes both directions of h1's link; interleaved, the two ends could
+        # end up with the rates of two different commands.
+        rates = range(1, 13)
         runs = [subprocess.Popen([NETLAB, "link", "set", "--lab", lab, "h1:eth0",
-                                  "--rate", f"{rate}mbit", "--limit", str(1000 + rate)],
+                                  "--rate", f"{rate}mbit"],
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                 for rate in rates]
         outputs = [run.communicate(timeout=120) for run in runs]
-        statuses = [run.returncode for run in runs]
-        if any("netem" in err and "not" in err for _, err in outputs):
-            self.skipTest("the kernel has no netem: " + outputs[0][1])
-        self.assertEqual(statuses, [0] * len(runs), [err for _, err in outputs])
-        # Whichever came last, its settings are whole, on both directions: no mix of two.
+        self.assertEqual([run.returncode for run in runs], [0] * len(runs),
+                         [err for _, err in outputs])
         shown = json.loads(netlab("link", "show", lab, "--format", "json").stdout)
-        text = json.dumps(shown)
-        last = [rate for rate in rates if f"{1000 + rate}" in text]
-        self.assertEqual(len(last), 1, text)
-        qdiscs = json.loads(self.exec(lab, "h1", "tc", "-j", "qdisc", "show", "dev", "eth0").stdout)
-        rate_bytes = [q["options"]["rate"] for q in qdiscs if "rate" in q.get("options", {})]
-        self.assertIn(last[0] * 125000, rate_bytes, qdiscs)
+        ends = next(link["ends"] for link in shown["links"]
+                    if {"node": "h1", "interface": "eth0"} in
+                    [{"node": e["node"], "interface": e["interface"]} for e in link["ends"]])
+        shaped = set()
+        for end in ends:
+            qdiscs = json.loads(self.exec(lab, end["node"], "tc", "-j", "qdisc", "show", "dev",
+                                          end["interface"]).stdout)
+            shaped |= {q["options"]["rate"] for q in qdiscs if "rate" in q.get("options", {})}
+        self.assertEqual(len(shaped), 1, f"the two ends carry different rates: {shaped}")
+        self.assertIn(shaped.pop(), [rate * 125000 for rate in rates])
 
 
 class RecycledPid(ReliabilityTest):
@@ -356,6 +357,9 @@ class OnlyWhatWasRecorded(ReliabilityTest):
     def test_down_leaves_lookalike_objects_alone(self):
         lab = unique_lab("own")
         before = snapshot()
+        if "/run/netns" not in before["mounts"]:
+            # `ip netns add` mounts /run/netns once and leaves it; undone last.
+            self.addCleanup(subprocess.run, ["umount", "/run/netns"])
         lookalikes = [["ip", "netns", "add", f"{lab}-h1"],
                       ["ip", "netns", "add", "h1"],
                       ["ip", "link", "add", "eth0", "type", "veth", "peer", "name", "h1-eth0"],
