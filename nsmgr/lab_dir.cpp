@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
 #include <cstdlib>
 #include <filesystem>
 #include <random>
@@ -65,6 +68,23 @@ std::vector<std::string> listLabDirectories() {
   }
   std::sort(labs.begin(), labs.end());
   return labs;
+}
+
+void removeAbandonedTemporaries(const std::string& lab) {
+  requireValidLabName(lab);
+  Fd root = openStateRoot();
+  std::string prefix = "." + lab + ".new";
+  for (const auto& entry : std::filesystem::directory_iterator(stateRootPath())) {
+    std::string name = entry.path().filename();
+    if (!name.starts_with(prefix)) continue;
+    std::string_view digits = std::string_view(name).substr(prefix.size());
+    pid_t pid = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), pid);
+    if (error != std::errc() || end != digits.data() + digits.size() || pid <= 0) continue;
+    // Its `up` died between making it and renaming it into place; a live one's is left alone.
+    if (::kill(pid, 0) == 0 || errno != ESRCH) continue;
+    ::unlinkat(root.get(), name.c_str(), AT_REMOVEDIR);  // empty: nothing is written before
+  }
 }
 
 LabDirectory LabDirectory::create(const std::string& lab) {

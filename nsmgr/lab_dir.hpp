@@ -15,6 +15,10 @@ std::string stateRootPath();
 // The names of the labs that have a directory (running, or left by a crash).
 std::vector<std::string> listLabDirectories();
 
+// Removes the temporaries (.LAB.new<pid>) left by an `up` of LAB killed before it renamed its
+// directory into place.
+void removeAbandonedTemporaries(const std::string& lab);
+
 class LabDirectory {
  public:
   enum class Lock { Shared, Exclusive };

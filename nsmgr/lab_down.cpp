@@ -44,12 +44,13 @@ void stopNodes(const std::vector<Fd>& nodes) {
 
 DownResult tearDown(const std::string& lab) {
   DownResult result;
+  removeAbandonedTemporaries(lab);
   auto directory = LabDirectory::open(lab, LabDirectory::Lock::Exclusive);
   if (!directory) return result;
   result.existed = true;
-  // A crash before the state was written leaves no node behind (nodes die with the netlab that
-  // builds them), only the directory.
-  if (::access(directory->pathOf("state.json").c_str(), F_OK) == 0) {
+  // Nodes are recorded as they start: after a crash of `up` its nodes are dying on their own
+  // (they die with the netlab that builds them), and are waited for here like any other.
+  if (::access(directory->pathOf("nodes").c_str(), F_OK) == 0) {
     std::vector<Fd> live = findLiveNodes(*directory);
     stopNodes(live);
     result.nodesStopped = live.size();

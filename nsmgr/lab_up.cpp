@@ -144,6 +144,9 @@ class LabBuild {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
         nodes_[i] = starter.launcher.start(setups_[i], node.name);
+        // Recorded at once: should netlab die now, `down` finds the node by identity and waits
+        // for it to end (it would end on its own, but not before `down` returned).
+        recordNode(i, {});
         if (node.kind == topo::NodeKind::Switch) {
           createBridge(starter.session, node, nodes_[i].netns);
         }
@@ -285,16 +288,21 @@ class LabBuild {
     state.plan = plan_;
     state.createdUnixSeconds = std::time(nullptr);
     for (size_t i = 0; i < nodes_.size(); ++i) {
-      pid_t pid = nodes_[i].process.pid();
-      auto startTime = processStartTime(pid);
-      if (!startTime) throw Error("node " + plan_.nodes[i].name + " ended during bring-up");
-      state.nodes.push_back({plan_.nodes[i].name, pid, *startTime});
-      writeNodeRecord(directory_, plan_.nodes[i].name,
-                      {pid, *startTime, nodeEnvironment(plan_.name, plan_.nodes[i])});
+      NodeRecord record = recordNode(i, nodeEnvironment(plan_.name, plan_.nodes[i]));
+      state.nodes.push_back({plan_.nodes[i].name, record.pid, record.startTime});
     }
     // Written last: a lab is recorded once its state file exists.
     directory_.writeFile("state.json", topo::labStateToJson(state));
     return state;
+  }
+
+  NodeRecord recordNode(size_t i, std::vector<std::string> env) const {
+    pid_t pid = nodes_[i].process.pid();
+    auto startTime = processStartTime(pid);
+    if (!startTime) throw Error("node " + plan_.nodes[i].name + " ended during bring-up");
+    NodeRecord record{pid, *startTime, std::move(env)};
+    writeNodeRecord(directory_, plan_.nodes[i].name, record);
+    return record;
   }
 
   const topo::Plan& plan_;

@@ -24,7 +24,14 @@ struct StatFields {
 std::optional<StatFields> readStat(pid_t pid) {
   Fd fd(::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) return std::nullopt;
-  std::string stat = readAll(fd.get(), "/proc/PID/stat");
+  std::string stat;
+  try {
+    stat = readAll(fd.get(), "/proc/PID/stat");
+  } catch (const Error& error) {
+    // Reaped between the open and the read: gone, like a pid with no /proc entry.
+    if (error.errnoValue() == ESRCH) return std::nullopt;
+    throw;
+  }
   // The command name (field 2) may hold spaces and parentheses: fields resume after the last ')'.
   size_t close = stat.rfind(')');
   if (close == std::string::npos) return std::nullopt;
