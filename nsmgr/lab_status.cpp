@@ -16,8 +16,8 @@
 namespace netlab::nsmgr {
 namespace {
 
-std::vector<topo::InterfaceStatus> readInterfaces(const Fd& netns, const std::string& node) {
-  NetworkNamespaceVisit visit(netns, "node " + node);
+std::vector<topo::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::string& node) {
+  NetworkNamespaceVisit visit(pidfd, "node " + node);
   netlink::Session session = netlink::Session::openInCurrentNamespace();
   std::map<uint32_t, topo::InterfaceStatus> byIndex;
   for (const auto& link : session.dumpLinks()) {
@@ -43,11 +43,14 @@ topo::NodeStatus nodeStatus(const topo::Node& node, const topo::NodeRuntime& run
   status.pid = runtime.pid;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
   if (!pidfd) return status;
-  Fd netns = openNamespace(runtime.pid, "net");
-  // The namespace was opened by pid: it is the node's only if the node still lives now.
-  if (!signalProcess(*pidfd, 0)) return status;
+  try {
+    // Entered through its pidfd, so the namespace is the node's even if its pid is reused.
+    status.interfaces = readInterfaces(*pidfd, node.name);
+  } catch (const SystemError& error) {
+    if (error.errnoValue() != ESRCH) throw;
+    return status;  // it ended between being found and being entered (a `down` under way)
+  }
   status.running = true;
-  status.interfaces = readInterfaces(netns, node.name);
   for (auto& interface : status.interfaces) {
     for (const auto& planned : node.interfaces) {
       if (planned.name == interface.name) interface.egress = planned.egress;
