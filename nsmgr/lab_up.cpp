@@ -23,6 +23,7 @@
 #include "netlink/session.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/limits.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
@@ -310,7 +311,7 @@ class LabBuild {
 
 topo::LabState bringUp(const topo::Plan& plan, const UpOptions& options) {
   Interruption interruption;
-  raiseOpenFileLimit(plan.nodes.size());
+  ensureLabFitsLimits(plan);
   LabBuild build(plan, options);
   return build.run(interruption);
 }
