@@ -10,6 +10,7 @@
 // address with them) and the state directory is removed.
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -101,6 +102,7 @@ class LabBuild {
     createLinks();
     interruption.check();
     awaitNodesReady();
+    keepDumpable();
     configureNodes();
     awaitCarrier();
     interruption.check();
@@ -144,7 +146,7 @@ class LabBuild {
     parallelFor(plan_.nodes.size(), makeStarter, [&](NodeStarter& starter, size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
-        nodes_[i] = starter.launcher.start(setups_[i], node.name);
+        nodes_[i] = starter.launcher.start(setups_[i], node.isolatedIds, node.name);
         if (node.kind == topo::NodeKind::Switch) {
           createBridge(starter.session, node, nodes_[i].netns);
         }
@@ -245,6 +247,10 @@ class LabBuild {
     }
     return down;
   }
+
+  // An isolated node changes its ids while it still shares netlab's memory, and the kernel then
+  // marks that memory (netlab's) as not dumpable; every node has exec'd by now.
+  static void keepDumpable() { ::prctl(PR_SET_DUMPABLE, 1); }
 
   void awaitNodesReady() {
     for (size_t i = 0; i < nodes_.size(); ++i) awaitNodeReady(nodes_[i], plan_.nodes[i].name);
