@@ -186,13 +186,15 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   if (pid < 0) throw SystemError("clone", "node " + nodeName);
   node.process = ChildProcess(pid, Fd(pidfd));
   node.control = std::move(parentEnd);
+  // Now, while the node waits for its maps: a node whose setup fails ends at once, and its
+  // namespace would be gone before a later open.
+  node.netns = openNamespace(pid, "net");
   std::string map = idMap(isolatedIds);
   writeProcFile(pid, "uid_map", map);
   writeProcFile(pid, "gid_map", map);
   sendControl(node.control, {&kMapsWritten, 1}, nodeName);
   sendControl(node.control, setupMessage, nodeName);
   sendBindSources(pid, setup, node.control, nodeName);
-  node.netns = openNamespace(pid, "net");
   // Last, so the node has had every chance to run its first system call.
   awaitUnshared(*node.launch, nodeName);
   // Now only the node holds its end, so it reads end-of-file when netlab is gone.
