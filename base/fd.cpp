@@ -1,6 +1,8 @@
 #include "base/fd.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,6 +25,15 @@ Fd openFile(const std::string& path, int flags, unsigned mode) {
 Fd openAt(const Fd& dir, const std::string& name, int flags, unsigned mode) {
   int fd = ::openat(dir.get(), name.c_str(), flags | O_CLOEXEC, mode);
   if (fd < 0) throw SystemError("openat", name);
+  return Fd(fd);
+}
+
+Fd openInRoot(const Fd& root, const std::string& path, int flags, const std::string& what) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT;
+  int fd = static_cast<int>(::syscall(SYS_openat2, root.get(), path.c_str(), &how, sizeof how));
+  if (fd < 0) throw SystemError("openat2", what);
   return Fd(fd);
 }
 

@@ -34,6 +34,10 @@ Fd openFile(const std::string& path, int flags, unsigned mode = 0);
 // openat(2) with O_CLOEXEC added; throws SystemError("openat", what) on failure.
 Fd openAt(const Fd& dir, const std::string& name, int flags, unsigned mode = 0);
 
+// openat2(2) of path (absolute or not) with RESOLVE_IN_ROOT: symlinks and `..` resolve as if
+// root were `/`; O_CLOEXEC added; throws SystemError("openat2", what) on failure.
+Fd openInRoot(const Fd& root, const std::string& path, int flags, const std::string& what);
+
 // Writes all of data to fd, retrying on short writes and EINTR; throws SystemError naming what.
 void writeAll(int fd, std::string_view data, const std::string& what);
 // Reads fd to its end; throws SystemError naming what.

@@ -123,12 +123,15 @@ std::optional<LabDirectory> LabDirectory::open(const std::string& lab, Lock mode
   return LabDirectory(path, std::move(fd));
 }
 
-void LabDirectory::writeFile(const std::string& relative, std::string_view content,
-                             unsigned mode) const {
+void LabDirectory::writeFile(const std::string& relative, std::string_view content, unsigned mode,
+                             std::optional<uint32_t> owner) const {
   std::string temporary = relative + ".tmp";
   {
     Fd file = openAt(fd_, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
     writeAll(file.get(), content, pathOf(temporary));
+    if (owner && ::fchown(file.get(), *owner, *owner) < 0) {
+      throw SystemError("fchown", pathOf(temporary) + " to " + std::to_string(*owner));
+    }
   }
   if (::renameat(fd_.get(), temporary.c_str(), fd_.get(), relative.c_str()) < 0) {
     throw SystemError("rename", pathOf(relative));

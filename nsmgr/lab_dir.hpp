@@ -2,6 +2,7 @@
 // (/run/netlab, or $NETLAB_RUN_DIR), locked with flock while a command works on the lab.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -32,8 +33,10 @@ class LabDirectory {
   const std::string& path() const { return path_; }
   std::string pathOf(const std::string& relative) const { return path_ + "/" + relative; }
 
-  // Writes a file atomically (a temporary, then rename), so readers never see half of it.
-  void writeFile(const std::string& relative, std::string_view content, unsigned mode = 0600) const;
+  // Writes a file atomically (a temporary, then rename), so readers never see half of it;
+  // owned by root, or by owner (as uid and gid) when given.
+  void writeFile(const std::string& relative, std::string_view content, unsigned mode = 0600,
+                 std::optional<uint32_t> owner = std::nullopt) const;
   std::optional<std::string> readFile(const std::string& relative) const;
   void makeDirectory(const std::string& relative) const;
   // Removes the directory with everything in it; the lock is held until this object dies.

@@ -10,6 +10,7 @@
 // address with them) and the state directory is removed.
 #include <fcntl.h>
 #include <linux/if_link.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,6 +24,7 @@
 #include "netlink/session.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/limits.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
@@ -100,6 +102,7 @@ class LabBuild {
     createLinks();
     interruption.check();
     awaitNodesReady();
+    keepDumpable();
     configureNodes();
     awaitCarrier();
     interruption.check();
@@ -143,7 +146,7 @@ class LabBuild {
     parallelFor(plan_.nodes.size(), makeStarter, [&](NodeStarter& starter, size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
-        nodes_[i] = starter.launcher.start(setups_[i], node.name);
+        nodes_[i] = starter.launcher.start(setups_[i], node.isolatedIds, node.name);
         // Recorded at once: should netlab die now, `down` finds the node by identity and waits
         // for it to end (it would end on its own, but not before `down` returned).
         recordNode(i, {});
@@ -248,6 +251,10 @@ class LabBuild {
     return down;
   }
 
+  // An isolated node changes its ids while it still shares netlab's memory, and the kernel then
+  // marks that memory (netlab's) as not dumpable; every node has exec'd by now.
+  static void keepDumpable() { ::prctl(PR_SET_DUMPABLE, 1); }
+
   void awaitNodesReady() {
     for (size_t i = 0; i < nodes_.size(); ++i) awaitNodeReady(nodes_[i], plan_.nodes[i].name);
   }
@@ -318,7 +325,7 @@ class LabBuild {
 
 topo::LabState bringUp(const topo::Plan& plan, const UpOptions& options) {
   Interruption interruption;
-  raiseOpenFileLimit(plan.nodes.size());
+  ensureLabFitsLimits(plan);
   LabBuild build(plan, options);
   return build.run(interruption);
 }

@@ -94,15 +94,44 @@ void createTarget(const MountStep& step) {
   if (created >= 0) ::close(created);
 }
 
-// Bind sources are opened before any mount, so later mounts cannot hide them; -1 where the
-// step needs none.
-std::vector<int> openBindSources(const NodeSetup& setup) {
+// One kSourceFds message: its fds into `into`, returning how many.
+size_t receiveSourceFds(int (&into)[kMaxFdsPerMessage]) {
+  char byte = 0;
+  iovec data{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof into)];
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t got;
+  while ((got = ::recvmsg(kControlFd, &message, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR) {
+  }
+  if (got <= 0) ::_exit(1);  // netlab is gone
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  if (byte != kSourceFds || (message.msg_flags & MSG_CTRUNC) || !header ||
+      header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
+    failNode(kControlFd, "receive", "bind sources", EPROTO);
+  }
+  size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+  std::memcpy(into, CMSG_DATA(header), count * sizeof(int));
+  return count;
+}
+
+// The fds netlab sends for the bind sources, in step order; -1 where a step needs none.
+std::vector<int> receiveBindSources(const NodeSetup& setup) {
   std::vector<int> sourceFds(setup.mounts.size(), -1);
+  std::vector<size_t> steps;
   for (size_t i = 0; i < setup.mounts.size(); ++i) {
-    const MountStep& step = setup.mounts[i];
-    if (!step.bindSource || step.sourceInNode) continue;
-    sourceFds[i] = ::open(step.source.c_str(), O_PATH | O_CLOEXEC);
-    if (sourceFds[i] < 0) failNode(kControlFd, "open", step.source.c_str(), errno);
+    if (needsSourceFd(setup.mounts[i])) steps.push_back(i);
+  }
+  for (size_t next = 0; next < steps.size();) {
+    int received[kMaxFdsPerMessage];
+    size_t count = receiveSourceFds(received);
+    if (count == 0 || count > steps.size() - next) {
+      failNode(kControlFd, "receive", "bind sources", EPROTO);
+    }
+    for (size_t i = 0; i < count; ++i) sourceFds[steps[next++]] = received[i];
   }
   return sourceFds;
 }
@@ -114,7 +143,7 @@ void mountStep(const MountStep& step, int sourceFd) {
   }
   char sourcePath[64] = "";
   const char* source = step.source.empty() ? nullptr : step.source.c_str();
-  if (step.bindSource && !step.sourceInNode) {
+  if (needsSourceFd(step)) {
     // The fresh /proc of the node shows the node's own fds.
     MessageBuffer path{sourcePath, sizeof sourcePath};
     path << "/proc/self/fd/" << sourceFd;
@@ -135,7 +164,7 @@ void setUp(const NodeSetup& setup) {
   if (::sethostname(setup.hostname.c_str(), setup.hostname.size()) < 0) {
     failNode(kControlFd, "sethostname", setup.hostname.c_str(), errno);
   }
-  std::vector<int> sourceFds = openBindSources(setup);
+  std::vector<int> sourceFds = receiveBindSources(setup);
   for (size_t i = 0; i < setup.mounts.size(); ++i) mountStep(setup.mounts[i], sourceFds[i]);
   for (int fd : sourceFds) {
     if (fd >= 0) ::close(fd);

@@ -15,7 +15,7 @@ namespace netlab::nsmgr {
 // One mount(2) in the node's mount namespace, prepared by the parent.
 struct MountStep {
   std::string what;    // for errors: "bind /etc/hosts"
-  std::string source;  // for a bind: opened before any mount, so later mounts cannot hide it
+  std::string source;  // for a bind: opened by netlab before any mount (see kSourceFds)
   std::string target;
   std::string fsType;
   std::string data;
@@ -31,6 +31,11 @@ struct MountStep {
 
   bool operator==(const MountStep&) const = default;
 };
+
+// Whether netlab opens the step's source and hands it to the node (kSourceFds).
+inline bool needsSourceFd(const MountStep& step) {
+  return step.bindSource && !step.sourceInNode;
+}
 
 struct NodeSetup {
   std::string hostname;
@@ -52,7 +57,14 @@ struct ChildReport {
 
 // Messages the parent sends over the control socket, in this order.
 inline constexpr char kMapsWritten = 'M';  // uid/gid maps are in place: exec netlab-init
-// ...then the encoded NodeSetup, which netlab-init reads first...
+// ...then the encoded NodeSetup, which netlab-init reads first, then the sources of its binds
+// (needsSourceFd) in step order, as SCM_RIGHTS of messages holding this byte. netlab opens them
+// in the node's mount namespace, through /proc/PID/root, before the node mounts anything (so
+// no mount hides them): a node whose root is an unprivileged host user could not open the
+// lab's root-only files, or a topology mount under a private directory, itself...
+inline constexpr char kSourceFds = 'F';
+inline constexpr size_t kMaxFdsPerMessage = 250;  // the kernel's SCM_MAX_FD is 253
+// ...and when the lab is built:
 inline constexpr char kDetach = 'D';  // the lab is built: become the node's init for good
 
 // Where the node keeps its control socket, across exec.

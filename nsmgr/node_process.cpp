@@ -9,10 +9,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
+#include <vector>
 
 #include "base/error.hpp"
 #include "nsmgr/namespaces.hpp"
@@ -39,11 +42,16 @@ void NodeLaunchDeleter::operator()(NodeLaunch* launch) const noexcept {
 
 namespace {
 
-// Node root is host root (uid and gid 0 map to 0, and so on for the whole range), so host
-// programs and files work unchanged inside; the node's capabilities still reach only the
-// namespaces its user namespace owns. setgroups stays allowed: daemons such as FRR drop
-// privileges with it.
-constexpr std::string_view kIdentityMap = "0 0 4294967295\n";
+// By default node root is host root (uid and gid 0 map to 0, and so on for the whole range), so
+// host programs and files work unchanged inside; the node's capabilities still reach only the
+// namespaces its user namespace owns. An isolated node maps its ids to a block of unprivileged
+// host ids instead. One line either way, far below the kernel's 340 (5 before Linux 4.15).
+// setgroups stays allowed: daemons such as FRR drop privileges with it.
+std::string idMap(const std::optional<topo::IdRange>& isolatedIds) {
+  if (!isolatedIds) return "0 0 4294967295\n";
+  return "0 " + std::to_string(isolatedIds->first) + " " + std::to_string(isolatedIds->count) +
+         "\n";
+}
 
 void writeProcFile(pid_t pid, const char* name, std::string_view content) {
   std::string path = "/proc/" + std::to_string(pid) + "/" + name;
@@ -54,6 +62,45 @@ void writeProcFile(pid_t pid, const char* name, std::string_view content) {
 void sendControl(const Fd& control, std::string_view message, const std::string& nodeName) {
   while (::send(control.get(), message.data(), message.size(), MSG_NOSIGNAL) < 0) {
     if (errno != EINTR) throw SystemError("send", "control socket of node " + nodeName);
+  }
+}
+
+void sendSourceFds(const Fd& control, const int* fds, size_t count, const std::string& nodeName) {
+  char byte = kSourceFds;
+  iovec data{&byte, 1};
+  alignas(cmsghdr) char buffer[CMSG_SPACE(kMaxFdsPerMessage * sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = buffer;
+  message.msg_controllen = CMSG_SPACE(count * sizeof(int));
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(count * sizeof(int));
+  std::memcpy(CMSG_DATA(header), fds, count * sizeof(int));
+  while (::sendmsg(control.get(), &message, MSG_NOSIGNAL) < 0) {
+    if (errno != EINTR) throw SystemError("sendmsg", "bind sources of node " + nodeName);
+  }
+}
+
+// The node's bind sources (needsSourceFd), opened in its mount namespace: a bind mount's source
+// must belong to the mount namespace it is mounted in. Resolved inside the node's root, where
+// an absolute symlink means what it will mean in the node.
+void sendBindSources(pid_t pid, const NodeSetup& setup, const Fd& control,
+                     const std::string& nodeName) {
+  Fd root;
+  std::vector<Fd> sources;
+  std::vector<int> numbers;
+  for (const MountStep& step : setup.mounts) {
+    if (!needsSourceFd(step)) continue;
+    if (!root) root = openFile("/proc/" + std::to_string(pid) + "/root", O_PATH | O_DIRECTORY);
+    sources.push_back(openInRoot(root, step.source, O_PATH, step.source));
+    numbers.push_back(sources.back().get());
+  }
+  for (size_t first = 0; first < numbers.size(); first += kMaxFdsPerMessage) {
+    size_t count = std::min(kMaxFdsPerMessage, numbers.size() - first);
+    sendSourceFds(control, numbers.data() + first, count, nodeName);
   }
 }
 
@@ -89,6 +136,8 @@ int launchNode(void* argument) noexcept {
   if (unshared < 0) ::_exit(1);
   keepOnlyControlSocket(launch.controlFd);
   if (awaitControl(kControlFd) != kMapsWritten) ::_exit(1);
+  // Before the exec, which keeps the node's capabilities only for its root.
+  if (const char* failed = becomeNamespaceRoot()) failNode(kControlFd, failed, "0", errno);
   char name[] = "netlab-init";
   char* const argv[] = {name, nullptr};
   char* const envp[] = {nullptr};
@@ -111,7 +160,9 @@ void awaitUnshared(NodeLaunch& launch, const std::string& nodeName) {
 NodeLauncher::NodeLauncher()
     : slot_(openFile("/dev/null", O_RDONLY)), null_(openFile("/dev/null", O_RDONLY)) {}
 
-NodeProcess NodeLauncher::start(const NodeSetup& setup, const std::string& nodeName) {
+NodeProcess NodeLauncher::start(const NodeSetup& setup,
+                                const std::optional<topo::IdRange>& isolatedIds,
+                                const std::string& nodeName) {
   std::string setupMessage = encodeNodeSetup(setup);
   int sockets[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0) {
@@ -135,11 +186,15 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup, const std::string& nodeN
   if (pid < 0) throw SystemError("clone", "node " + nodeName);
   node.process = ChildProcess(pid, Fd(pidfd));
   node.control = std::move(parentEnd);
-  writeProcFile(pid, "uid_map", kIdentityMap);
-  writeProcFile(pid, "gid_map", kIdentityMap);
+  // Now, while the node waits for its maps: a node whose setup fails ends at once, and its
+  // namespace would be gone before a later open.
+  node.netns = openNamespace(pid, "net");
+  std::string map = idMap(isolatedIds);
+  writeProcFile(pid, "uid_map", map);
+  writeProcFile(pid, "gid_map", map);
   sendControl(node.control, {&kMapsWritten, 1}, nodeName);
   sendControl(node.control, setupMessage, nodeName);
-  node.netns = openNamespace(pid, "net");
+  sendBindSources(pid, setup, node.control, nodeName);
   // Last, so the node has had every chance to run its first system call.
   awaitUnshared(*node.launch, nodeName);
   // Now only the node holds its end, so it reads end-of-file when netlab is gone.

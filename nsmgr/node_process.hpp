@@ -4,11 +4,13 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/fd.hpp"
 #include "nsmgr/node_init.hpp"
 #include "nsmgr/process.hpp"
+#include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
 
@@ -36,10 +38,12 @@ class NodeLauncher {
  public:
   NodeLauncher();
 
-  // Clones the node (its setup runs concurrently from here on), writes its maps, hands it its
-  // setup and opens its network namespace. Must be called from a thread whose signals are all
-  // blocked, so the node starts with them blocked.
-  NodeProcess start(const NodeSetup& setup, const std::string& nodeName);
+  // Clones the node (its setup runs concurrently from here on), writes its maps (isolatedIds:
+  // topo::Node::isolatedIds), hands it its setup and bind sources and opens its network
+  // namespace. Must be called from a thread whose signals are all blocked, so the node starts
+  // with them blocked.
+  NodeProcess start(const NodeSetup& setup, const std::optional<topo::IdRange>& isolatedIds,
+                    const std::string& nodeName);
 
  private:
   Fd slot_;  // /dev/null between nodes

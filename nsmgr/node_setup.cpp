@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 
 #include <filesystem>
+#include <optional>
 #include <sstream>
 
 namespace netlab::nsmgr {
@@ -53,6 +54,12 @@ void protectProcSys(NodeSetup& setup) {
   }
 }
 
+// The files netlab writes for the node alone belong to its root, whoever that is on the host.
+std::optional<uint32_t> nodeRootOnHost(const topo::Node& node) {
+  if (node.isolatedIds) return node.isolatedIds->first;
+  return std::nullopt;
+}
+
 void addTopologyMounts(const topo::Node& node, const LabDirectory& directory, NodeSetup& setup) {
   for (const auto& mount : node.mounts) {
     MountStep step = bindMount(mount.source, mount.target, mount.readOnly);
@@ -63,7 +70,7 @@ void addTopologyMounts(const topo::Node& node, const LabDirectory& directory, No
   for (size_t i = 0; i < node.files.size(); ++i) {
     const auto& file = node.files[i];
     std::string stored = "nodes/" + node.name + "/file" + std::to_string(i);
-    directory.writeFile(stored, file.content, file.mode);
+    directory.writeFile(stored, file.content, file.mode, nodeRootOnHost(node));
     MountStep step = bindMount(directory.pathOf(stored), file.target, false);
     step.createTarget = onNodeTmpfs(file.target);
     setup.mounts.push_back(step);
@@ -93,7 +100,8 @@ std::string hostsFileFor(const topo::Plan& plan) {
 NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory) {
   std::string nodeDirectory = "nodes/" + node.name;
   directory.makeDirectory(nodeDirectory);
-  directory.writeFile(nodeDirectory + "/hostname", node.hostname + "\n", 0644);
+  directory.writeFile(nodeDirectory + "/hostname", node.hostname + "\n", 0644,
+                      nodeRootOnHost(node));
 
   NodeSetup setup;
   setup.hostname = node.hostname;

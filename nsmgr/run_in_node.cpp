@@ -98,6 +98,11 @@ RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept {
     result.failedStep = "setns";
     return result;
   }
+  if (const char* failed = becomeNamespaceRoot()) {
+    result.failedErrno = errno;
+    result.failedStep = failed;
+    return result;
+  }
   int errorPipe[2];
   if (::pipe2(errorPipe, O_CLOEXEC) < 0) {
     result.failedErrno = errno;

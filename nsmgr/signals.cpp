@@ -1,20 +1,12 @@
 #include "nsmgr/signals.hpp"
 
 #include <string.h>
-#include <sys/resource.h>
 
 #include <string>
 
 #include "base/error.hpp"
 
 namespace netlab::nsmgr {
-namespace {
-
-// Per node while building: pidfd, control socket and network namespace; plus netlab's own.
-constexpr size_t kFdsPerNode = 3;
-constexpr size_t kFdsReserved = 64;
-
-}  // namespace
 
 Interruption::Interruption() {
   sigemptyset(&held_);
@@ -34,21 +26,6 @@ void Interruption::check() {
                     "; everything built so far was removed",
                 EINTR);
   }
-}
-
-void raiseOpenFileLimit(size_t nodes) {
-  rlimit limit{};
-  if (getrlimit(RLIMIT_NOFILE, &limit) < 0) throw SystemError("getrlimit", "RLIMIT_NOFILE");
-  rlim_t needed = nodes * kFdsPerNode + kFdsReserved;
-  if (limit.rlim_cur >= needed) return;
-  if (limit.rlim_max < needed) {
-    throw Error("a lab of " + std::to_string(nodes) + " nodes needs about " +
-                std::to_string(needed) + " open files, but the hard limit is " +
-                std::to_string(limit.rlim_max) + " (raise it with `ulimit -Hn " +
-                std::to_string(needed) + "`)");
-  }
-  limit.rlim_cur = limit.rlim_max;
-  if (setrlimit(RLIMIT_NOFILE, &limit) < 0) throw SystemError("setrlimit", "RLIMIT_NOFILE");
 }
 
 }  // namespace netlab::nsmgr

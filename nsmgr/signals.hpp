@@ -1,9 +1,7 @@
-// Process-wide conditions of long work: interruption by the user, and the open-file limit.
+// Interruption of long work by the user.
 #pragma once
 
 #include <signal.h>
-
-#include <cstddef>
 
 namespace netlab::nsmgr {
 
@@ -21,9 +19,5 @@ class Interruption {
   sigset_t held_;
   sigset_t previous_;
 };
-
-// A lab holds a few fds per node while it is built: raises the soft limit to the hard one,
-// and says clearly when even that is too low.
-void raiseOpenFileLimit(size_t nodes);
 
 }  // namespace netlab::nsmgr

@@ -42,6 +42,7 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
   if (overlay.hostname) result.hostname = overlay.hostname;
   if (overlay.loopback) result.loopback = overlay.loopback;
   if (overlay.routing) result.routing = overlay.routing;
+  if (overlay.userns) result.userns = overlay.userns;
   append(result.routes, overlay.routes);
   append(result.exec, overlay.exec);
   append(result.mounts, overlay.mounts);
@@ -55,6 +56,7 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
 NodeSettings settingsFor(const TopologySpec& topology, NodeKind kind, const NodeSettings& own) {
   NodeSettings base = topology.defaults;
   if (!base.routing) base.routing = topology.routing;
+  if (!base.userns) base.userns = topology.userns;
   if (kind == NodeKind::Switch) {
     // Lab-wide loopbacks and routes are meant for the nodes that route.
     base.loopback.reset();

@@ -16,6 +16,9 @@ void parseDefaults(ParseContext& context, const Cursor& at, TopologySpec& topolo
 // `routing`, of the lab or of a node's settings (parse_node.cpp).
 std::optional<Located<RoutingMode>> parseRouting(ParseContext& context, const Cursor& at);
 
+// `userns`, of the lab or of a node's settings (parse_node.cpp).
+std::optional<UserNamespaceMode> parseUserNamespaceMode(ParseContext& context, const Cursor& at);
+
 // `mounts` and `files` of a node's settings (parse_files.cpp).
 void parseMounts(ParseContext& context, const Cursor& at, NodeSettings& settings);
 void parseFiles(ParseContext& context, const Cursor& at, NodeSettings& settings);

@@ -180,6 +180,10 @@ const FieldTable<NodeSettings>& settingsFields() {
       {"sysctls", parseSysctls},
       {"env", parseEnv},
       {"exec", parseExec},
+      {"userns",
+       [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
+         if (auto mode = parseUserNamespaceMode(context, at)) settings.userns = mode;
+       }},
       {"mounts", parseMounts},
       {"files", parseFiles},
   };
@@ -224,6 +228,19 @@ std::optional<Located<RoutingMode>> parseRouting(ParseContext& context, const Cu
   std::string hint = didYouMean(*text, {"static", "none"});
   if (hint.empty()) hint = "use static (shortest-path routes) or none (only the routes written)";
   context.sink.error(at.where(), fmt::format("unknown routing `{}`", excerpt(*text)), hint);
+  return std::nullopt;
+}
+
+std::optional<UserNamespaceMode> parseUserNamespaceMode(ParseContext& context, const Cursor& at) {
+  const auto* text = expectString(context, at);
+  if (!text) return std::nullopt;
+  if (*text == "host") return UserNamespaceMode::Host;
+  if (*text == "isolated") return UserNamespaceMode::Isolated;
+  std::string hint = didYouMean(*text, {"host", "isolated"});
+  if (hint.empty()) {
+    hint = "use host (node root is host root) or isolated (node root is an unprivileged host user)";
+  }
+  context.sink.error(at.where(), fmt::format("unknown userns `{}`", excerpt(*text)), hint);
   return std::nullopt;
 }
 

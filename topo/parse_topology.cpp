@@ -69,6 +69,10 @@ const FieldTable<TopologySpec>& topologyFields() {
        }},
       {"routing", [](ParseContext& context, const Cursor& at,
                      TopologySpec& topology) { topology.routing = parseRouting(context, at); }},
+      {"userns",
+       [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
+         topology.userns = parseUserNamespaceMode(context, at);
+       }},
       {"node_folders", parseNodeFolders},
       {"tests", [](ParseContext& context, const Cursor& at,
                    TopologySpec& topology) { topology.checks = parseChecks(context, at); }},

@@ -76,6 +76,21 @@ struct File {
   bool operator==(const File&) const = default;
 };
 
+// `"userns": "isolated"` (docs/topology.md#user-namespaces): the node's ids 0..count-1 are host
+// ids first..first+count-1, so node root is an unprivileged user on the host. Node i of a lab
+// (in plan order, switches included) gets the i-th block above kIsolatedFirstHostId: above
+// the ranges that useradd (/etc/subuid, from 100000) and systemd-nspawn (524288..0x6FFFFFFF)
+// hand out, below systemd's "foreign" range (0x7FFE0000) and 2^31, where tools turn negative.
+struct IdRange {
+  uint32_t first = 0;
+  uint32_t count = 0;
+  bool operator==(const IdRange&) const = default;
+};
+inline constexpr uint32_t kIsolatedFirstHostId = 0x70000000;
+inline constexpr uint32_t kIsolatedIdsPerNode = 65536;
+inline constexpr size_t kMaxIsolatedNodeIndex =
+    (0x7FFE0000 - kIsolatedFirstHostId) / kIsolatedIdsPerNode - 1;
+
 struct Node {
   std::string name;
   NodeKind kind = NodeKind::Host;
@@ -88,6 +103,7 @@ struct Node {
   std::vector<std::string> exec;  // startup commands, run with /bin/sh -c in order
   std::vector<Mount> mounts;
   std::vector<File> files;
+  std::optional<IdRange> isolatedIds;  // nullopt: `"userns": "host"`, every id maps to itself
   bool operator==(const Node&) const = default;
 };
 

@@ -76,6 +76,11 @@ Json nodeToJson(const Node& node) {
                              {"content", file.content},
                              {"mode", fmt::format("{:04o}", file.mode)}});
   }
+  // Absent for `"userns": "host"`, as in the state files of labs made before the key existed.
+  if (node.isolatedIds) {
+    json["userns"] = {{"first_host_id", node.isolatedIds->first},
+                      {"ids", node.isolatedIds->count}};
+  }
   return json;
 }
 
@@ -316,13 +321,24 @@ void readNodeLists(const Reader& reader, Node& node) {
 
 Node readNode(const Reader& reader) {
   reader.onlyKeys({"name", "kind", "hostname", "loopback", "interfaces", "routes", "sysctls", "env",
-                   "exec", "mounts", "files"});
+                   "exec", "mounts", "files", "userns"});
   Node node;
   node.name = reader.member("name").get<std::string>();
   node.kind = readKind(reader.member("kind"));
   node.hostname = reader.member("hostname").get<std::string>();
   node.loopbackAddresses = readPrefixes(reader.member("loopback"));
   readNodeLists(reader, node);
+  if (reader.has("userns")) {
+    const Reader userns = reader.member("userns");
+    userns.onlyKeys({"first_host_id", "ids"});
+    IdRange ids{userns.member("first_host_id").get<uint32_t>(),
+                userns.member("ids").get<uint32_t>()};
+    // Host id 0 inside the range would make node root host root: not isolated at all.
+    if (ids.first == 0 || ids.count == 0 || ids.count > UINT32_MAX - ids.first) {
+      userns.fail("expected a range of host ids above 0 that fits in 32 bits");
+    }
+    node.isolatedIds = ids;
+  }
   return node;
 }
 

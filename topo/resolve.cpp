@@ -196,7 +196,24 @@ std::vector<std::pair<std::string, std::string>> resolveSysctls(const DraftNode&
   return sysctls;
 }
 
-Node resolveNode(DraftNode& draft, DiagnosticSink& sink) {
+// The node's block of host ids when its user namespace is isolated (IdRange in plan.hpp).
+std::optional<IdRange> isolatedIdsOf(const DraftNode& draft, size_t index, DiagnosticSink& sink) {
+  if (draft.settings.userns.value_or(UserNamespaceMode::Host) != UserNamespaceMode::Isolated) {
+    return std::nullopt;
+  }
+  if (index > kMaxIsolatedNodeIndex) {
+    sink.error(draft.where,
+               fmt::format("node {} is node {} of the lab, but only the first {} nodes can have an "
+                           "isolated user namespace",
+                           draft.name, index + 1, kMaxIsolatedNodeIndex + 1),
+               "use \"userns\": \"host\" for the others");
+    return std::nullopt;
+  }
+  return IdRange{kIsolatedFirstHostId + static_cast<uint32_t>(index) * kIsolatedIdsPerNode,
+                 kIsolatedIdsPerNode};
+}
+
+Node resolveNode(DraftNode& draft, size_t index, DiagnosticSink& sink) {
   Node node;
   node.name = draft.name;
   node.kind = draft.kind;
@@ -209,6 +226,7 @@ Node resolveNode(DraftNode& draft, DiagnosticSink& sink) {
   node.exec = draft.settings.exec;
   node.mounts = draft.settings.mounts;
   node.files = draft.settings.files;
+  node.isolatedIds = isolatedIdsOf(draft, index, sink);
   return node;
 }
 
@@ -218,7 +236,9 @@ Plan resolvePlan(Lab& lab, DiagnosticSink& sink) {
   assignMacs(lab);
   Plan plan;
   plan.name = lab.name;
-  for (DraftNode& node : lab.nodes) plan.nodes.push_back(resolveNode(node, sink));
+  for (size_t i = 0; i < lab.nodes.size(); ++i) {
+    plan.nodes.push_back(resolveNode(lab.nodes[i], i, sink));
+  }
   return plan;
 }
 

@@ -49,10 +49,15 @@ struct RouteSpec {
 // routes (static_routing.cpp).
 enum class RoutingMode : uint8_t { None, Static };
 
+// `userns`: Host maps every id to itself; Isolated maps the node's ids to a range of its own
+// (IdRange in plan.hpp).
+enum class UserNamespaceMode : uint8_t { Host, Isolated };
+
 // What a node, `defaults` or `defaults.kinds.<kind>` can say about a node.
 struct NodeSettings {
   std::optional<std::string> hostname;
   std::optional<Located<RoutingMode>> routing;
+  std::optional<UserNamespaceMode> userns;
   std::optional<LoopbackSpec> loopback;
   std::vector<RouteSpec> routes;
   std::vector<std::pair<std::string, std::string>> sysctls;  // name -> value, names unique
@@ -154,6 +159,8 @@ struct TopologySpec {
   AddressingSpec addressing = defaultAddressing();
   // The lab-wide `routing`: the layer under `defaults`.
   std::optional<Located<RoutingMode>> routing;
+  // The lab-wide `userns`: the layer under `defaults`, like `routing`.
+  std::optional<UserNamespaceMode> userns;
   NodeFoldersSpec nodeFolders;
   std::vector<CheckSpec> checks;
 };

@@ -30,7 +30,7 @@ TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
       sigset_t all;
       sigfillset(&all);
       pthread_sigmask(SIG_SETMASK, &all, nullptr);
-      node = NodeLauncher().start(setup, "testnode");
+      node = NodeLauncher().start(setup, std::nullopt, "testnode");
     }).join();
     awaitNodeReady(node, "testnode");
     pid = node.process.pid();
@@ -55,7 +55,7 @@ TEST(Node, SetupFailureComesBackAsAMessage) {
   step.target = "/no/such/dir";
   setup.mounts.push_back(step);
   NodeProcess node;
-  std::thread([&] { node = NodeLauncher().start(setup, "bad"); }).join();
+  std::thread([&] { node = NodeLauncher().start(setup, std::nullopt, "bad"); }).join();
   try {
     awaitNodeReady(node, "bad");
     FAIL() << "mounting on a missing directory succeeded";

@@ -127,6 +127,39 @@ TEST(Parse, SwitchesGetOnlyTheDefaultsThatApplyToThem) {
   EXPECT_EQ(nodeOf(*result.plan, "a").loopbackAddresses.size(), 1u);
 }
 
+TEST(Parse, UsernsLayersLikeRoutingAndGivesEachIsolatedNodeItsOwnIds) {
+  auto result = load(R"({
+    "userns": "isolated",
+    "defaults": {"kinds": {"router": {"userns": "host"}}},
+    "nodes": {"h1": {}, "r1": {"kind": "router"}, "h2": {"userns": "host"},
+              "r2": {"kind": "router", "userns": "isolated"}},
+    "links": [["h1", "r1", "h2"], ["r1", "r2"]]})");
+  ASSERT_TRUE(result.ok()) << dump(result);
+  const Plan& plan = *result.plan;
+  EXPECT_EQ(nodeOf(plan, "h1").isolatedIds, (IdRange{kIsolatedFirstHostId, kIsolatedIdsPerNode}));
+  EXPECT_FALSE(nodeOf(plan, "r1").isolatedIds);
+  EXPECT_FALSE(nodeOf(plan, "h2").isolatedIds);
+  // The block follows the node's place in the plan: r2 is the fourth node.
+  EXPECT_EQ(nodeOf(plan, "r2").isolatedIds,
+            (IdRange{kIsolatedFirstHostId + 3 * kIsolatedIdsPerNode, kIsolatedIdsPerNode}));
+  // The switch made for the LAN takes the lab-wide mode, after the nodes.
+  EXPECT_EQ(nodeOf(plan, "lan0").isolatedIds,
+            (IdRange{kIsolatedFirstHostId + 4 * kIsolatedIdsPerNode, kIsolatedIdsPerNode}));
+}
+
+TEST(Parse, UsernsDefaultsToHost) {
+  auto result = load(R"({"nodes": {"a": {}}})");
+  ASSERT_TRUE(result.ok()) << dump(result);
+  EXPECT_FALSE(nodeOf(*result.plan, "a").isolatedIds);
+}
+
+TEST(Parse, UnknownUsernsIsAnError) {
+  auto result = load(R"({"nodes": {"a": {"userns": "isolate"}}, "userns": 1})");
+  EXPECT_TRUE(testing::hasDiagnostic(result, "unknown userns `isolate`", "nodes.a.userns", 1));
+  EXPECT_NE(dump(result).find("isolated"), std::string::npos) << dump(result);
+  EXPECT_EQ(testing::errorCount(result), 2u) << dump(result);
+}
+
 TEST(Parse, SysctlValuesBecomeStrings) {
   auto result = load(R"({"nodes": {"a": {"sysctls": {
       "net.ipv4.conf.all.rp_filter": 2, "net.ipv6.conf.all.disable_ipv6": true,

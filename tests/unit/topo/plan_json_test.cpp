@@ -19,7 +19,7 @@ Plan richPlan() {
              "mounts": ["/tmp:/mnt:ro"], "files": [{"path": "/x", "content": "\u00e9\n", "mode": "0600"}],
              "routes": [{"to": "10.9.0.0/16", "via": "10.0.0.2", "dev": "eth0", "metric": 7},
                         {"to": "default", "dev": "eth0"}]},
-      "h1": {}, "h2": {}
+      "h1": {"userns": "isolated"}, "h2": {}
     },
     "links": [{"endpoints": ["r1", "h1"], "delay": "1.5ms", "jitter": "100us",
                "jitter_correlation": "25%", "loss": 0.1, "corrupt": "0.01%", "duplicate": "1%",
@@ -41,7 +41,18 @@ TEST(PlanJson, RoundTripsEveryField) {
   EXPECT_NE(json.find("\"delay_us\": 1500"), std::string::npos);
   EXPECT_NE(json.find("\"rate_bps\": 1000000000"), std::string::npos);
   EXPECT_NE(json.find("\"mode\": \"0600\""), std::string::npos);
+  EXPECT_NE(json.find("\"first_host_id\": "), std::string::npos);
   EXPECT_EQ(planFromJson(json), plan);
+}
+
+TEST(PlanJson, AnIsolatedRangeMustNotMapHostRoot) {
+  Plan plan = richPlan();
+  std::string json = planToJson(plan);
+  const std::string first =
+      "\"first_host_id\": " + std::to_string(testing::nodeOf(plan, "h1").isolatedIds->first);
+  ASSERT_NE(json.find(first), std::string::npos);
+  json.replace(json.find(first), first.size(), "\"first_host_id\": 0");
+  EXPECT_THROW(planFromJson(json), Error);
 }
 
 TEST(PlanJson, LabStateRoundTrips) {
