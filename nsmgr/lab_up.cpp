@@ -24,6 +24,7 @@
 #include "netlink/session.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/lab_state.hpp"
 #include "nsmgr/limits.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_process.hpp"
@@ -299,7 +300,7 @@ class LabBuild {
       state.nodes.push_back({plan_.nodes[i].name, record.pid, record.startTime});
     }
     // Written last: a lab is recorded once its state file exists.
-    directory_.writeFile("state.json", topo::labStateToJson(state));
+    directory_.writeFile(kStateFile, topo::labStateToJson(state));
     return state;
   }
 
