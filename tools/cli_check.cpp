@@ -60,7 +60,7 @@ Action definePingall(CLI::App& command) {
     unsigned timeout = 2;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  addLabArgument(command, options->lab);
   command.add_option("--timeout", options->timeout, "Seconds to wait for each reply")
       ->check(CLI::Range(1u, 60u))
       ->capture_default_str();
@@ -72,8 +72,7 @@ Action definePingall(CLI::App& command) {
     requireRoot("pingall");
     const topo::LabState state = nsmgr::readLabState(chooseLab(options->lab));
     auto pings = nsmgr::pingAll(state, std::chrono::seconds(options->timeout));
-    size_t replied = 0;
-    for (const auto& ping : pings) replied += ping.replied ? 1 : 0;
+    const topo::PingSummary summary = topo::summarize(pings);
     if (options->format == "json") {
       std::cout << topo::pingResultsToJson(state.plan.name, pings);
     } else {
@@ -85,12 +84,10 @@ Action definePingall(CLI::App& command) {
           std::cout << fmt::format("{} -> {} ({}): no reply\n", ping.from, ping.to, ping.address);
         }
       }
-      const double loss =
-          pings.empty() ? 0.0 : 100.0 * double(pings.size() - replied) / double(pings.size());
-      std::cout << fmt::format("pingall: {:.0f}% loss, {}/{} replies\n", loss, replied,
-                               pings.size());
+      std::cout << fmt::format("pingall: {:.0f}% loss, {}/{} replies\n", summary.lossPercent,
+                               summary.received, summary.sent);
     }
-    return replied == pings.size() ? kExitOk : kExitFailure;
+    return summary.received == summary.sent ? kExitOk : kExitFailure;
   };
 }
 
@@ -99,7 +96,7 @@ Action defineTest(CLI::App& command) {
     std::string lab, format;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  addLabArgument(command, options->lab);
   addFormatOption(command, options->format, {"text", "json"});
   command.footer(
       "Runs the checks of the topology's `tests` section (see docs/topology.md#tests) against\n"

@@ -98,7 +98,7 @@ Action defineDown(CLI::App& command) {
     bool all = false;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  addLabArgument(command, options->lab);
   command.add_flag("--all", options->all, "Take down every running lab");
   return [options] {
     requireRoot("down");
@@ -124,7 +124,7 @@ Action defineStatus(CLI::App& command) {
     std::string lab, format;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  addLabArgument(command, options->lab);
   addFormatOption(command, options->format, {"table", "json"});
   return [options] {
     requireRoot("status");

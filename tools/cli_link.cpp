@@ -96,7 +96,7 @@ void defineShow(CLI::App& command, Action& action) {
     std::string lab, format;
   };
   auto options = std::make_shared<Options>();
-  command.add_option("lab", options->lab, "Lab name or its topology file (default: the only lab)");
+  addLabArgument(command, options->lab);
   addFormatOption(command, options->format, {"table", "json"});
   action = [options] {
     requireRoot("link show");
@@ -116,7 +116,7 @@ struct EndOptions {
 void addEndOptions(CLI::App& command, EndOptions& options) {
   command.add_option("end", options.end, "Either end of the link, NODE:INTERFACE (e.g. r1:eth0)")
       ->required();
-  command.add_option("--lab", options.lab, "Lab name or its topology file (default: the only lab)");
+  addLabArgument(command, options.lab, "--lab");
 }
 
 void defineImpair(CLI::App& command, Action& action, bool reset) {

@@ -43,6 +43,10 @@ void addFormatOption(CLI::App& command, std::string& format,
       ->capture_default_str();
 }
 
+void addLabArgument(CLI::App& command, std::string& lab, const std::string& name) {
+  command.add_option(name, lab, "Lab name or its topology file (default: the only lab)");
+}
+
 void requireRoot(const char* verb) {
   if (::geteuid() != 0) {
     throw Error(std::string("`netlab ") + verb +

@@ -2,6 +2,8 @@
 // means, and printing aligned tables.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -18,6 +20,10 @@ std::optional<topo::Plan> loadPlan(const std::string& path, const std::string& l
 std::string chooseLab(const std::string& labOrTopology);
 
 bool isTerminal(int fd);
+
+// The lab a verb works on, as a positional argument ("lab") or an option ("--lab"); chooseLab
+// resolves it.
+void addLabArgument(CLI::App& command, std::string& lab, const std::string& name = "lab");
 
 // Throws, naming the verb, unless netlab runs as root.
 void requireRoot(const char* verb);

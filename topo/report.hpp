@@ -73,6 +73,13 @@ struct CheckResult {
   std::string detail;  // why its last try failed; empty when it passed
 };
 
+struct PingSummary {
+  size_t sent = 0;
+  size_t received = 0;
+  double lossPercent = 0;
+};
+PingSummary summarize(const std::vector<PingResult>& pings);
+
 struct ExecOutcome {
   std::string node;
   int exitCode = 0;

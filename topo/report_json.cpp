@@ -62,21 +62,29 @@ std::string linkReportsToJson(const std::string& lab, const std::vector<LinkRepo
   return ordered_json{{"lab", lab}, {"links", list}}.dump(2) + "\n";
 }
 
+PingSummary summarize(const std::vector<PingResult>& pings) {
+  PingSummary summary;
+  summary.sent = pings.size();
+  for (const auto& ping : pings) summary.received += ping.replied ? 1 : 0;
+  if (summary.sent > 0) {
+    summary.lossPercent = 100.0 * double(summary.sent - summary.received) / double(summary.sent);
+  }
+  return summary;
+}
+
 std::string pingResultsToJson(const std::string& lab, const std::vector<PingResult>& pings) {
   ordered_json list = ordered_json::array();
-  size_t replies = 0;
   for (const auto& ping : pings) {
-    replies += ping.replied ? 1 : 0;
     list.push_back({{"from", ping.from},
                     {"to", ping.to},
                     {"address", ping.address},
                     {"replied", ping.replied}});
   }
-  const double loss = pings.empty() ? 0.0 : 100.0 * double(pings.size() - replies) / double(pings.size());
+  const PingSummary summary = summarize(pings);
   return ordered_json{{"lab", lab},
-                      {"sent", pings.size()},
-                      {"received", replies},
-                      {"loss_percent", loss},
+                      {"sent", summary.sent},
+                      {"received", summary.received},
+                      {"loss_percent", summary.lossPercent},
                       {"pings", list}}
              .dump(2) +
          "\n";
