@@ -108,8 +108,9 @@ class LabBuild {
     awaitCarrier();
     interruption.check();
     runStartupCommands();
-    interruption.check();
     topo::LabState state = recordState();
+    // The last moment a signal can still undo the lab: after it, the lab is up and stays up.
+    interruption.check();
     for (auto& node : nodes_) detachNode(node);
     committed_ = true;
     return state;

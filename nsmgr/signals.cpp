@@ -15,6 +15,9 @@ Interruption::Interruption() {
 }
 
 Interruption::~Interruption() {
+  timespec now{0, 0};
+  while (sigtimedwait(&held_, nullptr, &now) > 0) {
+  }
   pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
 }
 

@@ -6,7 +6,9 @@
 namespace netlab::nsmgr {
 
 // Holds SIGINT, SIGTERM and SIGHUP while it lives; check() turns one that arrived into an
-// Error, so the work in progress unwinds (and rolls back) instead of dying half-done.
+// Error, so the work in progress unwinds (and rolls back) instead of dying half-done. One that
+// arrives after the last check is dropped: the work is complete by then, and dying on it would
+// leave that work behind unreported.
 class Interruption {
  public:
   Interruption();

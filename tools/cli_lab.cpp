@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
+#include "nsmgr/signals.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 #include "topo/units.hpp"
@@ -73,6 +74,9 @@ Action defineUp(CLI::App& command) {
     requireRoot("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
+    // Held until `up` returns, so a late Ctrl-C cannot end it between a complete lab and the
+    // report of it.
+    nsmgr::Interruption interruption;
     auto start = std::chrono::steady_clock::now();
     topo::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
       return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size())});
