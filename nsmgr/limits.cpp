@@ -60,7 +60,11 @@ std::vector<std::string> limitProblems(const KernelLimits& limits, const LabDema
   for (size_t i = 0; i < kNamespaceLimitNames.size(); ++i) {
     const auto& maximum = limits.maxNamespaces[i];
     std::string_view name = kNamespaceLimitNames[i];
-    uint64_t needed = demand.nodes + (name == "net" ? demand.scratchNetworkNamespaces : 0);
+    // A node makes its mounts in a first mount namespace, which lives until the node has copied
+    // them into its own (kStartNamespaces); nodes start concurrently, so all may live at once.
+    uint64_t perNode = name == "mnt" ? 2 : 1;
+    uint64_t needed =
+        demand.nodes * perNode + (name == "net" ? demand.scratchNetworkNamespaces : 0);
     if (!maximum || *maximum >= needed) continue;
     std::string sysctl = "user.max_" + std::string(name) + "_namespaces";
     // The kernel does not say how many are in use already: those count against the limit too.

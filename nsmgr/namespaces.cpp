@@ -1,7 +1,6 @@
 #include "nsmgr/namespaces.hpp"
 
 #include <fcntl.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -17,13 +16,6 @@ namespace {
 constexpr auto kCleanupTimeout = std::chrono::seconds(30);
 
 }  // namespace
-
-const char* becomeNamespaceRoot() noexcept {
-  if (::syscall(SYS_setgroups, 0, nullptr) < 0) return "setgroups";
-  if (::syscall(SYS_setresgid, 0, 0, 0) < 0) return "setresgid";
-  if (::syscall(SYS_setresuid, 0, 0, 0) < 0) return "setresuid";
-  return nullptr;
-}
 
 Fd openNamespace(pid_t pid, const char* type) {
   return openFile("/proc/" + std::to_string(pid) + "/ns/" + type, O_RDONLY);

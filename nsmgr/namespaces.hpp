@@ -10,19 +10,6 @@
 
 namespace netlab::nsmgr {
 
-// Every node lives in all of these; the user namespace, created first by the same clone,
-// owns the others.
-inline constexpr int kNodeNamespaces = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS |
-                                       CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP;
-
-// Takes uid 0, gid 0 and no supplementary groups in the user namespace the caller has just
-// created or joined. Neither changes a process's host ids, which an isolated node's namespace
-// does not map: without this, its root would run as `nobody` and, on the host, still be root.
-// Raw system calls: glibc's wrappers change the ids of every thread of the process, and a
-// node shares netlab's memory, thread list included, until it execs. Returns the failed call
-// (its errno in errno), or nullptr.
-const char* becomeNamespaceRoot() noexcept;
-
 // /proc/PID/ns/TYPE, opened.
 Fd openNamespace(pid_t pid, const char* type);
 

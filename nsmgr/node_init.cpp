@@ -1,11 +1,13 @@
 #include "nsmgr/node_init.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,8 +96,9 @@ void createTarget(const MountStep& step) {
   if (created >= 0) ::close(created);
 }
 
-// One kSourceFds message: its fds into `into`, returning how many.
-size_t receiveSourceFds(int (&into)[kMaxFdsPerMessage]) {
+// One message of fds marked `kind` (kNamespaceFds, kSourceFds): its fds into `into`, returning
+// how many.
+size_t receiveFds(char kind, const char* what, int (&into)[kMaxFdsPerMessage]) {
   char byte = 0;
   iovec data{&byte, 1};
   alignas(cmsghdr) char control[CMSG_SPACE(sizeof into)];
@@ -109,9 +112,9 @@ size_t receiveSourceFds(int (&into)[kMaxFdsPerMessage]) {
   }
   if (got <= 0) ::_exit(1);  // netlab is gone
   cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (byte != kSourceFds || (message.msg_flags & MSG_CTRUNC) || !header ||
+  if (byte != kind || (message.msg_flags & MSG_CTRUNC) || !header ||
       header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) {
-    failNode(kControlFd, "receive", "bind sources", EPROTO);
+    failNode(kControlFd, "receive", what, EPROTO);
   }
   size_t count = (header->cmsg_len - CMSG_LEN(0)) / sizeof(int);
   std::memcpy(into, CMSG_DATA(header), count * sizeof(int));
@@ -127,7 +130,7 @@ std::vector<int> receiveBindSources(const NodeSetup& setup) {
   }
   for (size_t next = 0; next < steps.size();) {
     int received[kMaxFdsPerMessage];
-    size_t count = receiveSourceFds(received);
+    size_t count = receiveFds(kSourceFds, "bind sources", received);
     if (count == 0 || count > steps.size() - next) {
       failNode(kControlFd, "receive", "bind sources", EPROTO);
     }
@@ -160,14 +163,40 @@ void mountStep(const MountStep& step, int sourceFd) {
   }
 }
 
-void setUp(const NodeSetup& setup) {
-  if (::sethostname(setup.hostname.c_str(), setup.hostname.size()) < 0) {
-    failNode(kControlFd, "sethostname", setup.hostname.c_str(), errno);
+struct OwnedNamespaces {
+  int user;
+  int net;
+};
+
+OwnedNamespaces receiveOwnedNamespaces() {
+  int received[kMaxFdsPerMessage];
+  if (receiveFds(kNamespaceFds, "namespaces", received) != 2) {
+    failNode(kControlFd, "receive", "namespaces", EPROTO);
   }
+  return {received[0], received[1]};
+}
+
+void enter(int namespaceFd, int type, const char* what) {
+  if (::setns(namespaceFd, type) < 0) failNode(kControlFd, "setns", what, errno);
+  ::close(namespaceFd);
+}
+
+// See kNodeNamespaces for the order.
+void setUp(const NodeSetup& setup) {
+  OwnedNamespaces owned = receiveOwnedNamespaces();
   std::vector<int> sourceFds = receiveBindSources(setup);
+  enter(owned.net, CLONE_NEWNET, "network namespace");
   for (size_t i = 0; i < setup.mounts.size(); ++i) mountStep(setup.mounts[i], sourceFds[i]);
   for (int fd : sourceFds) {
     if (fd >= 0) ::close(fd);
+  }
+  enter(owned.user, CLONE_NEWUSER, "user namespace");
+  if (const char* failed = becomeNamespaceRoot()) failNode(kControlFd, failed, "0", errno);
+  if (::unshare(kJoinedNamespaces) < 0) {
+    failNode(kControlFd, "unshare", "mount, UTS, IPC and cgroup namespaces", errno);
+  }
+  if (::sethostname(setup.hostname.c_str(), setup.hostname.size()) < 0) {
+    failNode(kControlFd, "sethostname", setup.hostname.c_str(), errno);
   }
   ::chdir("/");
 }
@@ -228,6 +257,13 @@ void reapChildren() {
 }
 
 }  // namespace
+
+const char* becomeNamespaceRoot() noexcept {
+  if (::syscall(SYS_setgroups, 0, nullptr) < 0) return "setgroups";
+  if (::syscall(SYS_setresgid, 0, 0, 0) < 0) return "setresgid";
+  if (::syscall(SYS_setresuid, 0, 0, 0) < 0) return "setresuid";
+  return nullptr;
+}
 
 std::string encodeNodeSetup(const NodeSetup& setup) {
   std::string message = setup.hostname;

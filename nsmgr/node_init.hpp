@@ -5,12 +5,39 @@
 // throw; the child before exec may not allocate either.
 #pragma once
 
+#include <sched.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 namespace netlab::nsmgr {
+
+// Every node lives in all of these; `exec` enters them all.
+inline constexpr int kNodeNamespaces = CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWNS |
+                                       CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWCGROUP;
+
+// A node's mounts are locked: the kernel locks the mounts of a mount namespace copied into a
+// less privileged user namespace, so node root can neither unmount them nor make a read-only
+// one writable (such as /proc/sys, through which host root could change host-wide settings).
+// So a node is born in three steps:
+// - a short-lived process creates the node's user namespace and the network namespace it owns;
+inline constexpr int kOwnedNamespaces = CLONE_NEWUSER | CLONE_NEWNET;
+// - the node starts as host root in a mount namespace and a PID namespace the host's user
+//   namespace owns: it mounts its /proc, /sys and binds there, joined to its network namespace
+//   (/sys shows the mounter's). Node root then cannot mount a /proc of its own either;
+inline constexpr int kStartNamespaces = CLONE_NEWNS | CLONE_NEWPID;
+// - it joins its user namespace and copies its mounts into one it owns, with the rest.
+inline constexpr int kJoinedNamespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+static_assert((kOwnedNamespaces | kStartNamespaces | kJoinedNamespaces) == kNodeNamespaces);
+
+// Takes uid 0, gid 0 and no supplementary groups in the user namespace the caller has just
+// created or joined. Neither changes a process's host ids, which an isolated node's namespace
+// does not map: without this, its root would run as `nobody` and, on the host, still be root.
+// Raw system calls: glibc's wrappers also change the ids of every other thread of the
+// process, and signal them to do so. Returns the failed call (its errno in errno), or nullptr.
+const char* becomeNamespaceRoot() noexcept;
 
 // One mount(2) in the node's mount namespace, prepared by the parent.
 struct MountStep {
@@ -55,9 +82,11 @@ struct ChildReport {
   char message[480] = {};
 };
 
-// Messages the parent sends over the control socket, in this order.
-inline constexpr char kMapsWritten = 'M';  // uid/gid maps are in place: exec netlab-init
-// ...then the encoded NodeSetup, which netlab-init reads first, then the sources of its binds
+// Messages the parent sends over the control socket, in this order: the encoded NodeSetup,
+// which netlab-init reads first; the node's user and network namespaces (kOwnedNamespaces), as
+// SCM_RIGHTS of a message holding this byte;
+inline constexpr char kNamespaceFds = 'N';
+// ...then the sources of its binds
 // (needsSourceFd) in step order, as SCM_RIGHTS of messages holding this byte. netlab opens them
 // in the node's mount namespace, through /proc/PID/root, before the node mounts anything (so
 // no mount hides them): a node whose root is an unprivileged host user could not open the

@@ -5,6 +5,7 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -24,6 +25,8 @@ namespace netlab::nsmgr {
 
 // The node runs here only until it execs: a few system calls, no allocation.
 constexpr size_t kLaunchStackBytes = 64 * 1024;
+// The namespace owner only waits to be killed.
+constexpr size_t kOwnerStackBytes = 4 * 1024;
 
 struct NodeLaunch {
   static constexpr int kUnsharing = -1;
@@ -34,6 +37,8 @@ struct NodeLaunch {
   // Set by the node once it has a fd table of its own: 0, or the errno of failing to.
   std::atomic<int> unshareError{kUnsharing};
   alignas(16) std::byte stack[kLaunchStackBytes];  // left uninitialised: only its top is used
+  pid_t netlabPid = 0;  // the namespace owner's parent
+  alignas(16) std::byte ownerStack[kOwnerStackBytes];
 };
 
 void NodeLaunchDeleter::operator()(NodeLaunch* launch) const noexcept {
@@ -65,8 +70,8 @@ void sendControl(const Fd& control, std::string_view message, const std::string&
   }
 }
 
-void sendSourceFds(const Fd& control, const int* fds, size_t count, const std::string& nodeName) {
-  char byte = kSourceFds;
+void sendFds(const Fd& control, char kind, const int* fds, size_t count, const std::string& what) {
+  char byte = kind;
   iovec data{&byte, 1};
   alignas(cmsghdr) char buffer[CMSG_SPACE(kMaxFdsPerMessage * sizeof(int))] = {};
   msghdr message{};
@@ -80,7 +85,7 @@ void sendSourceFds(const Fd& control, const int* fds, size_t count, const std::s
   header->cmsg_len = CMSG_LEN(count * sizeof(int));
   std::memcpy(CMSG_DATA(header), fds, count * sizeof(int));
   while (::sendmsg(control.get(), &message, MSG_NOSIGNAL) < 0) {
-    if (errno != EINTR) throw SystemError("sendmsg", "bind sources of node " + nodeName);
+    if (errno != EINTR) throw SystemError("sendmsg", what);
   }
 }
 
@@ -100,7 +105,7 @@ void sendBindSources(pid_t pid, const NodeSetup& setup, const Fd& control,
   }
   for (size_t first = 0; first < numbers.size(); first += kMaxFdsPerMessage) {
     size_t count = std::min(kMaxFdsPerMessage, numbers.size() - first);
-    sendSourceFds(control, numbers.data() + first, count, nodeName);
+    sendFds(control, kSourceFds, numbers.data() + first, count, "bind sources of node " + nodeName);
   }
 }
 
@@ -122,12 +127,44 @@ int* futexWord(std::atomic<int>& word) {
   return reinterpret_cast<int*>(&word);
 }
 
+// Lives only to create the node's user and network namespaces (kOwnedNamespaces), which
+// netlab then opens; with every signal blocked, only SIGKILL ends it: netlab's, or the
+// kernel's when the thread that cloned it is gone (netlab killed meanwhile). It shares
+// netlab's fd table, so it must not outlive netlab, or it would keep netlab's stdout open.
+int holdNamespaces(void* argument) noexcept {
+  pid_t netlab = *static_cast<pid_t*>(argument);
+  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (::getppid() != netlab) ::_exit(1);  // netlab died before the prctl
+  for (;;) ::pause();
+}
+
+// The node's user namespace, owning its network namespace, made by a short-lived process:
+// netlab, multithreaded, cannot unshare a user namespace itself, and the node must begin in the
+// host's (see kOwnedNamespaces). Returns the owner, killed but not yet reaped: it runs on the
+// launch's stack until it is.
+ChildProcess createOwnedNamespaces(NodeLaunch& launch, const std::optional<topo::IdRange>& isolatedIds,
+                           const std::string& nodeName, Fd& userns, Fd& netns) {
+  int pidfd = -1;
+  launch.netlabPid = ::getpid();
+  pid_t pid = ::clone(holdNamespaces, launch.ownerStack + kOwnerStackBytes,
+                      kOwnedNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
+                      &launch.netlabPid, &pidfd);
+  if (pid < 0) throw SystemError("clone", "user and network namespaces of node " + nodeName);
+  ChildProcess owner(pid, Fd(pidfd));
+  std::string map = idMap(isolatedIds);
+  writeProcFile(pid, "uid_map", map);
+  writeProcFile(pid, "gid_map", map);
+  userns = openNamespace(pid, "user");
+  netns = openNamespace(pid, "net");
+  signalProcess(owner.pidfd(), SIGKILL);
+  return owner;
+}
+
 // The node's first moments. It shares netlab's memory, this thread's errno included, until the
 // exec; the cloning thread does not wait for it, so the node only makes system calls on its
 // launch data, and only a failure (reported, then the node ends) changes errno. It shares
 // netlab's fd table until its first system call, which takes a table of its own holding only
-// the fds up to its control socket. The maps must be in place before the exec, or the exec
-// would drop the node's capabilities.
+// the fds up to its control socket.
 int launchNode(void* argument) noexcept {
   auto& launch = *static_cast<NodeLaunch*>(argument);
   int unshared = ::close_range(launch.controlFd + 1, ~0U, CLOSE_RANGE_UNSHARE);
@@ -135,9 +172,6 @@ int launchNode(void* argument) noexcept {
   ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAKE_PRIVATE, 1);
   if (unshared < 0) ::_exit(1);
   keepOnlyControlSocket(launch.controlFd);
-  if (awaitControl(kControlFd) != kMapsWritten) ::_exit(1);
-  // Before the exec, which keeps the node's capabilities only for its root.
-  if (const char* failed = becomeNamespaceRoot()) failNode(kControlFd, failed, "0", errno);
   char name[] = "netlab-init";
   char* const argv[] = {name, nullptr};
   char* const envp[] = {nullptr};
@@ -177,23 +211,22 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
 
   NodeProcess node;
   node.launch.reset(new NodeLaunch(slot_.get(), initProgram().c_str()));
+  Fd userns;
+  node.namespaceOwner =
+      createOwnedNamespaces(*node.launch, isolatedIds, nodeName, userns, node.netns);
   int pidfd = -1;
   // Sharing the address space spares copying netlab's page tables, which would cost more than
   // creating all the namespaces; sharing the fd table spares copying it.
   pid_t pid = ::clone(launchNode, node.launch->stack + kLaunchStackBytes,
-                      kNodeNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
+                      kStartNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
                       node.launch.get(), &pidfd);
   if (pid < 0) throw SystemError("clone", "node " + nodeName);
   node.process = ChildProcess(pid, Fd(pidfd));
   node.control = std::move(parentEnd);
-  // Now, while the node waits for its maps: a node whose setup fails ends at once, and its
-  // namespace would be gone before a later open.
-  node.netns = openNamespace(pid, "net");
-  std::string map = idMap(isolatedIds);
-  writeProcFile(pid, "uid_map", map);
-  writeProcFile(pid, "gid_map", map);
-  sendControl(node.control, {&kMapsWritten, 1}, nodeName);
   sendControl(node.control, setupMessage, nodeName);
+  int namespaces[] = {userns.get(), node.netns.get()};
+  sendFds(node.control, kNamespaceFds, namespaces, std::size(namespaces),
+          "namespaces of node " + nodeName);
   sendBindSources(pid, setup, node.control, nodeName);
   // Last, so the node has had every chance to run its first system call.
   awaitUnshared(*node.launch, nodeName);
@@ -217,7 +250,9 @@ void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
         "setting up node " + nodeName + ": " + report.message + ": " + errnoText(report.error),
         report.error);
   }
-  // netlab-init sent the report: the node runs in its own address space now.
+  // netlab-init sent the report: the node runs in its own address space now, and the owner of
+  // its namespaces, long dead, is reaped before the stack it ran on goes.
+  node.namespaceOwner.killAndReap();
   node.launch.reset();
 }
 

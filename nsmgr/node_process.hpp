@@ -1,6 +1,6 @@
-// Starting a node: one clone with every namespace flag, the user namespace maps written by the
-// parent, then a handshake over a control socket (crun's pattern: the node reports
-// {errno, message}, never an exception).
+// Starting a node: its user and network namespaces made by a short-lived owner whose maps the
+// parent writes, the node cloned into the rest (kStartNamespaces), then a handshake over a
+// control socket (crun's pattern: the node reports {errno, message}, never an exception).
 #pragma once
 
 #include <memory>
@@ -24,9 +24,10 @@ struct NodeLaunchDeleter {
 struct NodeProcess {
   // First, so it is freed last: after the guard below has killed and reaped the node.
   std::unique_ptr<NodeLaunch, NodeLaunchDeleter> launch;
+  ChildProcess namespaceOwner;  // runs on the launch's memory until reaped
   ChildProcess process;
   Fd control;  // parent's end of the control socket
-  Fd netns;    // /proc/PID/ns/net, for creating links inside the node
+  Fd netns;    // the node's network namespace, for creating links inside it
 };
 
 // Starts nodes, one at a time (a thread that starts nodes concurrently with others needs a
@@ -38,9 +39,9 @@ class NodeLauncher {
  public:
   NodeLauncher();
 
-  // Clones the node (its setup runs concurrently from here on), writes its maps (isolatedIds:
-  // topo::Node::isolatedIds), hands it its setup and bind sources and opens its network
-  // namespace. Must be called from a thread whose signals are all blocked, so the node starts
+  // Makes the node's user namespace (its maps from isolatedIds: topo::Node::isolatedIds) and
+  // network namespace, clones the node (its setup runs concurrently from here on) and hands it
+  // its setup, those namespaces and its bind sources. Must be called from a thread whose signals are all blocked, so the node starts
   // with them blocked.
   NodeProcess start(const NodeSetup& setup, const std::optional<topo::IdRange>& isolatedIds,
                     const std::string& nodeName);

@@ -13,7 +13,7 @@ constexpr unsigned long kNoDevices = MS_NOSUID | MS_NODEV;
 constexpr unsigned long kNoExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
 MountStep freshMount(const char* fsType, const char* target, unsigned long flags,
-                     const char* data = "") {
+                     const std::string& data = "") {
   MountStep step;
   step.what = std::string(fsType) + " on " + target;
   step.source = fsType;
@@ -41,7 +41,8 @@ bool onNodeTmpfs(const std::string& path) {
 }
 
 // With node root mapped to host root, writable /proc/sys would let a node change host-wide
-// settings (kernel.*, vm.*); only /proc/sys/net belongs to the node's namespace.
+// settings (kernel.*, vm.*); only /proc/sys/net belongs to the node's namespace. The node's
+// mounts are locked (kJoinedNamespaces), so it cannot undo this.
 void protectProcSys(NodeSetup& setup) {
   // /proc/sys/net is bound first, so the recursive bind of /proc/sys carries it along, and the
   // read-only remount of /proc/sys leaves it writable.
@@ -112,9 +113,19 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   setup.mounts.push_back(slave);
   setup.mounts.push_back(freshMount("proc", "/proc", kNoExec));
   protectProcSys(setup);
-  setup.mounts.push_back(freshMount("sysfs", "/sys", kNoExec));
-  setup.mounts.push_back(freshMount("tmpfs", "/tmp", kNoDevices, "mode=1777"));
-  setup.mounts.push_back(freshMount("tmpfs", "/run", kNoDevices, "mode=755"));
+  // Read-only for the same reason as /proc/sys (/sys/kernel, /sys/module): the node changes its
+  // own interfaces over netlink. Without child mounts, so a node can still mount a read-only
+  // sysfs of a network namespace of its own (`ip netns exec`).
+  MountStep sysfs = freshMount("sysfs", "/sys", kNoExec);
+  sysfs.remountReadOnly = true;
+  setup.mounts.push_back(sysfs);
+  // Mounted by host root, so owned by node root only when told.
+  std::string owner;
+  if (auto root = nodeRootOnHost(node)) {
+    owner = ",uid=" + std::to_string(*root) + ",gid=" + std::to_string(*root);
+  }
+  setup.mounts.push_back(freshMount("tmpfs", "/tmp", kNoDevices, "mode=1777" + owner));
+  setup.mounts.push_back(freshMount("tmpfs", "/run", kNoDevices, "mode=755" + owner));
   MountStep hostname =
       bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
   hostname.skipIfTargetMissing = true;

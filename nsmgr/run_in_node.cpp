@@ -9,7 +9,7 @@
 #include <cerrno>
 
 #include "base/error.hpp"
-#include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_init.hpp"
 #include "nsmgr/process.hpp"
 
 namespace netlab::nsmgr {

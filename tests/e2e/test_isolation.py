@@ -54,6 +54,20 @@ for fstype in sys.argv[2:]:
 """
 
 
+# Host-wide sysfs files root may write, present on this machine: probes write back the value
+# already there.
+HOST_WIDE_SYSFS = [name for name in ("kernel/mm/ksm/run", "kernel/rcu_expedited",
+                                     "kernel/profiling", "kernel/mm/transparent_hugepage/enabled")
+                   if os.path.exists(f"/sys/{name}")]
+
+
+def sysfs_value(name):
+    with open(f"/sys/{name}") as current:
+        value = current.read().strip()
+    # "always [madvise] never" lists the choices, the chosen one in brackets.
+    return value.split("[")[1].split("]")[0] if "[" in value else value
+
+
 class Isolation(unittest.TestCase):
     """One lab for every probe; the host must look as before once it is down."""
 
@@ -154,30 +168,60 @@ class Isolation(unittest.TestCase):
         # The node's own network sysctls stay writable.
         self.assertEqual(self.shell("echo 1 > /proc/sys/net/ipv4/ip_forward").returncode, 0)
 
-    # Known hole (docs/reliability.md, "Limits"): node root maps to host root, and owns its
-    # mount namespace, so it can remount /proc/sys read-write or mount a proc of its own, and
-    # the kernel lets uid 0 write host-wide sysctls through either. When this starts passing,
-    # remove the marker.
-    @unittest.expectedFailure
-    def test_host_wide_sysctls_stay_out_of_reach_through_new_mounts(self):
-        """The read-only /proc/sys is only as strong as the node's inability to remount it or to
-        mount a proc of its own."""
+    def test_host_wide_sysfs_is_read_only(self):
+        self.assertTrue(HOST_WIDE_SYSFS, "none of the probed sysfs files exists here")
+        for name in HOST_WIDE_SYSFS:
+            with self.subTest(file=name):
+                wrote = self.shell(f"echo '{sysfs_value(name)}' > /sys/{name}")
+                self.assertNotEqual(wrote.returncode, 0, f"/sys/{name} was writable")
+                self.assertIn("Read-only file system", wrote.stderr)
+
+    # The node's mounts are copies made into its own user namespace, which the kernel locks: node
+    # root cannot undo the read-only /proc/sys and /sys, and may not mount a proc or sysfs that
+    # shows more than they do.
+    def test_host_wide_settings_stay_out_of_reach_through_new_mounts(self):
         with open("/proc/sys/vm/swappiness") as current:
-            value = current.read().strip()
+            swappiness = current.read().strip()
+        sysfs = HOST_WIDE_SYSFS[0]
+        # how: (what node root tries, a host-wide file it could then write, the value there)
         tries = {
-            "remount": "mount -o remount,rw /proc/sys",
-            "umount": "umount /proc/sys",
-            "new proc": "mkdir -p /tmp/proc && mount -t proc proc /tmp/proc && "
-                        "cd /tmp/proc && ls sys/vm >/dev/null",
+            "remount /proc/sys": "mount -o remount,rw /proc/sys",
+            "umount /proc/sys": "umount /proc/sys",
+            "lazy umount /proc/sys": "umount -l /proc/sys",
+            "new proc": "mkdir -p /tmp/p && mount -t proc proc /tmp/p",
+            "bind /proc without its children": "mkdir -p /tmp/b && mount --bind /proc /tmp/b",
+            "remount /sys": "mount -o remount,rw /sys",
+            "umount /sys": "umount /sys",
+            "new sysfs": "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s",
+        }
+        targets = {
+            "new proc": "/tmp/p/sys/vm/swappiness",
+            "bind /proc without its children": "/tmp/b/sys/vm/swappiness",
+            "new sysfs": f"/tmp/s/{sysfs}",
         }
         for how, script in tries.items():
             with self.subTest(how=how):
-                target = "/tmp/proc/sys/vm/swappiness" if how == "new proc" else \
-                    "/proc/sys/vm/swappiness"
-                wrote = self.shell(f"{script} && echo '{value}' > {target}")
-                self.shell("umount /tmp/proc 2>/dev/null; mount -o remount,ro /proc/sys 2>/dev/null")
-                self.assertNotEqual(wrote.returncode, 0,
-                                    f"node root wrote vm.swappiness after `{script}`")
+                target = targets.get(how, f"/sys/{sysfs}" if "/sys" in how else
+                                     "/proc/sys/vm/swappiness")
+                value = sysfs_value(sysfs) if target.endswith(sysfs) else swappiness
+                tried = self.shell(script)
+                self.assertNotEqual(tried.returncode, 0, f"`{script}` worked inside the node")
+                # Had the mount gone through, this would write back the value already there.
+                wrote = self.shell(f"echo '{value}' > {target}")
+                self.assertNotEqual(wrote.returncode, 0, f"{target} was writable after `{script}`")
+        # Nor in a mount namespace of its own, which copies the locks along.
+        nested = self.shell("unshare -m sh -c 'mount -o remount,rw /proc/sys'")
+        self.assertNotEqual(nested.returncode, 0, "a nested mount namespace unlocked /proc/sys")
+
+    def test_node_root_still_mounts_and_makes_namespaces_of_its_own(self):
+        """Locked mounts take nothing a lab needs: a tmpfs of its own, `ip netns`, hostname."""
+        own = self.shell("mkdir -p /tmp/own && mount -t tmpfs own /tmp/own && touch /tmp/own/x && "
+                         "umount /tmp/own && echo mounted")
+        self.assertEqual(own.stdout, "mounted\n", own.stderr)
+        inner = self.shell("ip netns add inner && ip netns exec inner ip -br link; "
+                           "status=$?; ip netns del inner; exit $status")
+        self.assertEqual(inner.returncode, 0, inner.stderr)
+        self.assertRegex(inner.stdout, r"^lo\s")
 
     def test_kernel_modules_cannot_be_loaded(self):
         probe = self.run_in("h1", "python3", "-c", MODULE_PROBE)

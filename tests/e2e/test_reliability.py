@@ -46,7 +46,7 @@ def alive(pid):
     try:
         with open(f"/proc/{pid}/stat") as stat_file:
             fields = stat_file.read()
-    except FileNotFoundError:
+    except (FileNotFoundError, ProcessLookupError):  # gone before the open, or before the read
         return False
     return fields[fields.rindex(")") + 2] != "Z"
 

@@ -52,7 +52,7 @@ TEST(Limits, EveryExceededLimitIsNamed) {
   ASSERT_EQ(problems.size(), 3u);
   EXPECT_NE(problems[0].find("needs 4 user namespaces but user.max_user_namespaces is 0"),
             std::string::npos);
-  EXPECT_NE(problems[1].find("needs 4 mount namespaces but user.max_mnt_namespaces is 3"),
+  EXPECT_NE(problems[1].find("needs 8 mount namespaces but user.max_mnt_namespaces is 3"),
             std::string::npos);
   EXPECT_EQ(problems[2],
             "a lab of 4 nodes needs about 76 open files, but the hard limit is 50 "
