@@ -16,6 +16,7 @@
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "base/error.hpp"
@@ -191,8 +192,21 @@ void awaitUnshared(NodeLaunch& launch, const std::string& nodeName) {
 
 }  // namespace
 
-NodeLauncher::NodeLauncher()
-    : slot_(openFile("/dev/null", O_RDONLY)), null_(openFile("/dev/null", O_RDONLY)) {}
+NodeLauncher::NodeLauncher() : slot_(openFile("/dev/null", O_RDONLY)) {}
+
+NodeLauncher::~NodeLauncher() {
+  try {
+    awaitPrevious();
+  } catch (const Error&) {
+    // That node ends, and reports so when netlab waits for it to be ready.
+  }
+}
+
+void NodeLauncher::awaitPrevious() {
+  if (!previous_) return;
+  NodeLaunch* launch = std::exchange(previous_, nullptr);
+  awaitUnshared(*launch, previousName_);
+}
 
 NodeProcess NodeLauncher::start(const NodeSetup& setup,
                                 const std::optional<topo::IdRange>& isolatedIds,
@@ -204,16 +218,19 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   }
   Fd parentEnd(sockets[0]);
   Fd childEnd(sockets[1]);
-  if (::dup3(childEnd.get(), slot_.get(), O_CLOEXEC) < 0) {
-    throw SystemError("dup3", "control socket of node " + nodeName);
-  }
-  childEnd.reset();
 
   NodeProcess node;
   node.launch.reset(new NodeLaunch(slot_.get(), initProgram().c_str()));
   Fd userns;
   node.namespaceOwner =
       createOwnedNamespaces(*node.launch, isolatedIds, nodeName, userns, node.netns);
+  // The previous node has had all that time to leave the slot: waiting only now spares waiting
+  // for it to be scheduled.
+  awaitPrevious();
+  if (::dup3(childEnd.get(), slot_.get(), O_CLOEXEC) < 0) {
+    throw SystemError("dup3", "control socket of node " + nodeName);
+  }
+  childEnd.reset();
   int pidfd = -1;
   // Sharing the address space spares copying netlab's page tables, which would cost more than
   // creating all the namespaces; sharing the fd table spares copying it.
@@ -228,12 +245,10 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   sendFds(node.control, kNamespaceFds, namespaces, std::size(namespaces),
           "namespaces of node " + nodeName);
   sendBindSources(pid, setup, node.control, nodeName);
-  // Last, so the node has had every chance to run its first system call.
-  awaitUnshared(*node.launch, nodeName);
-  // Now only the node holds its end, so it reads end-of-file when netlab is gone.
-  if (::dup3(null_.get(), slot_.get(), O_CLOEXEC) < 0) {
-    throw SystemError("dup3", "launch slot of node " + nodeName);
-  }
+  // Awaited by the next start, or the launcher's end; should this start fail instead, its node
+  // is killed and reaped first, and touches the slot no more.
+  previous_ = node.launch.get();
+  previousName_ = nodeName;
   return node;
 }
 

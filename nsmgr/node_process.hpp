@@ -34,10 +34,16 @@ struct NodeProcess {
 // launcher of its own). A node begins in netlab's fd table and leaves it for a private copy of
 // only the fds numbered up to the launcher's slot, where its control socket waits: a copy of
 // the whole table (several fds per node already started) would make every node cost more than
-// the one before. Make the launcher early, while netlab holds few fds, so its slot is low.
+// the one before. Make the launcher early, while netlab holds few fds, so its slot is low. The
+// slot holds a node's control socket until the next start or the launcher's end, which wait
+// for that node to have left the table; only then does the node alone hold its end, and read
+// end-of-file when netlab is gone. The nodes a launcher started must outlive it.
 class NodeLauncher {
  public:
   NodeLauncher();
+  ~NodeLauncher();
+  NodeLauncher(const NodeLauncher&) = delete;
+  NodeLauncher& operator=(const NodeLauncher&) = delete;
 
   // Makes the node's user namespace (its maps from isolatedIds: topo::Node::isolatedIds) and
   // network namespace, clones the node (its setup runs concurrently from here on) and hands it
@@ -47,8 +53,11 @@ class NodeLauncher {
                     const std::string& nodeName);
 
  private:
-  Fd slot_;  // /dev/null between nodes
-  Fd null_;
+  void awaitPrevious();
+
+  Fd slot_;
+  NodeLaunch* previous_ = nullptr;  // the last node started, until it has left the slot
+  std::string previousName_;
 };
 
 // Waits for the node's setup to finish; throws with the node's own account of a failure.
