@@ -29,7 +29,8 @@ inline constexpr int kOwnedNamespaces = CLONE_NEWUSER | CLONE_NEWNET;
 //   (/sys shows the mounter's). Node root then cannot mount a /proc of its own either;
 inline constexpr int kStartNamespaces = CLONE_NEWNS | CLONE_NEWPID;
 // - it joins its user namespace and copies its mounts into one it owns, with the rest.
-inline constexpr int kJoinedNamespaces = CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
+inline constexpr int kJoinedNamespaces =
+    CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP;
 static_assert((kOwnedNamespaces | kStartNamespaces | kJoinedNamespaces) == kNodeNamespaces);
 
 // Takes uid 0, gid 0 and no supplementary groups in the user namespace the caller has just

@@ -27,7 +27,7 @@ namespace netlab::nsmgr {
 // The node runs here only until it execs: a few system calls, no allocation.
 constexpr size_t kLaunchStackBytes = 64 * 1024;
 // The namespace owner only waits to be killed.
-constexpr size_t kOwnerStackBytes = 4 * 1024;
+constexpr size_t kOwnerStackBytes = 16 * 1024;
 
 struct NodeLaunch {
   static constexpr int kUnsharing = -1;
@@ -38,7 +38,8 @@ struct NodeLaunch {
   // Set by the node once it has a fd table of its own: 0, or the errno of failing to.
   std::atomic<int> unshareError{kUnsharing};
   alignas(16) std::byte stack[kLaunchStackBytes];  // left uninitialised: only its top is used
-  pid_t netlabPid = 0;  // the namespace owner's parent
+  // The namespace owner's parent.
+  pid_t netlabPid = 0;
   alignas(16) std::byte ownerStack[kOwnerStackBytes];
 };
 
@@ -143,8 +144,9 @@ int holdNamespaces(void* argument) noexcept {
 // netlab, multithreaded, cannot unshare a user namespace itself, and the node must begin in the
 // host's (see kOwnedNamespaces). Returns the owner, killed but not yet reaped: it runs on the
 // launch's stack until it is.
-ChildProcess createOwnedNamespaces(NodeLaunch& launch, const std::optional<topo::IdRange>& isolatedIds,
-                           const std::string& nodeName, Fd& userns, Fd& netns) {
+ChildProcess createOwnedNamespaces(NodeLaunch& launch,
+                                   const std::optional<topo::IdRange>& isolatedIds,
+                                   const std::string& nodeName, Fd& userns, Fd& netns) {
   int pidfd = -1;
   launch.netlabPid = ::getpid();
   pid_t pid = ::clone(holdNamespaces, launch.ownerStack + kOwnerStackBytes,

@@ -47,8 +47,8 @@ class NodeLauncher {
 
   // Makes the node's user namespace (its maps from isolatedIds: topo::Node::isolatedIds) and
   // network namespace, clones the node (its setup runs concurrently from here on) and hands it
-  // its setup, those namespaces and its bind sources. Must be called from a thread whose signals are all blocked, so the node starts
-  // with them blocked.
+  // its setup, those namespaces and its bind sources. Must be called from a thread whose signals
+  // are all blocked, so the node starts with them blocked.
   NodeProcess start(const NodeSetup& setup, const std::optional<topo::IdRange>& isolatedIds,
                     const std::string& nodeName);
 
