@@ -181,7 +181,7 @@ void enter(int namespaceFd, int type, const char* what) {
   ::close(namespaceFd);
 }
 
-// See kNodeNamespaces for the order.
+// The order is the one kOwnedNamespaces, kStartNamespaces and kJoinedNamespaces describe.
 void setUp(const NodeSetup& setup) {
   OwnedNamespaces owned = receiveOwnedNamespaces();
   std::vector<int> sourceFds = receiveBindSources(setup);
