@@ -183,27 +183,24 @@ class Isolation(unittest.TestCase):
         with open("/proc/sys/vm/swappiness") as current:
             swappiness = current.read().strip()
         sysfs = HOST_WIDE_SYSFS[0]
+        proc_target = ("/proc/sys/vm/swappiness", swappiness)
+        sys_target = (f"/sys/{sysfs}", sysfs_value(sysfs))
         # how: (what node root tries, a host-wide file it could then write, the value there)
         tries = {
-            "remount /proc/sys": "mount -o remount,rw /proc/sys",
-            "umount /proc/sys": "umount /proc/sys",
-            "lazy umount /proc/sys": "umount -l /proc/sys",
-            "new proc": "mkdir -p /tmp/p && mount -t proc proc /tmp/p",
-            "bind /proc without its children": "mkdir -p /tmp/b && mount --bind /proc /tmp/b",
-            "remount /sys": "mount -o remount,rw /sys",
-            "umount /sys": "umount /sys",
-            "new sysfs": "mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s",
+            "remount /proc/sys": ("mount -o remount,rw /proc/sys", *proc_target),
+            "umount /proc/sys": ("umount /proc/sys", *proc_target),
+            "lazy umount /proc/sys": ("umount -l /proc/sys", *proc_target),
+            "new proc": ("mkdir -p /tmp/p && mount -t proc proc /tmp/p",
+                         "/tmp/p/sys/vm/swappiness", swappiness),
+            "bind /proc without its children": ("mkdir -p /tmp/b && mount --bind /proc /tmp/b",
+                                                "/tmp/b/sys/vm/swappiness", swappiness),
+            "remount /sys": ("mount -o remount,rw /sys", *sys_target),
+            "umount /sys": ("umount /sys", *sys_target),
+            "new sysfs": ("mkdir -p /tmp/s && mount -t sysfs sysfs /tmp/s",
+                          f"/tmp/s/{sysfs}", sys_target[1]),
         }
-        targets = {
-            "new proc": "/tmp/p/sys/vm/swappiness",
-            "bind /proc without its children": "/tmp/b/sys/vm/swappiness",
-            "new sysfs": f"/tmp/s/{sysfs}",
-        }
-        for how, script in tries.items():
+        for how, (script, target, value) in tries.items():
             with self.subTest(how=how):
-                target = targets.get(how, f"/sys/{sysfs}" if "/sys" in how else
-                                     "/proc/sys/vm/swappiness")
-                value = sysfs_value(sysfs) if target.endswith(sysfs) else swappiness
                 tried = self.shell(script)
                 self.assertNotEqual(tried.returncode, 0, f"`{script}` worked inside the node")
                 # Had the mount gone through, this would write back the value already there.
