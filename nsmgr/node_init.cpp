@@ -7,6 +7,7 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -17,6 +18,7 @@
 #include <charconv>
 #include <climits>
 #include <cstring>
+#include <utility>
 
 namespace netlab::nsmgr {
 namespace {
@@ -139,6 +141,23 @@ std::vector<int> receiveBindSources(const NodeSetup& setup) {
   return sourceFds;
 }
 
+// A bind remount sets every per-mount flag at once, so the ones the mount has (nosuid, nodev,
+// noexec of a /proc or a /sys) are passed again with read-only.
+void remountReadOnly(const MountStep& step) {
+  struct statvfs mounted;
+  if (::statvfs(step.target.c_str(), &mounted) < 0) {
+    failNode(kControlFd, "statvfs", step.what.c_str(), errno);
+  }
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+  for (auto [mountFlag, statFlag] : {std::pair{MS_NOSUID, ST_NOSUID}, std::pair{MS_NODEV, ST_NODEV},
+                                     std::pair{MS_NOEXEC, ST_NOEXEC}}) {
+    if (mounted.f_flag & statFlag) flags |= mountFlag;
+  }
+  if (::mount(nullptr, step.target.c_str(), nullptr, flags, nullptr) < 0) {
+    failNode(kControlFd, "remount read-only", step.what.c_str(), errno);
+  }
+}
+
 void mountStep(const MountStep& step, int sourceFd) {
   if (::access(step.target.c_str(), F_OK) != 0) {
     if (step.skipIfTargetMissing) return;
@@ -157,10 +176,7 @@ void mountStep(const MountStep& step, int sourceFd) {
   if (::mount(source, step.target.c_str(), fsType, step.flags, data) < 0) {
     failNode(kControlFd, "mount", step.what.c_str(), errno);
   }
-  if (step.remountReadOnly && ::mount(nullptr, step.target.c_str(), nullptr,
-                                      MS_BIND | MS_REMOUNT | MS_RDONLY, nullptr) < 0) {
-    failNode(kControlFd, "remount read-only", step.what.c_str(), errno);
-  }
+  if (step.remountReadOnly) remountReadOnly(step);
 }
 
 struct OwnedNamespaces {

@@ -176,6 +176,19 @@ class Isolation(unittest.TestCase):
                 self.assertNotEqual(wrote.returncode, 0, f"/sys/{name} was writable")
                 self.assertIn("Read-only file system", wrote.stderr)
 
+    def test_read_only_mounts_keep_nosuid_nodev_noexec(self):
+        # The last mount on each target is the one the node sees.
+        options = {}
+        for line in self.run_in("h1", "cat", "/proc/self/mountinfo").stdout.splitlines():
+            fields = line.split()
+            options[fields[4]] = set(fields[5].split(","))
+        for target in ("/proc", "/proc/sys", "/proc/sys/net", "/sys"):
+            with self.subTest(mount=target):
+                self.assertLessEqual({"nosuid", "nodev", "noexec"}, options[target])
+        self.assertIn("ro", options["/proc/sys"])
+        self.assertIn("ro", options["/sys"])
+        self.assertIn("rw", options["/proc/sys/net"])
+
     # The node's mounts are copies made into its own user namespace, which the kernel locks: node
     # root cannot undo the read-only /proc/sys and /sys, and may not mount a proc or sysfs that
     # shows more than they do.
