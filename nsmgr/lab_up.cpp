@@ -127,6 +127,7 @@ class LabBuild {
     setups_.reserve(plan_.nodes.size());
     for (const auto& node : plan_.nodes) setups_.push_back(prepareNodeSetup(node, directory_));
     nodes_.resize(plan_.nodes.size());
+    startTimes_.resize(plan_.nodes.size());
   }
 
   // Each worker keeps a netlink socket in a scratch namespace of its own for requests that
@@ -151,7 +152,7 @@ class LabBuild {
         nodes_[i] = starter.launcher.start(setups_[i], node.isolatedIds, node.name);
         // Recorded at once: should netlab die now, `down` finds the node by identity and waits
         // for it to end (it would end on its own, but not before `down` returned).
-        recordNode(i, {});
+        startTimes_[i] = recordNode(i);
         if (node.kind == topo::NodeKind::Switch) {
           createBridge(starter.session, node, nodes_[i].netns);
         }
@@ -297,21 +298,22 @@ class LabBuild {
     state.plan = plan_;
     state.createdUnixSeconds = std::time(nullptr);
     for (size_t i = 0; i < nodes_.size(); ++i) {
-      NodeRecord record = recordNode(i, nodeEnvironment(plan_.name, plan_.nodes[i]));
-      state.nodes.push_back({plan_.nodes[i].name, record.pid, record.startTime});
+      state.nodes.push_back({plan_.nodes[i].name, nodes_[i].process.pid(), startTimes_[i]});
     }
     // Written last: a lab is recorded once its state file exists.
     directory_.writeFile(kStateFile, topo::labStateToJson(state));
     return state;
   }
 
-  NodeRecord recordNode(size_t i, std::vector<std::string> env) const {
+  // The node's identity (pid and start time, which a reused pid cannot fake) and the
+  // environment commands run with in it; returns the start time.
+  uint64_t recordNode(size_t i) const {
+    const topo::Node& node = plan_.nodes[i];
     pid_t pid = nodes_[i].process.pid();
     auto startTime = processStartTime(pid);
-    if (!startTime) throw Error("node " + plan_.nodes[i].name + " ended during bring-up");
-    NodeRecord record{pid, *startTime, std::move(env)};
-    writeNodeRecord(directory_, plan_.nodes[i].name, record);
-    return record;
+    if (!startTime) throw Error("node " + node.name + " ended during bring-up");
+    writeNodeRecord(directory_, node.name, {pid, *startTime, nodeEnvironment(plan_.name, node)});
+    return *startTime;
   }
 
   const topo::Plan& plan_;
@@ -320,6 +322,7 @@ class LabBuild {
   LabDirectory directory_;
   std::vector<NodeSetup> setups_;
   std::vector<NodeProcess> nodes_;
+  std::vector<uint64_t> startTimes_;
   bool committed_ = false;
 };
 
