@@ -100,6 +100,7 @@ void RequestBatch::newBridge(const LinkEnd& bridge, std::string description) {
   nlattr* data = mnl_attr_nest_start(header, IFLA_INFO_DATA);
   mnl_attr_put_u32(header, IFLA_BR_STP_STATE, 0);
   mnl_attr_put_u32(header, IFLA_BR_FORWARD_DELAY, 0);
+  mnl_attr_put_u8(header, IFLA_BR_MCAST_SNOOPING, 0);
   mnl_attr_nest_end(header, data);
   mnl_attr_nest_end(header, linkInfo);
   end(header);

@@ -56,7 +56,8 @@ class RequestBatch {
   // end may be born up or enslaved: the kernel configures the peer before the pair is
   // complete, when opening it fails with ENOTCONN (and it ignores the peer's IFLA_MASTER).
   void newVethPair(const LinkEnd& local, const LinkEnd& peer, std::string description);
-  // A bridge in the socket's namespace: STP off and no forward delay, so ports forward at once.
+  // A bridge in the socket's namespace: STP off and no forward delay, so ports forward at once;
+  // multicast snooping off, so it floods multicast.
   void newBridge(const LinkEnd& bridge, std::string description);
   // Administratively up (or down) by ifindex.
   void setLinkUp(uint32_t ifindex, bool up, std::string description);
