@@ -147,19 +147,19 @@ int holdNamespaces(void* argument) noexcept {
 ChildProcess createOwnedNamespaces(NodeLaunch& launch,
                                    const std::optional<topo::IdRange>& isolatedIds,
                                    const std::string& nodeName, Fd& userns, Fd& netns) {
-  int pidfd = -1;
   launch.netlabPid = ::getpid();
   pid_t pid = ::clone(holdNamespaces, launch.ownerStack + kOwnerStackBytes,
-                      kOwnedNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
-                      &launch.netlabPid, &pidfd);
+                      kOwnedNamespaces | CLONE_VM | CLONE_FILES | SIGCHLD, &launch.netlabPid);
   if (pid < 0) throw SystemError("clone", "user and network namespaces of node " + nodeName);
-  ChildProcess owner(pid, Fd(pidfd));
+  // Held by pid alone until reaped: a pidfd per node until the nodes are ready would take a
+  // fourth of the fds a lab needs.
+  ChildProcess owner(pid, Fd());
   std::string map = idMap(isolatedIds);
   writeProcFile(pid, "uid_map", map);
   writeProcFile(pid, "gid_map", map);
   userns = openNamespace(pid, "user");
   netns = openNamespace(pid, "net");
-  signalProcess(owner.pidfd(), SIGKILL);
+  ::kill(pid, SIGKILL);
   return owner;
 }
 

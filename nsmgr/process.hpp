@@ -26,7 +26,8 @@ bool signalProcess(const Fd& pidfd, int signal);
 bool waitForExit(const Fd& pidfd, std::chrono::milliseconds timeout);
 
 // Owns a child process: unless released, its destructor kills it (SIGKILL) and reaps it, so an
-// error anywhere leaves no process behind.
+// error anywhere leaves no process behind. It may hold the pid alone, without a pidfd: a child's
+// pid is not reused before the child is reaped.
 class ChildProcess {
  public:
   ChildProcess() = default;

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <filesystem>
+#include <iterator>
 #include <thread>
 
 #include "base/error.hpp"
@@ -43,6 +45,29 @@ TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
   }
   // The guard killed and reaped it: an error anywhere leaves no node behind.
   EXPECT_NE(::kill(pid, 0), 0);
+}
+
+size_t openFdCount() {
+  std::filesystem::directory_iterator fds("/proc/self/fd");
+  return static_cast<size_t>(std::distance(fds, std::filesystem::directory_iterator()));
+}
+
+// The limits check counts three fds per node while a lab is built (kFdsPerNode): the node's
+// pidfd, control socket and network namespace. The owner of its namespaces, which lives until
+// the node is ready, is held by pid alone.
+TEST(Node, HoldsThreeOfNetlabsFdsWhileTheLabIsBuilt) {
+  NodeSetup setup;
+  setup.hostname = "fds";
+  size_t before = openFdCount();
+  NodeProcess node;
+  std::thread([&] {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr);
+    node = NodeLauncher().start(setup, std::nullopt, "fds");
+  }).join();
+  EXPECT_EQ(openFdCount(), before + 3);
+  awaitNodeReady(node, "fds");
 }
 
 TEST(Node, SetupFailureComesBackAsAMessage) {
