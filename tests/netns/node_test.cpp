@@ -21,19 +21,24 @@ std::string namespaceLink(pid_t pid, const char* type) {
   return length > 0 ? std::string(target, static_cast<size_t>(length)) : "";
 }
 
+// Cloned from a thread with signals blocked, as bring-up does.
+NodeProcess startNode(const NodeSetup& setup) {
+  NodeProcess node;
+  std::thread([&] {
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, nullptr);
+    node = NodeLauncher().start(setup, std::nullopt, setup.hostname);
+  }).join();
+  return node;
+}
+
 TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
   NodeSetup setup;
   setup.hostname = "testnode";
   pid_t pid = 0;
   {
-    NodeProcess node;
-    // Cloned from a thread with signals blocked, as bring-up does.
-    std::thread([&] {
-      sigset_t all;
-      sigfillset(&all);
-      pthread_sigmask(SIG_SETMASK, &all, nullptr);
-      node = NodeLauncher().start(setup, std::nullopt, "testnode");
-    }).join();
+    NodeProcess node = startNode(setup);
     awaitNodeReady(node, "testnode");
     pid = node.process.pid();
     for (const char* type : {"user", "net", "uts", "mnt", "pid", "ipc", "cgroup"}) {
@@ -59,13 +64,7 @@ TEST(Node, HoldsThreeOfNetlabsFdsWhileTheLabIsBuilt) {
   NodeSetup setup;
   setup.hostname = "fds";
   size_t before = openFdCount();
-  NodeProcess node;
-  std::thread([&] {
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_SETMASK, &all, nullptr);
-    node = NodeLauncher().start(setup, std::nullopt, "fds");
-  }).join();
+  NodeProcess node = startNode(setup);
   EXPECT_EQ(openFdCount(), before + 3);
   awaitNodeReady(node, "fds");
 }
