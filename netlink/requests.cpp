@@ -3,6 +3,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sys/socket.h>
@@ -50,6 +51,16 @@ topo::IpAddress broadcastOf(const topo::IpPrefix& prefix) {
   topo::IpAddress broadcast = prefix.address;
   for (int bit = prefix.length; bit < 32; ++bit) broadcast.bytes[bit / 8] |= 0x80 >> (bit % 8);
   return broadcast;
+}
+
+// A link's settings for one address family: IFLA_AF_SPEC > family > what put adds.
+template <typename Put>
+void putAfSpec(nlmsghdr* header, uint8_t family, Put put) {
+  nlattr* afSpec = mnl_attr_nest_start(header, IFLA_AF_SPEC);
+  nlattr* settings = mnl_attr_nest_start(header, family);
+  put();
+  mnl_attr_nest_end(header, settings);
+  mnl_attr_nest_end(header, afSpec);
 }
 
 uint16_t createFlags(Existing existing) {
@@ -130,11 +141,21 @@ void RequestBatch::setAddrGenMode(uint32_t ifindex, uint8_t mode, std::string de
   LinkEnd target;
   target.ifindex = ifindex;
   putLinkHeader(header, target);
-  nlattr* afSpec = mnl_attr_nest_start(header, IFLA_AF_SPEC);
-  nlattr* inet6 = mnl_attr_nest_start(header, AF_INET6);
-  mnl_attr_put_u8(header, IFLA_INET6_ADDR_GEN_MODE, mode);
-  mnl_attr_nest_end(header, inet6);
-  mnl_attr_nest_end(header, afSpec);
+  putAfSpec(header, AF_INET6, [&] { mnl_attr_put_u8(header, IFLA_INET6_ADDR_GEN_MODE, mode); });
+  end(header);
+}
+
+void RequestBatch::setIpv4Forwarding(uint32_t ifindex, bool forward, std::string description) {
+  nlmsghdr* header = begin(RTM_SETLINK, 0, std::move(description));
+  LinkEnd target;
+  target.ifindex = ifindex;
+  putLinkHeader(header, target);
+  putAfSpec(header, AF_INET, [&] {
+    // Devconf values, each an attribute typed by its IPV4_DEVCONF_ index.
+    nlattr* conf = mnl_attr_nest_start(header, IFLA_INET_CONF);
+    mnl_attr_put_u32(header, IPV4_DEVCONF_FORWARDING, forward ? 1 : 0);
+    mnl_attr_nest_end(header, conf);
+  });
   end(header);
 }
 

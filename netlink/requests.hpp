@@ -65,6 +65,9 @@ class RequestBatch {
   void setMaster(uint32_t ifindex, uint32_t masterIfindex, std::string description);
   // How IPv6 link-local addresses are generated; must be set before the link goes up.
   void setAddrGenMode(uint32_t ifindex, uint8_t mode, std::string description);
+  // IPv4 forwarding of packets that arrive on this link (the kernel asks the input device, not
+  // net.ipv4.ip_forward, which only sets every device's at once).
+  void setIpv4Forwarding(uint32_t ifindex, bool forward, std::string description);
   // An interface address; IPv6 ones skip duplicate address detection (usable at once).
   void newAddress(uint32_t ifindex, const topo::IpPrefix& address, std::string description,
                   Existing existing = Existing::Fail);

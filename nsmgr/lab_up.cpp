@@ -40,8 +40,6 @@
 namespace netlab::nsmgr {
 namespace {
 
-// Requests sent per sendmsg when creating links: fewer system calls, bounded acks.
-constexpr size_t kLinksPerBatch = 64;
 constexpr size_t kLogTailLines = 10;
 constexpr auto kCarrierTimeout = std::chrono::seconds(10);
 
@@ -154,7 +152,7 @@ class LabBuild {
         // for it to end (it would end on its own, but not before `down` returned).
         startTimes_[i] = recordNode(i);
         if (node.kind == topo::NodeKind::Switch) {
-          createBridge(starter.session, node, nodes_[i].netns);
+          starter.session.execute(wiring_.bridgeCreation(i, nodes_[i].netns.get()));
         }
       });
       progress("starting nodes", ++started, plan_.nodes.size());
@@ -173,36 +171,17 @@ class LabBuild {
     }
   }
 
-  void createBridge(netlink::Session& session, const topo::Node& node, const Fd& netns) const {
-    netlink::RequestBatch batch;
-    netlink::LinkEnd bridge;
-    bridge.name = kBridgeName;
-    bridge.ifindex = kBridgeIfindex;
-    bridge.netnsFd = netns.get();
-    batch.newBridge(bridge, "bridge " + node.name + ":" + kBridgeName);
-    session.execute(batch);
-  }
-
   void createLinks() {
     const auto& pairs = wiring_.vethPairs();
-    size_t chunks = (pairs.size() + kLinksPerBatch - 1) / kLinksPerBatch;
+    size_t chunks = (pairs.size() + kVethPairsPerBatch - 1) / kVethPairsPerBatch;
+    auto netnsOf = [&](size_t node) { return nodes_[node].netns.get(); };
     std::atomic<size_t> created{0};
     parallelFor(chunks, scratchSession, [&](netlink::Session& session, size_t chunk) {
-      netlink::RequestBatch batch;
-      size_t end = std::min(pairs.size(), (chunk + 1) * kLinksPerBatch);
-      for (size_t p = chunk * kLinksPerBatch; p < end; ++p) {
-        const VethPair& pair = pairs[p];
-        batch.newVethPair(linkEnd(pair.local), linkEnd(pair.peer), wiring_.describe(pair));
-      }
-      session.execute(batch);
-      progress("creating links", created += end - chunk * kLinksPerBatch, pairs.size());
+      size_t first = chunk * kVethPairsPerBatch;
+      size_t end = std::min(pairs.size(), first + kVethPairsPerBatch);
+      session.execute(wiring_.vethPairCreation(first, end, netnsOf));
+      progress("creating links", created += end - first, pairs.size());
     });
-  }
-
-  netlink::LinkEnd linkEnd(const InterfaceRef& ref) const {
-    netlink::LinkEnd end = wiring_.linkEnd(ref);
-    end.netnsFd = nodes_[ref.node].netns.get();
-    return end;
   }
 
   void configureNodes() {

@@ -154,9 +154,7 @@ ChildProcess createOwnedNamespaces(NodeLaunch& launch,
   // Held by pid alone until reaped: a pidfd per node until the nodes are ready would take a
   // fourth of the fds a lab needs.
   ChildProcess owner(pid, Fd());
-  std::string map = idMap(isolatedIds);
-  writeProcFile(pid, "uid_map", map);
-  writeProcFile(pid, "gid_map", map);
+  writeIdMaps(pid, isolatedIds);
   userns = openNamespace(pid, "user");
   netns = openNamespace(pid, "net");
   ::kill(pid, SIGKILL);
@@ -193,6 +191,12 @@ void awaitUnshared(NodeLaunch& launch, const std::string& nodeName) {
 }
 
 }  // namespace
+
+void writeIdMaps(pid_t pid, const std::optional<topo::IdRange>& isolatedIds) {
+  std::string map = idMap(isolatedIds);
+  writeProcFile(pid, "uid_map", map);
+  writeProcFile(pid, "gid_map", map);
+}
 
 NodeLauncher::NodeLauncher() : slot_(openFile("/dev/null", O_RDONLY)) {}
 

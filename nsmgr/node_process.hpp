@@ -14,6 +14,10 @@
 
 namespace netlab::nsmgr {
 
+// Maps the ids of a fresh user namespace, that of process pid: node root as host root, or as
+// the first of isolatedIds (topo::Node::isolatedIds).
+void writeIdMaps(pid_t pid, const std::optional<topo::IdRange>& isolatedIds);
+
 // The stack and arguments of a node that still runs in netlab's address space: it must outlive
 // the node's exec of netlab-init.
 struct NodeLaunch;

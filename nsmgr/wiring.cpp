@@ -99,6 +99,30 @@ std::string Wiring::describe(const VethPair& pair) const {
          endName(plan_.nodes[pair.peer.node], interfaceOf(pair.peer));
 }
 
+netlink::RequestBatch Wiring::vethPairCreation(size_t first, size_t end,
+                                               const std::function<int(size_t)>& netnsOf) const {
+  netlink::RequestBatch batch;
+  for (size_t p = first; p < end; ++p) {
+    const VethPair& pair = pairs_[p];
+    netlink::LinkEnd local = linkEnd(pair.local);
+    local.netnsFd = netnsOf(pair.local.node);
+    netlink::LinkEnd peer = linkEnd(pair.peer);
+    peer.netnsFd = netnsOf(pair.peer.node);
+    batch.newVethPair(local, peer, describe(pair));
+  }
+  return batch;
+}
+
+netlink::RequestBatch Wiring::bridgeCreation(size_t node, int netnsFd) const {
+  netlink::LinkEnd bridge;
+  bridge.name = kBridgeName;
+  bridge.ifindex = kBridgeIfindex;
+  bridge.netnsFd = netnsFd;
+  netlink::RequestBatch batch;
+  batch.newBridge(bridge, "bridge " + plan_.nodes[node].name + ":" + kBridgeName);
+  return batch;
+}
+
 netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
   const topo::Node& node = plan_.nodes[n];
   netlink::RequestBatch batch;

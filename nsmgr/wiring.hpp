@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,6 +24,8 @@ inline constexpr const char* kBridgeName = "br0";
 inline constexpr uint32_t kLoopbackIfindex = 1;
 inline constexpr uint32_t kBridgeIfindex = 2;
 inline constexpr uint32_t kFirstInterfaceIfindex = 16;
+// Veth pairs created per sendmsg: fewer system calls, bounded acks.
+inline constexpr size_t kVethPairsPerBatch = 64;
 
 struct InterfaceRef {
   size_t node = 0;
@@ -46,6 +49,12 @@ class Wiring {
   netlink::LinkEnd linkEnd(const InterfaceRef& ref) const;
   // "veth r1:eth0 <-> r2:eth0"
   std::string describe(const VethPair& pair) const;
+  // The veth pairs [first, end) of vethPairs(), each end born in the namespace of its node
+  // (netnsOf: node index -> namespace fd).
+  netlink::RequestBatch vethPairCreation(size_t first, size_t end,
+                                         const std::function<int(size_t)>& netnsOf) const;
+  // A switch's bridge, born in the switch's namespace.
+  netlink::RequestBatch bridgeCreation(size_t node, int netnsFd) const;
   // The requests that finish a node from inside its namespace, in the order the kernel needs:
   // enslave links, choose how each generates its IPv6 link-local address (none, unless it
   // carries IPv6: thousands of them would flood bridges with multicast) before raising it,

@@ -3,6 +3,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sys/socket.h>
@@ -146,6 +147,21 @@ TEST(RequestBatch, DefaultRouteHasNoDestinationAttribute) {
   Attributes attributes = attributesOf(messageAt(batch, 0), sizeof(rtmsg));
   EXPECT_EQ(attributes.count(RTA_DST), 0u);
   EXPECT_EQ(attributes.count(RTA_GATEWAY), 1u);
+}
+
+TEST(RequestBatch, Ipv4ForwardingIsADevconfValueOfTheLink) {
+  RequestBatch batch;
+  batch.setIpv4Forwarding(17, true, "r1:eth0 forwarding");
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(message->nlmsg_type, RTM_SETLINK);
+  const auto* info = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(message));
+  EXPECT_EQ(info->ifi_index, 17);
+  EXPECT_EQ(info->ifi_change, 0u);
+  Attributes afSpec = nested(attributesOf(message, sizeof(ifinfomsg)).at(IFLA_AF_SPEC));
+  Attributes inet = nested(afSpec.at(AF_INET));
+  Attributes conf = nested(inet.at(IFLA_INET_CONF));
+  ASSERT_EQ(conf.size(), 1u);
+  EXPECT_EQ(mnl_attr_get_u32(conf.at(IPV4_DEVCONF_FORWARDING)), 1u);
 }
 
 TEST(RequestBatch, SequenceNumbersFollowRequestsAndFindMatchesThem) {
