@@ -38,19 +38,26 @@ def _table(header, rows):
 
 
 def _comparison(results, key, title):
-    header = ["lab", "nodes", "netlab s", "ip-batch s", "mininet s", "ip-batch / netlab",
-              "mininet / netlab", "netlab ms/node"]
+    header = ["lab", "nodes", "netlab s", "floor s", "ip-batch s", "mininet s", "netlab / floor",
+              "ip-batch / netlab", "mininet / netlab", "netlab ms/node", "floor ms/node"]
     rows = []
     for lab in results["labs"]:
         netlab = _cell(lab, "netlab", key)
+        floor = _cell(lab, "floor", key)
         ip = _cell(lab, "ip-batch", key)
         mininet = _cell(lab, "mininet", key)
-        per_node = f"{netlab * 1000 / lab['nodes']:.2f}" if netlab is not None else "—"
+
+        def per_node(value):
+            return f"{value * 1000 / lab['nodes']:.2f}" if value is not None else "—"
+
         def mark(tool, text):
             return text + " !" if tool in lab["failures"] and text != "—" else text
 
         rows.append([_lab_name(lab), str(lab["nodes"]), mark("netlab", _seconds(netlab)),
-                     mark("ip-batch", _seconds(ip)), mark("mininet", _seconds(mininet)), _ratio(ip, netlab), _ratio(mininet, netlab), per_node])
+                     mark("floor", _seconds(floor)), mark("ip-batch", _seconds(ip)),
+                     mark("mininet", _seconds(mininet)), _ratio(netlab, floor),
+                     _ratio(ip, netlab), _ratio(mininet, netlab), per_node(netlab),
+                     per_node(floor)])
     return f"### {title}\n\n" + _table(header, rows)
 
 
@@ -102,6 +109,8 @@ def markdown(results):
         + ". Every lab answered its pings before any figure of it was kept.",
         "`up`: until the command returned (the lab usable). `down`: until the command returned "
         "and the kernel had removed the sampled nodes' namespaces (probe veths gone).",
+        "floor: the same lab's raw kernel work and nothing else (bench/floor.cpp): every node a "
+        "process in six namespaces, the veths born in them, the netlink requests netlab sends.",
     ]
     parts = ["\n".join(intro), _comparison(results, "up", "up (median seconds)"),
              _comparison(results, "down", "down, kernel settled (median seconds)"),

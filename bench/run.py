@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""netlab's benchmark (issue 6): builds star, chain and fat-tree labs with netlab, with an
-iproute2 `ip -batch` baseline and with Mininet (when installed), checks each with pings, and
-prints medians and ratios. See bench/README.md.
+"""netlab's benchmark (issue 6): builds star, chain and fat-tree labs with netlab, with the kernel
+floor (bench/floor.cpp), with an iproute2 `ip -batch` baseline and with Mininet (when installed),
+checks each with pings, and prints medians and ratios. See bench/README.md.
 
 It re-executes itself inside private network, mount and PID namespaces with a tmpfs on /run,
 so it never sees or touches the machine's interfaces, namespaces or processes.
@@ -44,7 +44,9 @@ def parse_args():
     parser.add_argument("--repeat", type=int, default=3, help="cycles per lab and tool")
     parser.add_argument("--netlab", default=os.path.join(tools.BENCH_DIR, "..", "build", "tools",
                                                          "netlab"))
-    parser.add_argument("--tools", default="netlab,ip-batch,mininet")
+    parser.add_argument("--floor", default=os.path.join(tools.BENCH_DIR, "..", "build", "bench",
+                                                        "netlab-floor"))
+    parser.add_argument("--tools", default="netlab,floor,ip-batch,mininet")
     parser.add_argument("--mininet-max", type=int, default=1024,
                         help="largest lab (in nodes, switches included) given to Mininet "
                              "(default: 1024, every N=1000 lab)")
@@ -54,6 +56,7 @@ def parse_args():
                         help="write results to FILE.md (markdown) or FILE.json; repeatable")
     args = parser.parse_args()
     args.netlab = os.path.abspath(args.netlab)
+    args.floor = os.path.abspath(args.floor)
     args.output = [os.path.abspath(path) for path in args.output]
     return args
 
@@ -138,7 +141,8 @@ def main():
     os.makedirs(workdir, exist_ok=True)
     # netlab keeps its state under the private /run as well.
     os.environ["NETLAB_RUN_DIR"] = "/run/netlab"
-    candidates = {"netlab": tools.Netlab(args.netlab, workdir), "ip-batch": tools.IpBatch(workdir),
+    candidates = {"netlab": tools.Netlab(args.netlab, workdir),
+                  "floor": tools.Floor(args.floor, workdir), "ip-batch": tools.IpBatch(workdir),
                   "mininet": tools.Mininet()}
     available = {}
     for name in args.tools.split(","):

@@ -71,7 +71,17 @@ def verify_clean(what):
         raise Broken(f"{what} left residue: {'; '.join(problems)}")
 
 
-class Netlab:
+class Tool:
+    """What measure_cycle asks of a tool that builds a lab with one command and removes it
+    with another."""
+
+    def start_down(self, lab):
+        """Starts removing the lab; returns the process whose end is `down` returning."""
+        return subprocess.Popen(self.down_argv(lab), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+
+
+class Netlab(Tool):
     name = "netlab"
 
     def __init__(self, binary, workdir):
@@ -132,7 +142,7 @@ def _pids_from_status(status):
     return pids
 
 
-class IpBatch:
+class IpBatch(Tool):
     """The best a shell user can do with iproute2: one `ip -batch` creating every network
     namespace and every veth with both ends born in their namespaces, then one `ip -batch` per
     node (two at a time, one per core) for the bridge, addresses, links up and routes, and
@@ -209,6 +219,59 @@ class IpBatch:
             raise Broken(f"/run/netns still holds {os.listdir('/run/netns')[:5]}")
 
 
+class Floor(Tool):
+    """The kernel floor (bench/floor.cpp): the same lab's raw kernel work (nodes in all six
+    namespaces, bridges, veths born in their namespaces, the netlink requests netlab sends inside
+    each node) and nothing else. One process builds the lab, reports, and removes it when told:
+    netlab's ratio to it is what netlab adds."""
+    name = "floor"
+
+    def __init__(self, binary, workdir):
+        self.binary = binary
+        self.workdir = workdir
+        self.process = None
+        self.pids = {}
+
+    def available(self):
+        return os.access(self.binary, os.X_OK)
+
+    def up(self, lab):
+        topology = labs.write_netlab(lab, self.workdir)
+        start = time.perf_counter()
+        self.process = subprocess.Popen([self.binary, topology], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.process.stdout.readline()
+        seconds = time.perf_counter() - start
+        if not line:
+            self.process.wait()
+            raise Broken(f"netlab-floor {lab.name} exited {self.process.returncode}: "
+                         f"{self.process.stderr.read().strip()[-800:]}")
+        self.pids = json.loads(line)["pids"]
+        return {"up": seconds}
+
+    def node_pids(self, lab):
+        return self.pids
+
+    def check(self, lab):
+        for node, address in kernel.arp_paced(lab.checks):
+            if not ping_ok(["nsenter", "-t", str(self.pids[node]), "-n", "--"], address):
+                raise Broken(f"floor {lab.name}: {node} cannot ping {address}")
+
+    def extras(self, lab, pids):
+        return {}
+
+    def probe_targets(self, lab, pids):
+        return [str(pids[node]) for node in kernel.sample(lab.nodes, PROBES)]
+
+    def start_down(self, lab):
+        self.process.stdin.write("down\n")
+        self.process.stdin.close()
+        return self.process
+
+    def verify_gone(self, lab):
+        pass
+
+
 class Mininet:
     """Mininet through its Python API (bench/mininet_lab.py, run by the system Python that has
     the Debian package's module), with Linux bridges and no controller: no Open vSwitch."""
@@ -248,11 +311,10 @@ def measure_cycle(tool, lab, with_extras):
             record.update(tool.extras(lab, pids))
         probes = kernel.Probes(tool.probe_targets(lab, pids))
     except BaseException:
-        subprocess.run(tool.down_argv(lab), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        tool.start_down(lab).wait()
         raise
     start = time.perf_counter()
-    process = subprocess.Popen(tool.down_argv(lab), stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE, text=True)
+    process = tool.start_down(lab)
     returned, gone = probes.wait_gone(start, process=process)
     if process.returncode != 0:
         raise Broken(f"{tool.name} down {lab.name}: {process.stderr.read().strip()[-800:]}")
