@@ -7,10 +7,18 @@
 #include "base/error.hpp"
 
 namespace netlab::nsmgr {
+namespace {
 
-Interruption::Interruption() {
-  sigemptyset(&held_);
-  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&held_, signal);
+sigset_t interruptionSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&signals, signal);
+  return signals;
+}
+
+}  // namespace
+
+Interruption::Interruption() : held_(interruptionSignals()) {
   pthread_sigmask(SIG_BLOCK, &held_, &previous_);
 }
 
@@ -29,6 +37,11 @@ void Interruption::check() {
                     "; everything built so far was removed",
                 EINTR);
   }
+}
+
+void holdInterruptionsUntilExit() {
+  sigset_t held = interruptionSignals();
+  pthread_sigmask(SIG_BLOCK, &held, nullptr);
 }
 
 }  // namespace netlab::nsmgr

@@ -22,4 +22,9 @@ class Interruption {
   sigset_t previous_;
 };
 
+// Holds the signals Interruption takes for the rest of the calling thread's life, which must
+// be the process's: for a command whose work, once complete, must end in its report rather than
+// in death by a late Ctrl-C.
+void holdInterruptionsUntilExit();
+
 }  // namespace netlab::nsmgr

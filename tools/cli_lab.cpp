@@ -74,9 +74,9 @@ Action defineUp(CLI::App& command) {
     requireRoot("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
-    // Held until `up` returns, so a late Ctrl-C cannot end it between a complete lab and the
-    // report of it.
-    nsmgr::Interruption interruption;
+    // Held until netlab exits: bringUp turns one into a rollback while it still can; a later
+    // one must not kill netlab with the lab complete, before its report or after it.
+    nsmgr::holdInterruptionsUntilExit();
     auto start = std::chrono::steady_clock::now();
     topo::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
       return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size())});
