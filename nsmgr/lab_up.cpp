@@ -18,6 +18,7 @@
 
 #include <chrono>
 #include <ctime>
+#include <future>
 #include <thread>
 
 #include "base/error.hpp"
@@ -97,6 +98,7 @@ class LabBuild {
     prepareFiles();
     interruption.check();
     startNodes();
+    std::future<RecordedState> recorded = serializeState();
     interruption.check();
     createLinks();
     interruption.check();
@@ -106,7 +108,7 @@ class LabBuild {
     awaitCarrier();
     interruption.check();
     runStartupCommands();
-    topo::LabState state = recordState();
+    topo::LabState state = recordState(recorded.get());
     // The last moment a signal can still undo the lab: after it, the lab is up and stays up.
     interruption.check();
     for (auto& node : nodes_) detachNode(node);
@@ -184,8 +186,10 @@ class LabBuild {
     });
   }
 
+  // Sysctls for every node first, then every node's netlink requests. A forwarding sysctl
+  // takes rtnl only if it is free, and otherwise restarts its write at once: beside another
+  // worker's netlink requests, which hold rtnl nearly throughout, it would spin.
   void configureNodes() {
-    std::atomic<size_t> configured{0};
     parallelFor(plan_.nodes.size(), [&](size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("configuring node " + node.name, [&] {
@@ -193,6 +197,13 @@ class LabBuild {
         std::string procSys = procSysOf(nodes_[i].process.pid());
         disableDuplicateAddressDetection(i, procSys);
         for (const auto& [name, value] : node.sysctls) writeSysctl(procSys, name, value);
+      });
+    });
+    std::atomic<size_t> configured{0};
+    parallelFor(plan_.nodes.size(), [&](size_t i) {
+      const topo::Node& node = plan_.nodes[i];
+      withContext("configuring node " + node.name, [&] {
+        enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
         netlink::Session session = netlink::Session::openInCurrentNamespace();
         session.execute(wiring_.nodeConfiguration(i));
       });
@@ -272,16 +283,31 @@ class LabBuild {
                 lastLines(output, kLogTailLines));
   }
 
-  topo::LabState recordState() const {
+  struct RecordedState {
     topo::LabState state;
-    state.plan = plan_;
-    state.createdUnixSeconds = std::time(nullptr);
-    for (size_t i = 0; i < nodes_.size(); ++i) {
-      state.nodes.push_back({plan_.nodes[i].name, nodes_[i].process.pid(), startTimes_[i]});
-    }
+    std::string json;
+  };
+
+  // The lab's state and the text of its file, made on a thread of their own while the nodes are
+  // wired and configured: rtnl leaves a second core mostly spinning then anyway.
+  std::future<RecordedState> serializeState() const {
+    return std::async(std::launch::async, [this] {
+      RecordedState recorded;
+      recorded.state.plan = plan_;
+      recorded.state.createdUnixSeconds = std::time(nullptr);
+      for (size_t i = 0; i < nodes_.size(); ++i) {
+        recorded.state.nodes.push_back(
+            {plan_.nodes[i].name, nodes_[i].process.pid(), startTimes_[i]});
+      }
+      recorded.json = topo::labStateToJson(recorded.state);
+      return recorded;
+    });
+  }
+
+  topo::LabState recordState(RecordedState recorded) const {
     // Written last: a lab is recorded once its state file exists.
-    directory_.writeFile(kStateFile, topo::labStateToJson(state));
-    return state;
+    directory_.writeFile(kStateFile, recorded.json);
+    return std::move(recorded.state);
   }
 
   // The node's identity (pid and start time, which a reused pid cannot fake) and the
