@@ -7,8 +7,9 @@
 // disk, no wait for carrier.
 //
 // With the lab built it prints one line, {"up": seconds, "pids": {"node": pid, ...}}, then waits
-// for a line (or end of file) on stdin and removes the lab: it kills the nodes, whose namespaces
-// take every link with them.
+// for a line (or end of file) on stdin and removes the lab as `netlab down` does: it ends the
+// nodes, whose namespaces take every link with them, and waits for the kernel to finish
+// removing those namespaces.
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -84,6 +85,13 @@ class FloorLab {
     configureNodes();
   }
 
+  // Kills the nodes, whose namespaces take every link with them, then waits as `netlab down`
+  // does for the kernel to finish removing those namespaces.
+  void remove() {
+    nodes_.clear();
+    nsmgr::waitForNamespaceCleanup();
+  }
+
   std::string pidsAsJson() const {
     std::string json;
     for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -149,7 +157,8 @@ int run(const char* topologyPath) {
             << std::endl;
   std::string line;
   std::getline(std::cin, line);
-  return 0;  // the lab goes with `lab`
+  lab.remove();
+  return 0;
 }
 
 }  // namespace
