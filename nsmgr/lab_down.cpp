@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <future>
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
@@ -50,14 +51,15 @@ DownResult tearDown(const std::string& lab) {
   result.existed = true;
   // Nodes are recorded as they start: after a crash of `up` its nodes are dying on their own
   // (they die with the netlab that builds them), and are waited for here like any other.
-  if (::access(directory->pathOf("nodes").c_str(), F_OK) == 0) {
-    std::vector<Fd> live = findLiveNodes(*directory);
-    stopNodes(live);
-    result.nodesStopped = live.size();
-    live.clear();
-    if (result.nodesStopped > 0) waitForNamespaceCleanup();
-  }
-  directory->remove();
+  std::vector<Fd> live;
+  if (::access(directory->pathOf("nodes").c_str(), F_OK) == 0) live = findLiveNodes(*directory);
+  stopNodes(live);
+  result.nodesStopped = live.size();
+  live.clear();
+  // The nodes are gone: their state goes while the kernel finishes removing their namespaces.
+  auto removal = std::async(std::launch::async, [&] { directory->remove(); });
+  if (result.nodesStopped > 0) waitForNamespaceCleanup();
+  removal.get();
   return result;
 }
 
