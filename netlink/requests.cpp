@@ -33,6 +33,13 @@ ifinfomsg* putLinkHeader(nlmsghdr* header, const LinkEnd& end) {
   return info;
 }
 
+// The fixed header of a request about the existing link with this ifindex.
+ifinfomsg* putLinkTarget(nlmsghdr* header, uint32_t ifindex) {
+  LinkEnd target;
+  target.ifindex = ifindex;
+  return putLinkHeader(header, target);
+}
+
 void putLinkAttributes(nlmsghdr* header, const LinkEnd& end) {
   mnl_attr_put_strz(header, IFLA_IFNAME, end.name.c_str());
   if (end.mac != topo::Mac{}) mnl_attr_put(header, IFLA_ADDRESS, end.mac.size(), end.mac.data());
@@ -119,37 +126,29 @@ void RequestBatch::newBridge(const LinkEnd& bridge, std::string description) {
 
 void RequestBatch::setLinkUp(uint32_t ifindex, bool up, std::string description) {
   nlmsghdr* header = begin(RTM_SETLINK, 0, std::move(description));
-  LinkEnd target;
-  target.ifindex = ifindex;
-  target.up = up;
-  auto* info = putLinkHeader(header, target);
+  ifinfomsg* info = putLinkTarget(header, ifindex);
+  info->ifi_flags = up ? IFF_UP : 0;
   info->ifi_change = IFF_UP;
   end(header);
 }
 
 void RequestBatch::setMaster(uint32_t ifindex, uint32_t masterIfindex, std::string description) {
   nlmsghdr* header = begin(RTM_SETLINK, 0, std::move(description));
-  LinkEnd target;
-  target.ifindex = ifindex;
-  putLinkHeader(header, target);
+  putLinkTarget(header, ifindex);
   mnl_attr_put_u32(header, IFLA_MASTER, masterIfindex);
   end(header);
 }
 
 void RequestBatch::setAddrGenMode(uint32_t ifindex, uint8_t mode, std::string description) {
   nlmsghdr* header = begin(RTM_SETLINK, 0, std::move(description));
-  LinkEnd target;
-  target.ifindex = ifindex;
-  putLinkHeader(header, target);
+  putLinkTarget(header, ifindex);
   putAfSpec(header, AF_INET6, [&] { mnl_attr_put_u8(header, IFLA_INET6_ADDR_GEN_MODE, mode); });
   end(header);
 }
 
 void RequestBatch::setIpv4Forwarding(uint32_t ifindex, bool forward, std::string description) {
   nlmsghdr* header = begin(RTM_SETLINK, 0, std::move(description));
-  LinkEnd target;
-  target.ifindex = ifindex;
-  putLinkHeader(header, target);
+  putLinkTarget(header, ifindex);
   putAfSpec(header, AF_INET, [&] {
     // Devconf values, each an attribute typed by its IPV4_DEVCONF_ index.
     nlattr* conf = mnl_attr_nest_start(header, IFLA_INET_CONF);
