@@ -52,12 +52,12 @@ void readLinkStats(const nlattr* attribute, LinkInfo& link) {
   link.txDropped = stats.tx_dropped;
 }
 
-topo::Family familyOf(uint8_t addressFamily) {
-  return addressFamily == AF_INET ? topo::Family::V4 : topo::Family::V6;
+Family familyOf(uint8_t addressFamily) {
+  return addressFamily == AF_INET ? Family::V4 : Family::V6;
 }
 
-std::optional<topo::IpAddress> addressIn(const nlattr* attribute, topo::Family family) {
-  topo::IpAddress address;
+std::optional<IpAddress> addressIn(const nlattr* attribute, Family family) {
+  IpAddress address;
   address.family = family;
   if (!attribute || mnl_attr_get_payload_len(attribute) != address.size()) return std::nullopt;
   std::memcpy(address.bytes.data(), mnl_attr_get_payload(attribute), address.size());
@@ -65,7 +65,7 @@ std::optional<topo::IpAddress> addressIn(const nlattr* attribute, topo::Family f
 }
 
 // RTA_MULTIPATH: rtnexthop records, each followed by its own attributes (the gateway).
-void readMultipath(const nlattr* multipath, topo::Family family, RouteInfo& route) {
+void readMultipath(const nlattr* multipath, Family family, RouteInfo& route) {
   const auto* data = static_cast<const uint8_t*>(mnl_attr_get_payload(multipath));
   size_t remaining = mnl_attr_get_payload_len(multipath);
   while (remaining >= sizeof(rtnexthop)) {
@@ -137,7 +137,7 @@ std::optional<LinkInfo> parseLink(const nlmsghdr& message) {
   if (attributes.at[IFLA_LINK]) link.linkNetnsPeerIfindex = mnl_attr_get_u32(attributes.at[IFLA_LINK]);
   if (const nlattr* address = attributes.at[IFLA_ADDRESS];
       address && mnl_attr_get_payload_len(address) == 6) {
-    topo::Mac mac;
+    Mac mac;
     std::memcpy(mac.data(), mnl_attr_get_payload(address), mac.size());
     link.mac = mac;
   }
@@ -158,7 +158,7 @@ std::optional<AddressInfo> parseAddress(const nlmsghdr& message) {
   info.ifindex = header->ifa_index;
   info.scope = header->ifa_scope;
   info.address.length = header->ifa_prefixlen;
-  info.address.address.family = header->ifa_family == AF_INET ? topo::Family::V4 : topo::Family::V6;
+  info.address.address.family = header->ifa_family == AF_INET ? Family::V4 : Family::V6;
   AttributeTable<IFA_MAX> attributes;
   attributes.fill(message, sizeof(ifaddrmsg));
   // IFA_LOCAL is the interface's own address; IFA_ADDRESS is the peer's on point-to-point links.
@@ -194,7 +194,7 @@ std::optional<RouteInfo> parseRoute(const nlmsghdr& message) {
   uint32_t table = attributes.at[RTA_TABLE] ? mnl_attr_get_u32(attributes.at[RTA_TABLE])
                                             : header->rtm_table;
   if (table != RT_TABLE_MAIN) return std::nullopt;
-  const topo::Family family = familyOf(header->rtm_family);
+  const Family family = familyOf(header->rtm_family);
   RouteInfo route;
   route.protocol = header->rtm_protocol;
   route.destination.length = header->rtm_dst_len;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "topo/ip.hpp"
+#include "base/ip.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::netlink {
@@ -30,25 +30,25 @@ struct LinkInfo {
   uint32_t mtu = 0;
   uint32_t masterIfindex = 0;
   uint32_t linkNetnsPeerIfindex = 0;  // IFLA_LINK: the veth peer's ifindex
-  std::optional<topo::Mac> mac;
+  std::optional<Mac> mac;
   std::string kind;  // "veth", "bridge", ... (IFLA_INFO_KIND); empty for lo
   uint64_t rxPackets = 0, txPackets = 0, rxBytes = 0, txBytes = 0, rxDropped = 0, txDropped = 0;
 };
 
 struct AddressInfo {
   uint32_t ifindex = 0;
-  topo::IpPrefix address;
+  IpPrefix address;
   uint8_t scope = 0;
 };
 
 struct NextHop {
-  std::optional<topo::IpAddress> gateway;
+  std::optional<IpAddress> gateway;
   uint32_t oifindex = 0;
 };
 
 // A route of the main table, with its next hops (several for a multipath route).
 struct RouteInfo {
-  topo::IpPrefix destination;  // 0.0.0.0/0 or ::/0 for a default route
+  IpPrefix destination;  // 0.0.0.0/0 or ::/0 for a default route
   uint8_t protocol = 0;        // RTPROT_*: kernel, static, a daemon's
   std::vector<NextHop> nextHops;
 };

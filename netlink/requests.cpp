@@ -16,8 +16,8 @@ namespace {
 // Big enough for the largest request netlab builds (a veth pair with both ends' attributes).
 constexpr size_t kMaxRequestSize = 1024;
 
-uint8_t addressFamily(topo::Family family) {
-  return family == topo::Family::V4 ? AF_INET : AF_INET6;
+uint8_t addressFamily(Family family) {
+  return family == Family::V4 ? AF_INET : AF_INET6;
 }
 
 // Puts a struct ifinfomsg at the message tail: the fixed header of a link message, which
@@ -42,20 +42,20 @@ ifinfomsg* putLinkTarget(nlmsghdr* header, uint32_t ifindex) {
 
 void putLinkAttributes(nlmsghdr* header, const LinkEnd& end) {
   mnl_attr_put_strz(header, IFLA_IFNAME, end.name.c_str());
-  if (end.mac != topo::Mac{}) mnl_attr_put(header, IFLA_ADDRESS, end.mac.size(), end.mac.data());
+  if (end.mac != Mac{}) mnl_attr_put(header, IFLA_ADDRESS, end.mac.size(), end.mac.data());
   mnl_attr_put_u32(header, IFLA_MTU, end.mtu);
   if (end.netnsFd >= 0)
     mnl_attr_put_u32(header, IFLA_NET_NS_FD, static_cast<uint32_t>(end.netnsFd));
   if (end.masterIfindex != 0) mnl_attr_put_u32(header, IFLA_MASTER, end.masterIfindex);
 }
 
-void putAddress(nlmsghdr* header, uint16_t type, const topo::IpAddress& address) {
+void putAddress(nlmsghdr* header, uint16_t type, const IpAddress& address) {
   mnl_attr_put(header, type, address.size(), address.bytes.data());
 }
 
 // The IPv4 broadcast address of a subnet, as `ip address add ... brd +` would set it.
-topo::IpAddress broadcastOf(const topo::IpPrefix& prefix) {
-  topo::IpAddress broadcast = prefix.address;
+IpAddress broadcastOf(const IpPrefix& prefix) {
+  IpAddress broadcast = prefix.address;
   for (int bit = prefix.length; bit < 32; ++bit) broadcast.bytes[bit / 8] |= 0x80 >> (bit % 8);
   return broadcast;
 }
@@ -158,7 +158,7 @@ void RequestBatch::setIpv4Forwarding(uint32_t ifindex, bool forward, std::string
   end(header);
 }
 
-void RequestBatch::newAddress(uint32_t ifindex, const topo::IpPrefix& address,
+void RequestBatch::newAddress(uint32_t ifindex, const IpPrefix& address,
                               std::string description, Existing existing) {
   nlmsghdr* header = begin(RTM_NEWADDR, createFlags(existing), std::move(description));
   auto* message = static_cast<ifaddrmsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifaddrmsg)));
@@ -167,10 +167,10 @@ void RequestBatch::newAddress(uint32_t ifindex, const topo::IpPrefix& address,
   message->ifa_index = ifindex;
   putAddress(header, IFA_LOCAL, address.address);
   putAddress(header, IFA_ADDRESS, address.address);
-  if (address.address.family == topo::Family::V4 && address.length < 31) {
+  if (address.address.family == Family::V4 && address.length < 31) {
     putAddress(header, IFA_BROADCAST, broadcastOf(address));
   }
-  if (address.address.family == topo::Family::V6) mnl_attr_put_u32(header, IFA_FLAGS, IFA_F_NODAD);
+  if (address.address.family == Family::V6) mnl_attr_put_u32(header, IFA_FLAGS, IFA_F_NODAD);
   end(header);
 }
 

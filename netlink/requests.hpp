@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "topo/ip.hpp"
+#include "base/ip.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::netlink {
@@ -21,7 +21,7 @@ namespace netlab::netlink {
 struct LinkEnd {
   std::string name;     // final name, at most 15 characters
   uint32_t ifindex = 0; // chosen by netlab so later requests need no lookup; 0: kernel picks
-  topo::Mac mac{};
+  Mac mac{};
   uint32_t mtu = 1500;
   int netnsFd = -1;           // namespace to create the end in; -1: the socket's namespace
   uint32_t masterIfindex = 0; // bridge to enslave the end to, in its namespace; 0: none
@@ -29,8 +29,8 @@ struct LinkEnd {
 };
 
 struct RouteSpec {
-  topo::IpPrefix destination;
-  std::optional<topo::IpAddress> gateway;
+  IpPrefix destination;
+  std::optional<IpAddress> gateway;
   uint32_t oifindex = 0;  // 0: let the kernel find the device from the gateway
   std::optional<uint32_t> metric;
 };
@@ -69,7 +69,7 @@ class RequestBatch {
   // net.ipv4.ip_forward, which only sets every device's at once).
   void setIpv4Forwarding(uint32_t ifindex, bool forward, std::string description);
   // An interface address; IPv6 ones skip duplicate address detection (usable at once).
-  void newAddress(uint32_t ifindex, const topo::IpPrefix& address, std::string description,
+  void newAddress(uint32_t ifindex, const IpPrefix& address, std::string description,
                   Existing existing = Existing::Fail);
   void newRoute(const RouteSpec& route, std::string description,
                 Existing existing = Existing::Fail);

@@ -25,11 +25,11 @@ std::vector<topo::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::st
     status.name = link.name;
     status.operState = netlink::operStateName(link.operState);
     status.mtu = link.mtu;
-    if (link.mac) status.mac = topo::toString(*link.mac);
+    if (link.mac) status.mac = toString(*link.mac);
   }
   for (const auto& address : session.dumpAddresses()) {
     auto found = byIndex.find(address.ifindex);
-    if (found != byIndex.end()) found->second.addresses.push_back(topo::toString(address.address));
+    if (found != byIndex.end()) found->second.addresses.push_back(toString(address.address));
   }
   std::vector<topo::InterfaceStatus> interfaces;
   for (auto& [index, status] : byIndex) interfaces.push_back(std::move(status));

@@ -86,11 +86,11 @@ std::string hostsFileFor(const topo::Plan& plan) {
   hosts << "# lab " << plan.name << "\n";
   for (const auto& node : plan.nodes) {
     for (const auto& address : node.loopbackAddresses) {
-      hosts << topo::toString(address.address) << '\t' << node.name << '\n';
+      hosts << toString(address.address) << '\t' << node.name << '\n';
     }
     for (const auto& interface : node.interfaces) {
       for (const auto& address : interface.addresses) {
-        hosts << topo::toString(address.address) << '\t' << node.name << ' ' << node.name << '-'
+        hosts << toString(address.address) << '\t' << node.name << ' ' << node.name << '-'
               << interface.name << '\n';
       }
     }

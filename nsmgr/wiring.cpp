@@ -13,7 +13,7 @@ namespace {
 
 bool hasIpv6(const topo::Interface& interface) {
   for (const auto& address : interface.addresses) {
-    if (address.address.family == topo::Family::V6) return true;
+    if (address.address.family == Family::V6) return true;
   }
   return false;
 }
@@ -145,12 +145,12 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
   }
   for (const auto& address : node.loopbackAddresses) {
     batch.newAddress(kLoopbackIfindex, address,
-                     node.name + ":lo address " + topo::toString(address));
+                     node.name + ":lo address " + toString(address));
   }
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     for (const auto& address : node.interfaces[i].addresses) {
       batch.newAddress(ifindexOf({n, i}), address,
-                       endName(node, node.interfaces[i]) + " address " + topo::toString(address));
+                       endName(node, node.interfaces[i]) + " address " + toString(address));
     }
   }
   addRoutes(n, batch);
@@ -168,7 +168,7 @@ netlink::RequestBatch Wiring::interfaceRestoration(const InterfaceRef& ref) cons
   netlink::RequestBatch batch;
   for (const auto& address : interface.addresses) {
     batch.newAddress(ifindexOf(ref), address,
-                     endName(node, interface) + " address " + topo::toString(address),
+                     endName(node, interface) + " address " + toString(address),
                      netlink::Existing::Replace);
   }
   addRoutes(ref.node, batch, ref.interface, netlink::Existing::Replace);
@@ -183,7 +183,7 @@ bool routesThrough(const topo::Route& route, const topo::Interface& interface) {
   if (!route.device.empty()) return route.device == interface.name;
   return route.gateway &&
          std::any_of(interface.addresses.begin(), interface.addresses.end(),
-                     [&](const topo::IpPrefix& subnet) { return contains(subnet, *route.gateway); });
+                     [&](const IpPrefix& subnet) { return contains(subnet, *route.gateway); });
 }
 
 }  // namespace
@@ -200,8 +200,8 @@ void Wiring::addRoutes(size_t n, netlink::RequestBatch& batch,
     spec.destination = route.destination;
     spec.gateway = route.gateway;
     spec.metric = route.metric;
-    std::string description = node.name + " route " + topo::toString(route.destination);
-    if (route.gateway) description += " via " + topo::toString(*route.gateway);
+    std::string description = node.name + " route " + toString(route.destination);
+    if (route.gateway) description += " via " + toString(*route.gateway);
     if (!route.device.empty()) {
       description += " dev " + route.device;
       for (size_t i = 0; i < node.interfaces.size(); ++i) {

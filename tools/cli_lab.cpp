@@ -26,7 +26,7 @@ double secondsSince(std::chrono::steady_clock::time_point start) {
 
 std::string addressesOf(const topo::Interface& interface) {
   std::vector<std::string> addresses;
-  for (const auto& address : interface.addresses) addresses.push_back(topo::toString(address));
+  for (const auto& address : interface.addresses) addresses.push_back(toString(address));
   return join(addresses, " ");
 }
 
@@ -36,7 +36,7 @@ std::string summaryTable(const topo::LabState& state) {
     const topo::Node& node = state.plan.nodes[i];
     std::string pid = std::to_string(state.nodes[i].pid);
     std::vector<std::string> loopbacks;
-    for (const auto& address : node.loopbackAddresses) loopbacks.push_back(topo::toString(address));
+    for (const auto& address : node.loopbackAddresses) loopbacks.push_back(toString(address));
     table.add(
         {node.name, std::string(topo::toString(node.kind)), pid, "lo", join(loopbacks, " "), ""});
     for (const auto& interface : node.interfaces) {

@@ -5,7 +5,7 @@
 #include <map>
 #include <optional>
 
-#include "topo/ip.hpp"
+#include "base/ip.hpp"
 
 namespace netlab::topo {
 

@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "topo/mac.hpp"
+#include "base/mac.hpp"
 #include "topo/names.hpp"
 #include "topo/parse.hpp"
 #include "topo/units.hpp"

@@ -1,7 +1,5 @@
 #include "topo/plan.hpp"
 
-#include <fmt/format.h>
-
 #include <algorithm>
 
 namespace netlab::topo {
@@ -16,11 +14,6 @@ std::string_view toString(NodeKind kind) {
       return "switch";
   }
   return "unknown";
-}
-
-std::string toString(const Mac& mac) {
-  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3],
-                     mac[4], mac[5]);
 }
 
 bool Impairment::empty() const {

@@ -13,15 +13,16 @@
 #include <variant>
 #include <vector>
 
-#include "topo/ip.hpp"
+#include "base/ip.hpp"
+#include "base/mac.hpp"
 
 namespace netlab::topo {
 
 enum class NodeKind : uint8_t { Host, Router, Switch };
 std::string_view toString(NodeKind kind);
-
-using Mac = std::array<uint8_t, 6>;
-std::string toString(const Mac& mac);
+// The base values' text forms beside NodeKind's: a Mac (a std::array) is not found by
+// argument-dependent lookup.
+using netlab::toString;
 
 // Shaping and emulation applied on one interface's egress (netem, plus a rate shaper).
 // Absent fields are not applied.

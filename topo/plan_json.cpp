@@ -11,7 +11,7 @@
 #include "base/error.hpp"
 #include "topo/diagnostics.hpp"
 #include "topo/impairment_json.hpp"
-#include "topo/mac.hpp"
+#include "base/mac.hpp"
 
 namespace netlab::topo {
 namespace {

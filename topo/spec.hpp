@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "topo/diagnostics.hpp"
-#include "topo/ip.hpp"
+#include "base/ip.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::topo {

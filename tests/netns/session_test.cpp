@@ -44,7 +44,7 @@ TEST(Session, VethEndsAreBornInTheirNamespacesUnderTheirNames) {
     EXPECT_EQ(links[1].name, "eth7");
     EXPECT_EQ(links[1].ifindex, 9u);
     EXPECT_EQ(links[1].mtu, 1400u);
-    EXPECT_EQ(topo::toString(*links[1].mac), "02:00:00:00:00:02");
+    EXPECT_EQ(toString(*links[1].mac), "02:00:00:00:00:02");
     EXPECT_FALSE(links[1].flags & IFF_UP) << "a peer is born down";
     EXPECT_EQ(links[1].kind, "veth");
   });
@@ -78,16 +78,16 @@ TEST(Session, AddressesAndRoutesReadBack) {
     Session session = Session::openInCurrentNamespace();
     RequestBatch batch;
     batch.newVethPair({"x0", 3, {}, 1500, -1, 0, true}, {"x1", 4, {}, 1500, -1, 0, false}, "veth");
-    batch.newAddress(3, *topo::parsePrefix("10.5.0.1/24"), "x0 v4");
-    batch.newAddress(3, *topo::parsePrefix("fd00:5::1/64"), "x0 v6");
+    batch.newAddress(3, *parsePrefix("10.5.0.1/24"), "x0 v4");
+    batch.newAddress(3, *parsePrefix("fd00:5::1/64"), "x0 v6");
     netlink::RouteSpec route;
-    route.destination = *topo::parsePrefix("10.6.0.0/16");
-    route.gateway = topo::parseAddress("10.5.0.2");
+    route.destination = *parsePrefix("10.6.0.0/16");
+    route.gateway = parseAddress("10.5.0.2");
     batch.newRoute(route, "route");
     session.execute(batch);
     std::vector<std::string> addresses;
     for (const auto& address : session.dumpAddresses()) {
-      if (address.ifindex == 3) addresses.push_back(topo::toString(address.address));
+      if (address.ifindex == 3) addresses.push_back(toString(address.address));
     }
     EXPECT_NE(std::find(addresses.begin(), addresses.end(), "10.5.0.1/24"), addresses.end());
     EXPECT_NE(std::find(addresses.begin(), addresses.end(), "fd00:5::1/64"), addresses.end());

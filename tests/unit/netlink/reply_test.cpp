@@ -80,7 +80,7 @@ TEST(Reply, LinkMessageParsesNameStateAndMac) {
   EXPECT_EQ(link->name, "eth1");
   EXPECT_EQ(operStateName(link->operState), "up");
   EXPECT_EQ(link->mtu, 1400u);
-  EXPECT_EQ(topo::toString(*link->mac), "02:01:02:03:04:05");
+  EXPECT_EQ(toString(*link->mac), "02:01:02:03:04:05");
 }
 
 }  // namespace

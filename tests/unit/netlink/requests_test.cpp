@@ -98,7 +98,7 @@ TEST(RequestBatch, SwitchPortIsEnslavedAtCreation) {
 
 TEST(RequestBatch, Ipv6AddressSkipsDuplicateAddressDetection) {
   RequestBatch batch;
-  auto address = topo::parsePrefix("fd00::1/64");
+  auto address = parsePrefix("fd00::1/64");
   ASSERT_TRUE(address);
   batch.newAddress(3, *address, "eth1 address");
   const nlmsghdr* message = messageAt(batch, 0);
@@ -113,7 +113,7 @@ TEST(RequestBatch, Ipv6AddressSkipsDuplicateAddressDetection) {
 
 TEST(RequestBatch, Ipv4AddressGetsItsBroadcast) {
   RequestBatch batch;
-  batch.newAddress(2, *topo::parsePrefix("10.1.2.3/24"), "eth0 address");
+  batch.newAddress(2, *parsePrefix("10.1.2.3/24"), "eth0 address");
   Attributes attributes = attributesOf(messageAt(batch, 0), sizeof(ifaddrmsg));
   const auto* broadcast = static_cast<const uint8_t*>(mnl_attr_get_payload(attributes.at(IFA_BROADCAST)));
   EXPECT_EQ(broadcast[3], 255);
@@ -123,7 +123,7 @@ TEST(RequestBatch, Ipv4AddressGetsItsBroadcast) {
 TEST(RequestBatch, RouteWithoutGatewayIsOnLink) {
   RequestBatch batch;
   RouteSpec route;
-  route.destination = *topo::parsePrefix("10.9.0.0/16");
+  route.destination = *parsePrefix("10.9.0.0/16");
   route.oifindex = 4;
   route.metric = 20;
   batch.newRoute(route, "r1 route");
@@ -141,8 +141,8 @@ TEST(RequestBatch, RouteWithoutGatewayIsOnLink) {
 TEST(RequestBatch, DefaultRouteHasNoDestinationAttribute) {
   RequestBatch batch;
   RouteSpec route;
-  route.destination = *topo::parsePrefix("0.0.0.0/0");
-  route.gateway = topo::parseAddress("10.0.0.1");
+  route.destination = *parsePrefix("0.0.0.0/0");
+  route.gateway = parseAddress("10.0.0.1");
   batch.newRoute(route, "default");
   Attributes attributes = attributesOf(messageAt(batch, 0), sizeof(rtmsg));
   EXPECT_EQ(attributes.count(RTA_DST), 0u);

@@ -14,7 +14,7 @@ topo::Interface interface(std::string name, std::string peerNode, std::string pe
   result.name = std::move(name);
   result.peerNode = std::move(peerNode);
   result.peerInterface = std::move(peerInterface);
-  for (const auto& address : addresses) result.addresses.push_back(*topo::parsePrefix(address));
+  for (const auto& address : addresses) result.addresses.push_back(*parsePrefix(address));
   return result;
 }
 
@@ -34,7 +34,7 @@ topo::Plan smallLab() {
                    interface("eth1", "r1", "eth0", {"fd00::1/64"})};
   topo::Node h2 = node("h2", topo::NodeKind::Host);
   h2.interfaces = {interface("eth0", "s1", "eth1", {"10.0.0.2/24"})};
-  h2.routes = {{*topo::parsePrefix("0.0.0.0/0"), topo::parseAddress("10.0.0.1"), "eth0", 10}};
+  h2.routes = {{*parsePrefix("0.0.0.0/0"), parseAddress("10.0.0.1"), "eth0", 10}};
   topo::Node s1 = node("s1", topo::NodeKind::Switch);
   s1.interfaces = {interface("eth0", "h1", "eth0"), interface("eth1", "h2", "eth0")};
   topo::Node r1 = node("r1", topo::NodeKind::Router);

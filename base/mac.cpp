@@ -1,8 +1,15 @@
-#include "topo/mac.hpp"
+#include "base/mac.hpp"
+
+#include <fmt/format.h>
 
 #include <charconv>
 
-namespace netlab::topo {
+namespace netlab {
+
+std::string toString(const Mac& mac) {
+  return fmt::format("{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", mac[0], mac[1], mac[2], mac[3],
+                     mac[4], mac[5]);
+}
 
 std::optional<Mac> parseMac(std::string_view text) {
   constexpr size_t kTextLength = 17;  // six pairs and five colons
@@ -17,4 +24,4 @@ std::optional<Mac> parseMac(std::string_view text) {
   return mac;
 }
 
-}  // namespace netlab::topo
+}  // namespace netlab

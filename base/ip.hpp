@@ -1,4 +1,5 @@
-// IP addresses and prefixes as plain values, shared by the topology model and the netlink layer.
+// IP addresses and prefixes as plain values, shared by the topology model, the netlink layer and
+// the code that runs labs.
 #pragma once
 
 #include <array>
@@ -7,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace netlab::topo {
+namespace netlab {
 
 enum class Family : uint8_t { V4 = 4, V6 = 6 };
 
@@ -43,4 +44,4 @@ bool overlaps(const IpPrefix& a, const IpPrefix& b);
 // fe80::/10: usable only together with an interface.
 bool isLinkLocal(const IpAddress& address);
 
-}  // namespace netlab::topo
+}  // namespace netlab

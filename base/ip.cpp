@@ -1,11 +1,11 @@
-#include "topo/ip.hpp"
+#include "base/ip.hpp"
 
 #include <arpa/inet.h>
 
 #include <algorithm>
 #include <charconv>
 
-namespace netlab::topo {
+namespace netlab {
 namespace {
 
 // Longest textual IPv6 address inet_pton can accept, with room to spare; longer input is
@@ -102,4 +102,4 @@ bool isLinkLocal(const IpAddress& address) {
          (address.bytes[1] & 0xc0) == 0x80;
 }
 
-}  // namespace netlab::topo
+}  // namespace netlab
