@@ -7,9 +7,10 @@
 #include <string>
 #include <vector>
 
+#include "nsmgr/state_file.hpp"
 #include "base/fd.hpp"
 #include "topo/plan.hpp"
-#include "topo/report.hpp"
+#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 
@@ -22,7 +23,7 @@ struct UpOptions {
 
 // Builds the lab the plan describes and returns its recorded state. Any failure (or SIGINT,
 // SIGTERM) rolls back everything already made before the error is thrown.
-topo::LabState bringUp(const topo::Plan& plan, const UpOptions& options = {});
+nsmgr::LabState bringUp(const topo::Plan& plan, const UpOptions& options = {});
 
 struct DownResult {
   bool existed = false;
@@ -35,9 +36,9 @@ DownResult tearDown(const std::string& lab);
 
 std::vector<std::string> listLabs();
 // Live status read from the kernel; throws when the lab is not running.
-topo::LabStatus labStatus(const std::string& lab);
+nsmgr::LabStatus labStatus(const std::string& lab);
 // The recorded state of a running lab; throws when the lab is not running.
-topo::LabState readLabState(const std::string& lab);
+nsmgr::LabState readLabState(const std::string& lab);
 
 // A running node, found again by its recorded identity.
 struct NodeHandle {
@@ -47,7 +48,7 @@ struct NodeHandle {
 };
 
 // Throws when the lab or node does not exist or the node is not running.
-NodeHandle openNode(const topo::LabState& state, const std::string& node);
+NodeHandle openNode(const nsmgr::LabState& state, const std::string& node);
 // The same from the node's own record, without reading the lab's whole state.
 NodeHandle openNode(const std::string& lab, const std::string& node);
 

@@ -42,7 +42,7 @@ std::vector<std::string> pingScript(const std::vector<std::string>& addresses,
 // The outcome of one try of a check: nullopt when it passed, else why not.
 using Verdict = std::optional<std::string>;
 
-Verdict tryReach(const topo::LabState& state, const topo::Check& check,
+Verdict tryReach(const nsmgr::LabState& state, const topo::Check& check,
                  const topo::ReachCheck& reach) {
   std::vector<std::string> addresses;
   for (const auto& address : reach.addresses) addresses.push_back(toString(address));
@@ -69,7 +69,7 @@ std::string describeNextHop(const netlink::NextHop& hop,
   return text.empty() ? "directly" : text;
 }
 
-Verdict tryRoute(const topo::LabState& state, const topo::Check& check,
+Verdict tryRoute(const nsmgr::LabState& state, const topo::Check& check,
                  const topo::RouteCheck& wanted) {
   NodeSession session(state, check.node);
   std::map<uint32_t, std::string> names;
@@ -99,10 +99,10 @@ std::string excerpt(const std::string& output) {
   return output.size() > kExcerptLength ? text + "..." : text;
 }
 
-Verdict tryCommand(const topo::LabState& state, const topo::Check& check,
+Verdict tryCommand(const nsmgr::LabState& state, const topo::Check& check,
                    const topo::CommandCheck& command) {
   auto outcomes = runCaptured(state, {{check.node, {"/bin/sh", "-c", command.command}, {}}});
-  const topo::ExecOutcome& outcome = outcomes.front();
+  const nsmgr::ExecOutcome& outcome = outcomes.front();
   if (outcome.exitCode != command.exitStatus) {
     return "exit status " + std::to_string(outcome.exitCode) + " (expected " +
            std::to_string(command.exitStatus) + ")" +
@@ -114,7 +114,7 @@ Verdict tryCommand(const topo::LabState& state, const topo::Check& check,
   return std::nullopt;
 }
 
-Verdict tryCheck(const topo::LabState& state, const topo::Check& check) {
+Verdict tryCheck(const nsmgr::LabState& state, const topo::Check& check) {
   return std::visit(
       [&](const auto& condition) -> Verdict {
         using Condition = std::decay_t<decltype(condition)>;
@@ -129,11 +129,11 @@ Verdict tryCheck(const topo::LabState& state, const topo::Check& check) {
       check.condition);
 }
 
-topo::CheckResult runCheck(const topo::LabState& state, const topo::Check& check) {
+nsmgr::CheckResult runCheck(const nsmgr::LabState& state, const topo::Check& check) {
   constexpr auto kRetryInterval = std::chrono::milliseconds(500);
   const auto start = std::chrono::steady_clock::now();
   const auto deadline = start + std::chrono::milliseconds(check.timeoutMs);
-  topo::CheckResult result{topo::label(check), check.node, false, 0, 0, ""};
+  nsmgr::CheckResult result{topo::label(check), check.node, false, 0, 0, ""};
   for (;;) {
     ++result.attempts;
     Verdict verdict;
@@ -154,9 +154,9 @@ topo::CheckResult runCheck(const topo::LabState& state, const topo::Check& check
 
 }  // namespace
 
-std::vector<topo::CheckResult> runChecks(const topo::LabState& state,
+std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
                                          const CheckResultFn& onResult) {
-  std::vector<topo::CheckResult> results;
+  std::vector<nsmgr::CheckResult> results;
   for (const auto& check : state.plan.checks) {
     results.push_back(runCheck(state, check));
     if (onResult) onResult(results.back());
@@ -164,7 +164,7 @@ std::vector<topo::CheckResult> runChecks(const topo::LabState& state,
   return results;
 }
 
-std::vector<topo::PingResult> pingAll(const topo::LabState& state, std::chrono::seconds timeout) {
+std::vector<nsmgr::PingResult> pingAll(const nsmgr::LabState& state, std::chrono::seconds timeout) {
   std::vector<const topo::Node*> hosts;
   for (const auto& node : state.plan.nodes) {
     if (node.kind != topo::NodeKind::Switch) hosts.push_back(&node);
@@ -183,7 +183,7 @@ std::vector<topo::PingResult> pingAll(const topo::LabState& state, std::chrono::
     }
     if (!targets.empty()) commands.push_back({source->name, pingScript(targets, timeout), {}});
   }
-  std::vector<topo::PingResult> results;
+  std::vector<nsmgr::PingResult> results;
   auto record = [&](size_t command, bool isStdout, std::string_view line) {
     if (!isStdout) return;
     const size_t space = line.find(' ');

@@ -6,22 +6,23 @@
 #include <functional>
 #include <vector>
 
+#include "nsmgr/state_file.hpp"
 #include "topo/plan.hpp"
-#include "topo/report.hpp"
+#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 
 // Every node but the switches pings every address (interfaces and loopback, IPv4 and IPv6) of
 // every other such node, once, waiting up to `timeout` for each reply. The pings of one node
 // run at once, inside it; the nodes run side by side.
-std::vector<topo::PingResult> pingAll(const topo::LabState& state,
+std::vector<nsmgr::PingResult> pingAll(const nsmgr::LabState& state,
                                       std::chrono::seconds timeout = std::chrono::seconds(2));
 
-using CheckResultFn = std::function<void(const topo::CheckResult&)>;
+using CheckResultFn = std::function<void(const nsmgr::CheckResult&)>;
 
 // Runs the plan's checks in order, each tried again every half second until it passes or its
 // timeout has passed since its first try, and reports each as soon as it is decided.
-std::vector<topo::CheckResult> runChecks(const topo::LabState& state,
+std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
                                          const CheckResultFn& onResult = {});
 
 }  // namespace netlab::nsmgr

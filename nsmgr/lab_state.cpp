@@ -2,7 +2,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
-#include "topo/plan_json.hpp"
+#include "nsmgr/state_file.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -15,16 +15,16 @@ LabDirectory openRunningLab(const std::string& lab, LabDirectory::Lock lock) {
 
 }  // namespace
 
-topo::LabState readStateFile(const LabDirectory& directory, const std::string& lab) {
+nsmgr::LabState readStateFile(const LabDirectory& directory, const std::string& lab) {
   auto text = directory.readFile(kStateFile);
   if (!text) {
     throw Error("lab `" + lab + "` has no recorded state (a bring-up is in progress or crashed; " +
                 "`netlab down " + lab + "` removes it)");
   }
-  return withContext(directory.pathOf(kStateFile), [&] { return topo::labStateFromJson(*text); });
+  return withContext(directory.pathOf(kStateFile), [&] { return labStateFromJson(*text); });
 }
 
-topo::LabState readLabState(const std::string& lab) {
+nsmgr::LabState readLabState(const std::string& lab) {
   return readStateFile(openRunningLab(lab, LabDirectory::Lock::Shared), lab);
 }
 
@@ -33,7 +33,7 @@ LockedLabState::LockedLabState(const std::string& lab)
       state_(readStateFile(directory_, lab)) {}
 
 void LockedLabState::save() const {
-  directory_.writeFile(kStateFile, topo::labStateToJson(state_));
+  directory_.writeFile(kStateFile, labStateToJson(state_));
 }
 
 }  // namespace netlab::nsmgr

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "nsmgr/state_file.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "topo/plan.hpp"
 
@@ -12,19 +13,19 @@ namespace netlab::nsmgr {
 inline constexpr const char* kStateFile = "state.json";
 
 // The state of a lab whose directory is open; throws when there is none yet.
-topo::LabState readStateFile(const LabDirectory& directory, const std::string& lab);
+nsmgr::LabState readStateFile(const LabDirectory& directory, const std::string& lab);
 
 // The state held under the lab's exclusive lock, for a change: no other command reads or
 // changes it until this is gone, and save() replaces the file atomically.
 class LockedLabState {
  public:
   explicit LockedLabState(const std::string& lab);
-  topo::LabState& state() { return state_; }
+  nsmgr::LabState& state() { return state_; }
   void save() const;
 
  private:
   LabDirectory directory_;
-  topo::LabState state_;
+  nsmgr::LabState state_;
 };
 
 }  // namespace netlab::nsmgr

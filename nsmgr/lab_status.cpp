@@ -11,17 +11,17 @@
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
-#include "topo/plan_json.hpp"
+#include "nsmgr/state_file.hpp"
 
 namespace netlab::nsmgr {
 namespace {
 
-std::vector<topo::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::string& node) {
+std::vector<nsmgr::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::string& node) {
   NetworkNamespaceVisit visit(pidfd, "node " + node);
   netlink::Session session = netlink::Session::openInCurrentNamespace();
-  std::map<uint32_t, topo::InterfaceStatus> byIndex;
+  std::map<uint32_t, nsmgr::InterfaceStatus> byIndex;
   for (const auto& link : session.dumpLinks()) {
-    topo::InterfaceStatus& status = byIndex[link.ifindex];
+    nsmgr::InterfaceStatus& status = byIndex[link.ifindex];
     status.name = link.name;
     status.operState = netlink::operStateName(link.operState);
     status.mtu = link.mtu;
@@ -31,13 +31,13 @@ std::vector<topo::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::st
     auto found = byIndex.find(address.ifindex);
     if (found != byIndex.end()) found->second.addresses.push_back(toString(address.address));
   }
-  std::vector<topo::InterfaceStatus> interfaces;
+  std::vector<nsmgr::InterfaceStatus> interfaces;
   for (auto& [index, status] : byIndex) interfaces.push_back(std::move(status));
   return interfaces;
 }
 
-topo::NodeStatus nodeStatus(const topo::Node& node, const topo::NodeRuntime& runtime) {
-  topo::NodeStatus status;
+nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& runtime) {
+  nsmgr::NodeStatus status;
   status.name = node.name;
   status.kind = node.kind;
   status.pid = runtime.pid;
@@ -75,9 +75,9 @@ std::vector<std::string> listLabs() {
   return listLabDirectories();
 }
 
-topo::LabStatus labStatus(const std::string& lab) {
-  topo::LabState state = readLabState(lab);
-  topo::LabStatus status;
+nsmgr::LabStatus labStatus(const std::string& lab) {
+  nsmgr::LabState state = readLabState(lab);
+  nsmgr::LabStatus status;
   status.name = state.plan.name;
   status.sourceFile = state.plan.sourceFile;
   status.createdUnixSeconds = state.createdUnixSeconds;
@@ -99,7 +99,7 @@ std::vector<std::string> nodeEnvironment(const std::string& lab, const topo::Nod
   return env;
 }
 
-NodeHandle openNode(const topo::LabState& state, const std::string& name) {
+NodeHandle openNode(const nsmgr::LabState& state, const std::string& name) {
   const topo::Node* node = state.plan.findNode(name);
   auto runtime = std::find_if(state.nodes.begin(), state.nodes.end(),
                               [&](const auto& entry) { return entry.name == name; });

@@ -36,7 +36,7 @@
 #include "nsmgr/run_in_node.hpp"
 #include "nsmgr/signals.hpp"
 #include "nsmgr/wiring.hpp"
-#include "topo/plan_json.hpp"
+#include "nsmgr/state_file.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -94,7 +94,7 @@ class LabBuild {
     }
   }
 
-  topo::LabState run(Interruption& interruption) {
+  nsmgr::LabState run(Interruption& interruption) {
     prepareFiles();
     interruption.check();
     startNodes();
@@ -108,7 +108,7 @@ class LabBuild {
     awaitCarrier();
     interruption.check();
     runStartupCommands();
-    topo::LabState state = recordState(recorded.get());
+    nsmgr::LabState state = recordState(recorded.get());
     // The last moment a signal can still undo the lab: after it, the lab is up and stays up.
     interruption.check();
     for (auto& node : nodes_) detachNode(node);
@@ -284,9 +284,20 @@ class LabBuild {
   }
 
   struct RecordedState {
-    topo::LabState state;
+    nsmgr::LabState state;
     std::string json;
   };
+
+  // The ifindexes the kernel gave the node's interfaces (netlab chose them when it created the
+  // links): every later command acts on these and checks the name first.
+  std::vector<InterfaceRuntime> interfacesOf(size_t node) const {
+    std::vector<InterfaceRuntime> interfaces;
+    const auto& planned = plan_.nodes[node].interfaces;
+    for (size_t i = 0; i < planned.size(); ++i) {
+      interfaces.push_back({planned[i].name, wiring_.ifindexOf({node, i})});
+    }
+    return interfaces;
+  }
 
   // The lab's state and the text of its file, made on a thread of their own while the nodes are
   // wired and configured: rtnl leaves a second core mostly spinning then anyway.
@@ -296,15 +307,15 @@ class LabBuild {
       recorded.state.plan = plan_;
       recorded.state.createdUnixSeconds = std::time(nullptr);
       for (size_t i = 0; i < nodes_.size(); ++i) {
-        recorded.state.nodes.push_back(
-            {plan_.nodes[i].name, nodes_[i].process.pid(), startTimes_[i]});
+        recorded.state.nodes.push_back({plan_.nodes[i].name, nodes_[i].process.pid(),
+                                        startTimes_[i], interfacesOf(i)});
       }
-      recorded.json = topo::labStateToJson(recorded.state);
+      recorded.json = labStateToJson(recorded.state);
       return recorded;
     });
   }
 
-  topo::LabState recordState(RecordedState recorded) const {
+  nsmgr::LabState recordState(RecordedState recorded) const {
     // Written last: a lab is recorded once its state file exists.
     directory_.writeFile(kStateFile, recorded.json);
     return std::move(recorded.state);
@@ -333,7 +344,7 @@ class LabBuild {
 
 }  // namespace
 
-topo::LabState bringUp(const topo::Plan& plan, const UpOptions& options) {
+nsmgr::LabState bringUp(const topo::Plan& plan, const UpOptions& options) {
   Interruption interruption;
   ensureLabFitsLimits(plan);
   LabBuild build(plan, options);

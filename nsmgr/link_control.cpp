@@ -80,7 +80,7 @@ struct NodeLinks {
   std::map<uint32_t, uint64_t> qdiscDrops;
 };
 
-NodeLinks readNodeLinks(const topo::LabState& state, const std::string& node) {
+NodeLinks readNodeLinks(const nsmgr::LabState& state, const std::string& node) {
   NodeLinks found;
   try {
     NodeSession session(state, node);
@@ -94,11 +94,11 @@ NodeLinks readNodeLinks(const topo::LabState& state, const std::string& node) {
   return found;
 }
 
-topo::LinkEndReport endReport(const topo::Plan& plan, const Wiring& wiring,
+nsmgr::LinkEndReport endReport(const topo::Plan& plan, const Wiring& wiring,
                               const std::vector<NodeLinks>& live, const InterfaceRef& ref) {
   const topo::Node& node = plan.nodes[ref.node];
   const topo::Interface& interface = node.interfaces[ref.interface];
-  topo::LinkEndReport report{node.name, interface.name, "unknown", interface.egress, {}};
+  nsmgr::LinkEndReport report{node.name, interface.name, "unknown", interface.egress, {}};
   const uint32_t ifindex = wiring.ifindexOf(ref);
   auto link = live[ref.node].links.find(ifindex);
   if (link == live[ref.node].links.end()) return report;
@@ -112,7 +112,7 @@ topo::LinkEndReport endReport(const topo::Plan& plan, const Wiring& wiring,
 }
 
 // Makes an end's egress `to`, knowing it is `from` now.
-void applyImpairment(const topo::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
+void applyImpairment(const nsmgr::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
                      const topo::Impairment& from, const topo::Impairment& to) {
   const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
   netlink::RequestBatch batch;
@@ -124,7 +124,7 @@ void applyImpairment(const topo::LabState& state, const Wiring& wiring, const In
 
 // After a failed change the end's qdiscs are in no known layout: whatever is there goes, and
 // the impairment it had is made anew. Best effort: the failure being reported matters more.
-void restoreImpairment(const topo::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
+void restoreImpairment(const nsmgr::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
                        const topo::Impairment& impairment) {
   const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
   const std::string name = nameOf(state.plan, ref);
@@ -144,7 +144,7 @@ void restoreImpairment(const topo::LabState& state, const Wiring& wiring, const 
   }
 }
 
-void setAdministrativelyUp(const topo::LabState& state, const Wiring& wiring,
+void setAdministrativelyUp(const nsmgr::LabState& state, const Wiring& wiring,
                            const InterfaceRef& ref, bool up) {
   netlink::RequestBatch batch;
   batch.setLinkUp(wiring.ifindexOf(ref), up, nameOf(state.plan, ref) + (up ? " up" : " down"));
@@ -152,7 +152,7 @@ void setAdministrativelyUp(const topo::LabState& state, const Wiring& wiring,
   session->execute(batch);
 }
 
-bool isAdministrativelyUp(const topo::LabState& state, const Wiring& wiring,
+bool isAdministrativelyUp(const nsmgr::LabState& state, const Wiring& wiring,
                           const InterfaceRef& ref) {
   NodeSession session(state, state.plan.nodes[ref.node].name);
   auto link = findLink(*session, wiring.ifindexOf(ref));
@@ -160,7 +160,7 @@ bool isAdministrativelyUp(const topo::LabState& state, const Wiring& wiring,
   return (link->flags & IFF_UP) != 0;
 }
 
-void awaitOperationalState(const topo::LabState& state, const Wiring& wiring,
+void awaitOperationalState(const nsmgr::LabState& state, const Wiring& wiring,
                            const InterfaceRef& ref, bool up) {
   NodeSession session(state, state.plan.nodes[ref.node].name);
   const auto deadline = std::chrono::steady_clock::now() + kCarrierTimeout;
@@ -178,13 +178,13 @@ void awaitOperationalState(const topo::LabState& state, const Wiring& wiring,
 
 }  // namespace
 
-std::vector<topo::LinkReport> linkReports(const std::string& lab) {
-  const topo::LabState state = readLabState(lab);
+std::vector<nsmgr::LinkReport> linkReports(const std::string& lab) {
+  const nsmgr::LabState state = readLabState(lab);
   const Wiring wiring(state.plan);
   std::vector<NodeLinks> live;
   live.reserve(state.plan.nodes.size());
   for (const auto& node : state.plan.nodes) live.push_back(readNodeLinks(state, node.name));
-  std::vector<topo::LinkReport> reports;
+  std::vector<nsmgr::LinkReport> reports;
   for (const VethPair& pair : wiring.vethPairs()) {
     // The node's end first: a switch port, when there is one, is the pair's local end.
     const bool toSwitch = wiring.isSwitchPort(pair.local);
@@ -196,10 +196,10 @@ std::vector<topo::LinkReport> linkReports(const std::string& lab) {
   return reports;
 }
 
-std::vector<topo::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
+std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
                                                  const ImpairmentEdit& edit, Direction direction) {
   LockedLabState locked(lab);
-  topo::LabState& state = locked.state();
+  nsmgr::LabState& state = locked.state();
   const Wiring wiring(state.plan);
   const InterfaceRef named = findEnd(state.plan, end);
   std::vector<InterfaceRef> targets;
@@ -232,7 +232,7 @@ std::vector<topo::LinkEndReport> editImpairments(const std::string& lab, const s
       throw;
     }
   }
-  std::vector<topo::LinkEndReport> changed;
+  std::vector<nsmgr::LinkEndReport> changed;
   for (const auto& change : changes) {
     topo::Node& node = state.plan.nodes[change.ref.node];
     topo::Interface& interface = node.interfaces[change.ref.interface];
@@ -251,7 +251,7 @@ std::vector<topo::LinkEndReport> editImpairments(const std::string& lab, const s
 // route through it; bringing the link up restores those from the plan.
 void setLinkState(const std::string& lab, const std::string& end, bool up) {
   LockedLabState locked(lab);
-  const topo::LabState& state = locked.state();
+  const nsmgr::LabState& state = locked.state();
   const Wiring wiring(state.plan);
   const InterfaceRef named = findEnd(state.plan, end);
   const InterfaceRef peer = peerOf(state.plan, named);

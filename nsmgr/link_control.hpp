@@ -10,12 +10,12 @@
 #include <vector>
 
 #include "topo/plan.hpp"
-#include "topo/report.hpp"
+#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 
 // Every link of the lab with its ends' live state, counters and impairments in force.
-std::vector<topo::LinkReport> linkReports(const std::string& lab);
+std::vector<nsmgr::LinkReport> linkReports(const std::string& lab);
 
 // Which way the traffic to impair flows, seen from the named end.
 enum class Direction { Both, Out, In };
@@ -28,7 +28,7 @@ struct ImpairmentEdit {
 // Changes the egress impairment of the named end (Out), of the end facing it (In), or both,
 // in place, and records it in the lab's state. On a failure every end is put back as it was.
 // Returns the ends changed, with their new impairments.
-std::vector<topo::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
+std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
                                                  const ImpairmentEdit& edit, Direction direction);
 
 // Fails the link (`up` false) or restores it. A failed link carries nothing and both ends lose

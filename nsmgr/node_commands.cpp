@@ -31,8 +31,8 @@ struct Running {
 
 // A helper process joins the node and runs the command there; its output comes back through
 // pipes.
-Running start(const topo::LabState& state, const NodeCommand& command, size_t index,
-              topo::ExecOutcome& outcome) {
+Running start(const nsmgr::LabState& state, const NodeCommand& command, size_t index,
+              nsmgr::ExecOutcome& outcome) {
   NodeHandle node = openNode(state, command.node);
   int out[2], err[2];
   if (::pipe2(out, O_CLOEXEC) < 0) throw SystemError("pipe2", "output of node " + command.node);
@@ -110,10 +110,10 @@ void pump(std::vector<Running>& running, const LineFn& onLine) {
 
 }  // namespace
 
-std::vector<topo::ExecOutcome> runCaptured(const topo::LabState& state,
+std::vector<nsmgr::ExecOutcome> runCaptured(const nsmgr::LabState& state,
                                            const std::vector<NodeCommand>& commands,
                                            const LineFn& onLine) {
-  std::vector<topo::ExecOutcome> outcomes(commands.size());
+  std::vector<nsmgr::ExecOutcome> outcomes(commands.size());
   std::vector<Running> running;
   size_t next = 0;
   while (next < commands.size() || !running.empty()) {

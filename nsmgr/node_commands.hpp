@@ -7,8 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "nsmgr/state_file.hpp"
 #include "topo/plan.hpp"
-#include "topo/report.hpp"
+#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 
@@ -27,7 +28,7 @@ inline constexpr size_t kMaxConcurrentCommands = 64;
 // Runs every command in its node, with /dev/null as stdin, at most kMaxConcurrentCommands at
 // a time, and returns their outcomes in the commands' order. A command that could not run
 // (no such program) has exit code 126 and the reason on its stderr.
-std::vector<topo::ExecOutcome> runCaptured(const topo::LabState& state,
+std::vector<nsmgr::ExecOutcome> runCaptured(const nsmgr::LabState& state,
                                            const std::vector<NodeCommand>& commands,
                                            const LineFn& onLine = {});
 

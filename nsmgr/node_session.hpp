@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "nsmgr/state_file.hpp"
 #include "netlink/session.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/namespaces.hpp"
@@ -13,7 +14,7 @@ namespace netlab::nsmgr {
 
 class NodeSession {
  public:
-  NodeSession(const topo::LabState& state, const std::string& node)
+  NodeSession(const nsmgr::LabState& state, const std::string& node)
       : handle_(openNode(state, node)),
         visit_(handle_.pidfd, "node " + node),
         session_(netlink::Session::openInCurrentNamespace()) {}

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "tools/report_json.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_checks.hpp"
 #include "tools/cli.hpp"
@@ -30,7 +31,7 @@ std::string cell(const PairCount& count) {
   return fmt::format("{}/{}", count.replied, count.sent);
 }
 
-std::string pingMatrix(const topo::LabState& state, const std::vector<topo::PingResult>& pings) {
+std::string pingMatrix(const nsmgr::LabState& state, const std::vector<nsmgr::PingResult>& pings) {
   std::map<std::pair<std::string, std::string>, PairCount> pairs;
   for (const auto& ping : pings) {
     PairCount& count = pairs[{ping.from, ping.to}];
@@ -70,11 +71,11 @@ Action definePingall(CLI::App& command) {
       "Exit status: 0 every ping was answered, 1 some were not.");
   return [options] {
     requireRoot("pingall");
-    const topo::LabState state = nsmgr::readLabState(chooseLab(options->lab));
+    const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
     auto pings = nsmgr::pingAll(state, std::chrono::seconds(options->timeout));
-    const topo::PingSummary summary = topo::summarize(pings);
+    const nsmgr::PingSummary summary = nsmgr::summarize(pings);
     if (options->format == "json") {
-      std::cout << topo::pingResultsToJson(state.plan.name, pings);
+      std::cout << pingResultsToJson(state.plan.name, pings);
     } else {
       size_t nodes = 0;
       for (const auto& node : state.plan.nodes) nodes += node.kind != topo::NodeKind::Switch;
@@ -104,14 +105,14 @@ Action defineTest(CLI::App& command) {
       "Exit status: 0 every check passed, 1 some failed, 2 the lab has no checks.");
   return [options] {
     requireRoot("test");
-    const topo::LabState state = nsmgr::readLabState(chooseLab(options->lab));
+    const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
     if (state.plan.checks.empty()) {
       std::cerr << fmt::format("netlab: lab `{}` has no tests (add a `tests` section to {})\n",
                                state.plan.name, state.plan.sourceFile);
       return kExitInvalid;
     }
     const bool json = options->format == "json";
-    auto printResult = [&](const topo::CheckResult& result) {
+    auto printResult = [&](const nsmgr::CheckResult& result) {
       if (json) return;
       std::cout << fmt::format("{}  {} ({:.1f} s{})\n", result.passed ? "PASS" : "FAIL",
                                result.label, result.seconds,
@@ -125,7 +126,7 @@ Action defineTest(CLI::App& command) {
     size_t passed = 0;
     for (const auto& result : results) passed += result.passed ? 1 : 0;
     if (json) {
-      std::cout << topo::checkResultsToJson(state.plan.name, results);
+      std::cout << checkResultsToJson(state.plan.name, results);
     } else {
       std::cout << fmt::format(
           "{}: {} passed, {} failed in {:.1f} s\n", state.plan.name, passed, results.size() - passed,

@@ -9,6 +9,7 @@
 #include <map>
 
 #include "base/error.hpp"
+#include "tools/report_json.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/node_commands.hpp"
 #include "nsmgr/process.hpp"
@@ -71,7 +72,7 @@ int execInOne(const std::string& lab, const ExecOptions& options) {
   return nsmgr::exitCodeOf(result.waitStatus);
 }
 
-int execInMany(const topo::LabState& state, const ExecOptions& options) {
+int execInMany(const nsmgr::LabState& state, const ExecOptions& options) {
   std::vector<nsmgr::NodeCommand> commands;
   for (const auto& node : state.plan.nodes) {
     if (options.all || ::fnmatch(options.node.c_str(), node.name.c_str(), 0) == 0) {
@@ -85,10 +86,10 @@ int execInMany(const topo::LabState& state, const ExecOptions& options) {
   auto printLine = [&](size_t command, bool isStdout, std::string_view line) {
     if (!json) (isStdout ? std::cout : std::cerr) << commands[command].node << " | " << line << '\n';
   };
-  std::vector<topo::ExecOutcome> outcomes = nsmgr::runCaptured(state, commands, printLine);
+  std::vector<nsmgr::ExecOutcome> outcomes = nsmgr::runCaptured(state, commands, printLine);
   int worst = 0;
   for (const auto& outcome : outcomes) worst = std::max(worst, outcome.exitCode);
-  if (json) std::cout << topo::execOutcomesToJson(outcomes);
+  if (json) std::cout << execOutcomesToJson(outcomes);
   return worst;
 }
 

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "tools/report_json.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/signals.hpp"
 #include "tools/cli.hpp"
@@ -30,7 +31,7 @@ std::string addressesOf(const topo::Interface& interface) {
   return join(addresses, " ");
 }
 
-std::string summaryTable(const topo::LabState& state) {
+std::string summaryTable(const nsmgr::LabState& state) {
   Table table({"NODE", "KIND", "PID", "INTERFACE", "ADDRESSES", "PEER"});
   for (size_t i = 0; i < state.plan.nodes.size(); ++i) {
     const topo::Node& node = state.plan.nodes[i];
@@ -78,7 +79,7 @@ Action defineUp(CLI::App& command) {
     // one must not kill netlab with the lab complete, before its report or after it.
     nsmgr::holdInterruptionsUntilExit();
     auto start = std::chrono::steady_clock::now();
-    topo::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
+    nsmgr::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
       return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size())});
     });
     double seconds = secondsSince(start);
@@ -132,9 +133,9 @@ Action defineStatus(CLI::App& command) {
   addFormatOption(command, options->format, {"table", "json"});
   return [options] {
     requireRoot("status");
-    topo::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
+    nsmgr::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
     if (options->format == "json") {
-      std::cout << topo::labStatusToJson(status);
+      std::cout << labStatusToJson(status);
       return kExitOk;
     }
     Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES", "EGRESS"});
@@ -156,7 +157,7 @@ Action defineList(CLI::App& command) {
   addFormatOption(command, *format, {"table", "json"});
   return [format] {
     requireRoot("ls");
-    std::vector<topo::LabStatus> labs;
+    std::vector<nsmgr::LabStatus> labs;
     for (const auto& lab : nsmgr::listLabs()) {
       try {
         labs.push_back(nsmgr::labStatus(lab));
@@ -166,7 +167,7 @@ Action defineList(CLI::App& command) {
       }
     }
     if (*format == "json") {
-      std::cout << topo::labListToJson(labs);
+      std::cout << labListToJson(labs);
       return kExitOk;
     }
     Table table({"LAB", "NODES", "RUNNING", "TOPOLOGY"});

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "tools/report_json.hpp"
 #include "nsmgr/link_control.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
@@ -72,11 +73,11 @@ std::string describeEgress(const topo::Impairment& impairment) {
   return text.empty() ? "-" : text;
 }
 
-std::string endName(const topo::LinkEndReport& end) {
+std::string endName(const nsmgr::LinkEndReport& end) {
   return end.node + ":" + end.interface;
 }
 
-std::string linkTable(const std::vector<topo::LinkReport>& links) {
+std::string linkTable(const std::vector<nsmgr::LinkReport>& links) {
   Table table({"END A", "END B", "STATE A/B", "EGRESS A->B", "EGRESS B->A", "PACKETS A->B",
                "PACKETS B->A", "DROPPED"});
   for (const auto& link : links) {
@@ -101,8 +102,8 @@ void defineShow(CLI::App& command, Action& action) {
   action = [options] {
     requireRoot("link show");
     const std::string lab = chooseLab(options->lab);
-    std::vector<topo::LinkReport> links = nsmgr::linkReports(lab);
-    std::cout << (options->format == "json" ? topo::linkReportsToJson(lab, links)
+    std::vector<nsmgr::LinkReport> links = nsmgr::linkReports(lab);
+    std::cout << (options->format == "json" ? linkReportsToJson(lab, links)
                                             : linkTable(links));
     return kExitOk;
   };

@@ -160,21 +160,4 @@ struct Plan {
   const Node* findNode(std::string_view name) const;
 };
 
-// What a running lab's state file holds: the plan it was built from and how to find its nodes.
-struct NodeRuntime {
-  std::string name;
-  int pid = 0;
-  // The process's start time (field 22 of /proc/PID/stat): with the pid it identifies the
-  // process, so a recycled pid is never mistaken for a node.
-  uint64_t startTime = 0;
-  bool operator==(const NodeRuntime&) const = default;
-};
-
-struct LabState {
-  Plan plan;
-  std::vector<NodeRuntime> nodes;
-  int64_t createdUnixSeconds = 0;
-  bool operator==(const LabState&) const = default;
-};
-
 }  // namespace netlab::topo

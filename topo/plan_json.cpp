@@ -9,17 +9,12 @@
 #include <type_traits>
 
 #include "base/error.hpp"
-#include "topo/diagnostics.hpp"
 #include "topo/impairment_json.hpp"
 #include "base/mac.hpp"
 
 namespace netlab::topo {
 namespace {
 
-using Json = nlohmann::ordered_json;
-
-// Bumped when the meaning of a key changes; readers refuse other versions.
-constexpr int kJsonVersion = 1;
 
 Json prefixesToJson(const std::vector<IpPrefix>& prefixes) {
   Json json = Json::array();
@@ -124,107 +119,6 @@ Json checkToJson(const Check& check) {
   }
   return json;
 }
-
-Json planJson(const Plan& plan) {
-  Json json{{"version", kJsonVersion},
-            {"name", plan.name},
-            {"source_file", plan.sourceFile},
-            {"nodes", Json::array()}};
-  for (const Node& node : plan.nodes) json["nodes"].push_back(nodeToJson(node));
-  // Written only when there are checks, so that plans without them read as before.
-  for (const Check& check : plan.checks) json["checks"].push_back(checkToJson(check));
-  return json;
-}
-
-// Strings that are not UTF-8 (a file name can be anything) are written with U+FFFD instead of
-// making the whole document unwritable.
-std::string dump(const Json& json) {
-  return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
-}
-
-// A value of the document being read, and its location for messages.
-class Reader {
- public:
-  Reader(const Json& json, std::string path) : json_(json), path_(std::move(path)) {}
-
-  [[noreturn]] void fail(std::string_view problem) const {
-    throw Error(fmt::format("{}: {}", path_.empty() ? "the document" : path_, problem));
-  }
-  bool has(std::string_view key) const { return json_.is_object() && json_.contains(key); }
-  Reader member(std::string_view key) const {
-    if (!json_.is_object()) fail("expected an object");
-    if (!json_.contains(key)) fail(fmt::format("`{}` is missing", key));
-    return {json_.at(std::string(key)), memberPath(path_, key)};
-  }
-  // Writers and readers share one set of keys: anything else is a corrupt or foreign file.
-  void onlyKeys(std::initializer_list<std::string_view> known) const {
-    if (!json_.is_object()) fail("expected an object");
-    for (const auto& [key, value] : json_.items()) {
-      if (std::find(known.begin(), known.end(), key) == known.end()) {
-        fail(fmt::format("unknown key `{}`", excerpt(key)));
-      }
-    }
-  }
-  std::vector<Reader> items() const {
-    if (!json_.is_array()) fail("expected an array");
-    std::vector<Reader> items;
-    for (size_t i = 0; i < json_.size(); ++i) items.emplace_back(json_[i], indexPath(path_, i));
-    return items;
-  }
-  std::vector<std::pair<std::string, std::string>> stringPairs() const {
-    if (!json_.is_object()) fail("expected an object");
-    std::vector<std::pair<std::string, std::string>> pairs;
-    for (const auto& [key, value] : json_.items()) {
-      pairs.emplace_back(key, Reader(value, memberPath(path_, key)).get<std::string>());
-    }
-    return pairs;
-  }
-  template <typename T>
-  T get() const {
-    if constexpr (std::is_same_v<T, std::string>) {
-      if (!json_.is_string()) fail("expected a string");
-      return json_.get<std::string>();
-    } else if constexpr (std::is_same_v<T, bool>) {
-      if (!json_.is_boolean()) fail("expected a boolean");
-      return json_.get<bool>();
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!json_.is_number()) fail("expected a number");
-      return json_.get<T>();
-    } else {
-      return integer<T>();
-    }
-  }
-  IpPrefix prefix() const {
-    auto prefix = parsePrefix(get<std::string>());
-    if (!prefix) fail("expected an address with a prefix length");
-    return *prefix;
-  }
-  IpAddress address() const {
-    auto address = parseAddress(get<std::string>());
-    if (!address) fail("expected an IP address");
-    return *address;
-  }
-
- private:
-  template <typename T>
-  T integer() const {
-    if (json_.is_number_unsigned()) {
-      const auto value = json_.get<uint64_t>();
-      if (value <= static_cast<uint64_t>(std::numeric_limits<T>::max()))
-        return static_cast<T>(value);
-    } else if (json_.is_number_integer()) {
-      const auto value = json_.get<int64_t>();
-      if (value >= static_cast<int64_t>(std::numeric_limits<T>::min()))
-        return static_cast<T>(value);
-    } else {
-      fail("expected an integer");
-    }
-    fail("the integer is out of range");
-  }
-
-  const Json& json_;
-  std::string path_;
-};
 
 template <typename T>
 void readOptional(const Reader& reader, std::string_view key, std::optional<T>& into) {
@@ -394,16 +288,22 @@ Check readCheck(const Reader& reader) {
   return check;
 }
 
-void checkVersion(const Reader& reader) {
-  const Reader version = reader.member("version");
-  if (version.get<int>() != kJsonVersion) {
-    version.fail(fmt::format("unsupported version; this netlab reads version {}", kJsonVersion));
-  }
+}  // namespace
+
+Json planToJsonValue(const Plan& plan) {
+  Json json{{"version", kPlanJsonVersion},
+            {"name", plan.name},
+            {"source_file", plan.sourceFile},
+            {"nodes", Json::array()}};
+  for (const Node& node : plan.nodes) json["nodes"].push_back(nodeToJson(node));
+  // Written only when there are checks, so that plans without them read as before.
+  for (const Check& check : plan.checks) json["checks"].push_back(checkToJson(check));
+  return json;
 }
 
 Plan readPlan(const Reader& reader) {
   reader.onlyKeys({"version", "name", "source_file", "nodes", "checks"});
-  checkVersion(reader);
+  reader.member("version").requireVersion(kPlanJsonVersion);
   Plan plan;
   plan.name = reader.member("name").get<std::string>();
   plan.sourceFile = reader.member("source_file").get<std::string>();
@@ -416,18 +316,12 @@ Plan readPlan(const Reader& reader) {
   return plan;
 }
 
-LabState readLabState(const Reader& reader) {
-  reader.onlyKeys({"version", "plan", "nodes", "created_unix_seconds"});
-  checkVersion(reader);
-  LabState state;
-  state.plan = readPlan(reader.member("plan"));
-  for (const Reader& item : reader.member("nodes").items()) {
-    item.onlyKeys({"name", "pid", "start_time"});
-    state.nodes.push_back({item.member("name").get<std::string>(), item.member("pid").get<int>(),
-                           item.member("start_time").get<uint64_t>()});
-  }
-  state.createdUnixSeconds = reader.member("created_unix_seconds").get<int64_t>();
-  return state;
+std::string planToJson(const Plan& plan) {
+  return dump(planToJsonValue(plan));
+}
+
+Plan planFromJson(std::string_view json) {
+  return withContext("reading a plan", [&] { return readPlan(Reader(parseDocument(json), "")); });
 }
 
 Json parseDocument(std::string_view text) {
@@ -436,33 +330,6 @@ Json parseDocument(std::string_view text) {
   } catch (const Json::exception& error) {
     throw Error(error.what());
   }
-}
-
-}  // namespace
-
-std::string planToJson(const Plan& plan) {
-  return dump(planJson(plan));
-}
-
-std::string labStateToJson(const LabState& state) {
-  Json json{{"version", kJsonVersion},
-            {"plan", planJson(state.plan)},
-            {"nodes", Json::array()},
-            {"created_unix_seconds", state.createdUnixSeconds}};
-  for (const NodeRuntime& node : state.nodes) {
-    json["nodes"].push_back(
-        {{"name", node.name}, {"pid", node.pid}, {"start_time", node.startTime}});
-  }
-  return dump(json);
-}
-
-Plan planFromJson(std::string_view json) {
-  return withContext("reading a plan", [&] { return readPlan(Reader(parseDocument(json), "")); });
-}
-
-LabState labStateFromJson(std::string_view json) {
-  return withContext("reading a lab state",
-                     [&] { return readLabState(Reader(parseDocument(json), "")); });
 }
 
 }  // namespace netlab::topo

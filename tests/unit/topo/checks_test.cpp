@@ -188,8 +188,6 @@ TEST(Checks, RoundTripThroughThePlanJson) {
   const std::string json = planToJson(plan);
   EXPECT_NE(json.find("\"timeout_ms\": 60000"), std::string::npos);
   EXPECT_EQ(planFromJson(json), plan);
-  LabState state{plan, {{"h1", 1, 2}}, 3};
-  EXPECT_EQ(labStateFromJson(labStateToJson(state)), state);
 }
 
 TEST(Checks, ThePlanTableListsThem) {

@@ -1,12 +1,14 @@
+#include "tools/report_json.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "topo/impairment_json.hpp"
-#include "topo/report.hpp"
 
-namespace netlab::topo {
+namespace netlab::tools {
 namespace {
 
 using nlohmann::ordered_json;
+using namespace nsmgr;
 
 ordered_json toJsonValue(const InterfaceStatus& interface) {
   return {{"name", interface.name},
@@ -60,16 +62,6 @@ std::string linkReportsToJson(const std::string& lab, const std::vector<LinkRepo
     list.push_back({{"ends", {toJsonValue(link.a), toJsonValue(link.b)}}});
   }
   return ordered_json{{"lab", lab}, {"links", list}}.dump(2) + "\n";
-}
-
-PingSummary summarize(const std::vector<PingResult>& pings) {
-  PingSummary summary;
-  summary.sent = pings.size();
-  for (const auto& ping : pings) summary.received += ping.replied ? 1 : 0;
-  if (summary.sent > 0) {
-    summary.lossPercent = 100.0 * double(summary.sent - summary.received) / double(summary.sent);
-  }
-  return summary;
 }
 
 std::string pingResultsToJson(const std::string& lab, const std::vector<PingResult>& pings) {
@@ -137,4 +129,4 @@ std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes) {
   return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace netlab::topo
+}  // namespace netlab::tools

@@ -1,4 +1,4 @@
-// What commands report about running labs, as plain data; topo/ gives it its JSON form.
+// What commands report about running labs, as plain data; tools/ prints it as text or JSON.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +7,10 @@
 
 #include "topo/plan.hpp"
 
-namespace netlab::topo {
+namespace netlab::nsmgr {
+
+using topo::Impairment;
+using topo::NodeKind;
 
 struct InterfaceStatus {
   std::string name;
@@ -87,11 +90,4 @@ struct ExecOutcome {
   std::string stderrText;
 };
 
-std::string labStatusToJson(const LabStatus& status);
-std::string labListToJson(const std::vector<LabStatus>& labs);
-std::string linkReportsToJson(const std::string& lab, const std::vector<LinkReport>& links);
-std::string pingResultsToJson(const std::string& lab, const std::vector<PingResult>& pings);
-std::string checkResultsToJson(const std::string& lab, const std::vector<CheckResult>& results);
-std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes);
-
-}  // namespace netlab::topo
+}  // namespace netlab::nsmgr

@@ -1,0 +1,15 @@
+#include "nsmgr/report.hpp"
+
+namespace netlab::nsmgr {
+
+PingSummary summarize(const std::vector<PingResult>& pings) {
+  PingSummary summary;
+  summary.sent = pings.size();
+  for (const auto& ping : pings) summary.received += ping.replied ? 1 : 0;
+  if (summary.sent > 0) {
+    summary.lossPercent = 100.0 * double(summary.sent - summary.received) / double(summary.sent);
+  }
+  return summary;
+}
+
+}  // namespace netlab::nsmgr

@@ -1,0 +1,19 @@
+// The JSON form of what commands report about running labs (`--format json`).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "nsmgr/report.hpp"
+
+namespace netlab::tools {
+
+std::string labStatusToJson(const nsmgr::LabStatus& status);
+std::string labListToJson(const std::vector<nsmgr::LabStatus>& labs);
+std::string linkReportsToJson(const std::string& lab, const std::vector<nsmgr::LinkReport>& links);
+std::string pingResultsToJson(const std::string& lab, const std::vector<nsmgr::PingResult>& pings);
+std::string checkResultsToJson(const std::string& lab,
+                               const std::vector<nsmgr::CheckResult>& results);
+std::string execOutcomesToJson(const std::vector<nsmgr::ExecOutcome>& outcomes);
+
+}  // namespace netlab::tools
