@@ -15,7 +15,7 @@
 #include <random>
 
 #include "base/error.hpp"
-#include "topo/load.hpp"
+#include "topo/names.hpp"
 
 namespace netlab::nsmgr {
 namespace {

@@ -13,6 +13,7 @@
 #include "base/fd.hpp"
 #include "topo/json_reader.hpp"
 #include "topo/lab.hpp"
+#include "topo/names.hpp"
 #include "topo/parse.hpp"
 
 namespace netlab::topo {

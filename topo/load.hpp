@@ -42,7 +42,4 @@ LoadResult loadTopologyText(std::string_view text, const std::filesystem::path& 
 // "topo.json:12:5: error: links[3].endpoints[1]: unknown node `r9` (hint: did you mean `r1`?)"
 std::string formatDiagnostic(const Diagnostic& diagnostic, const std::string& sourceName);
 
-// A lab, node or interface name that is safe as a path component and as a kernel name.
-bool isValidLabName(std::string_view name);
-
 }  // namespace netlab::topo

@@ -16,6 +16,8 @@ inline constexpr size_t kMaxHostnameLength = 64;
 
 // ^[A-Za-z][A-Za-z0-9_-]{0,31}$
 bool isValidNodeName(std::string_view name);
+// A lab name: safe as a path component (the lab's state directory) and in kernel names.
+bool isValidLabName(std::string_view name);
 
 // Why the kernel (or netlab) would refuse an interface name; nullopt when it is fine.
 std::optional<std::string> interfaceNameProblem(std::string_view name);

@@ -1,6 +1,7 @@
 // The top level of a topology document.
 #include <fmt/format.h>
 
+#include "topo/names.hpp"
 #include "topo/parse.hpp"
 
 namespace netlab::topo {

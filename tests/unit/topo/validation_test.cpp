@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "test_support.hpp"
+#include "topo/names.hpp"
 
 namespace netlab::topo {
 namespace {
