@@ -25,13 +25,24 @@ struct UpOptions {
 // SIGTERM) rolls back everything already made before the error is thrown.
 nsmgr::LabState bringUp(const topo::Plan& plan, const UpOptions& options = {});
 
+// A node whose init outlived SIGKILL: a process in uninterruptible sleep (a hung NFS or FUSE
+// call) or in a frozen cgroup dies only when that ends.
+struct SurvivingNode {
+  std::string name;
+  int pid = 0;
+};
+
 struct DownResult {
   bool existed = false;
   size_t nodesStopped = 0;
+  // Non-empty: the lab is not down. The survivors' records and the lab's state are kept, so the
+  // next `down` finds them again; the stopped nodes' records are gone.
+  std::vector<SurvivingNode> survivors;
 };
 
 // Stops every node recorded in the lab's state, waits until the kernel has removed their
-// namespaces and devices, and removes the state. Idempotent.
+// namespaces and devices, and removes the state. Idempotent; never forgets a node that is
+// still alive (see DownResult::survivors).
 DownResult tearDown(const std::string& lab);
 
 std::vector<std::string> listLabs();

@@ -159,4 +159,10 @@ void LabDirectory::remove() const {
   if (error) throw SystemError("remove", path_, error.value());
 }
 
+void LabDirectory::removeEntry(const std::string& relative) const {
+  std::error_code error;
+  std::filesystem::remove_all(pathOf(relative), error);
+  if (error) throw SystemError("remove", pathOf(relative), error.value());
+}
+
 }  // namespace netlab::nsmgr

@@ -41,6 +41,8 @@ class LabDirectory {
   void makeDirectory(const std::string& relative) const;
   // Removes the directory with everything in it; the lock is held until this object dies.
   void remove() const;
+  // Removes one entry of the directory (a file, or a directory with everything in it).
+  void removeEntry(const std::string& relative) const;
 
  private:
   LabDirectory(std::string path, Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}

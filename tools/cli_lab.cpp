@@ -97,6 +97,20 @@ Action defineUp(CLI::App& command) {
   };
 }
 
+// Nodes that outlived SIGKILL keep the lab (and their records): said on stderr, with the way on.
+void reportSurvivors(const std::string& lab, const nsmgr::DownResult& result) {
+  std::cerr << fmt::format("netlab: lab `{}` is not down: {} nodes stopped, but\n", lab,
+                           result.nodesStopped);
+  for (const auto& node : result.survivors) {
+    std::cerr << fmt::format(
+        "  node {} (pid {}) is still alive after SIGKILL (in uninterruptible sleep or a "
+        "frozen cgroup?)\n",
+        node.name, node.pid);
+  }
+  std::cerr << fmt::format(
+      "their records are kept: run `netlab down {}` again once they can die\n", lab);
+}
+
 Action defineDown(CLI::App& command) {
   struct Options {
     std::string lab;
@@ -109,18 +123,22 @@ Action defineDown(CLI::App& command) {
     requireRoot("down");
     std::vector<std::string> labs =
         options->all ? nsmgr::listLabs() : std::vector<std::string>{chooseLab(options->lab)};
+    int status = kExitOk;
     for (const auto& lab : labs) {
       auto start = std::chrono::steady_clock::now();
       nsmgr::DownResult result =
           withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab); });
       if (!result.existed) {
         std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
+      } else if (!result.survivors.empty()) {
+        reportSurvivors(lab, result);
+        status = kExitFailure;
       } else {
         std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n",
                                  lab, result.nodesStopped, secondsSince(start));
       }
     }
-    return kExitOk;
+    return status;
   };
 }
 

@@ -391,6 +391,65 @@ class OnlyWhatWasRecorded(ReliabilityTest):
         self.assert_host_restored(before, "the lookalikes' own cleanup")
 
 
+class UnkillableNode(ReliabilityTest):
+    """A node whose init outlives SIGKILL (issue 13): cgroup v1's freezer holds a frozen task's
+    SIGKILL until it is thawed, as uninterruptible sleep does."""
+    FREEZER = "/sys/fs/cgroup/freezer"
+
+    @staticmethod
+    def read(group, name):
+        with open(os.path.join(group, name)) as file:
+            return file.read().strip()
+
+    def freeze(self, pid):
+        if not os.path.ismount(self.FREEZER):
+            self.skipTest("no cgroup v1 freezer here: cgroup v2's lets a killed task die")
+        group = tempfile.mkdtemp(prefix="netlab-test-", dir=self.FREEZER)
+        self.addCleanup(os.rmdir, group)
+        with open(os.path.join(group, "cgroup.procs"), "w") as procs:
+            procs.write(str(pid))
+        self.addCleanup(self.thaw, group)
+        with open(os.path.join(group, "freezer.state"), "w") as state:
+            state.write("FROZEN")
+        deadline = time.monotonic() + 10
+        while self.read(group, "freezer.state") != "FROZEN":
+            self.assertLess(time.monotonic(), deadline, "the node never froze")
+            time.sleep(0.05)
+        return group
+
+    def thaw(self, group):
+        with open(os.path.join(group, "freezer.state"), "w") as state:
+            state.write("THAWED")
+        # The cgroup can go once its (killed) tasks are gone.
+        deadline = time.monotonic() + 10
+        while self.read(group, "cgroup.procs"):
+            if time.monotonic() > deadline:
+                break
+            time.sleep(0.05)
+
+    def test_down_keeps_the_record_of_a_node_that_outlives_sigkill(self):
+        lab = unique_lab("frozen")
+        before = snapshot()
+        topology = self.write_topology({"nodes": {"a": {}, "b": {}}, "links": [["a", "b"]]})
+        netlab("up", topology, "--lab", lab)
+        pids = node_pids(lab)
+        group = self.freeze(pids["a"])
+
+        first = netlab("down", lab, check=False)
+        self.assert_clean_failure(first, f"lab `{lab}` is not down", "node a (pid",
+                                  "still alive after SIGKILL", f"netlab down {lab}")
+        self.assertFalse(alive(pids["b"]), "the other node was not stopped")
+        self.assertTrue(alive(pids["a"]))
+        # Only the survivor is still recorded, so the next down finds it again.
+        self.assertEqual(os.listdir(os.path.join(STATE_ROOT, lab, "nodes")), ["a"])
+
+        self.thaw(group)
+        second = netlab("down", lab)
+        self.assertIn("is down", second.stdout)
+        self.assertFalse(alive(pids["a"]))
+        self.assert_host_restored(before, "down after the node could die")
+
+
 class StateDirectory(ReliabilityTest):
     def test_state_root_is_root_only(self):
         netlab("ls")
