@@ -70,7 +70,7 @@ Action definePingall(CLI::App& command) {
       "Every node but the switches pings every address of every other node once.\n"
       "Exit status: 0 every ping was answered, 1 some were not.");
   return [options] {
-    requireRoot("pingall");
+    requireLabAccess("pingall");
     const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
     auto pings = nsmgr::pingAll(state, std::chrono::seconds(options->timeout));
     const nsmgr::PingSummary summary = nsmgr::summarize(pings);
@@ -104,7 +104,7 @@ Action defineTest(CLI::App& command) {
       "the running lab, each retried until it passes or its timeout.\n"
       "Exit status: 0 every check passed, 1 some failed, 2 the lab has no checks.");
   return [options] {
-    requireRoot("test");
+    requireLabAccess("test");
     const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
     if (state.plan.checks.empty()) {
       std::cerr << fmt::format("netlab: lab `{}` has no tests (add a `tests` section to {})\n",

@@ -112,7 +112,7 @@ Action defineExec(CLI::App& command) {
       "Examples:\n  netlab exec r1 -- ip -br addr\n  netlab exec r1 bash\n"
       "  netlab exec 'h*' -- ping -c1 10.0.0.1\n  netlab exec --all --format json -- hostname");
   return [options] {
-    requireRoot("exec");
+    requireLabAccess("exec");
     // With --all, the first word is the command's, not a node's.
     if (options->all && !options->node.empty())
       options->command.insert(options->command.begin(), options->node);

@@ -72,7 +72,7 @@ Action defineUp(CLI::App& command) {
   command.add_option("--lab", options->lab, "Lab name (default: the topology's name)");
   command.add_flag("-q,--quiet", options->quiet, "Print only the summary line");
   return [options] {
-    requireRoot("up");
+    requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
     // Held until netlab exits: bringUp turns one into a rollback while it still can; a later
@@ -120,7 +120,7 @@ Action defineDown(CLI::App& command) {
   addLabArgument(command, options->lab);
   command.add_flag("--all", options->all, "Take down every running lab");
   return [options] {
-    requireRoot("down");
+    requireLabAccess("down");
     std::vector<std::string> labs =
         options->all ? nsmgr::listLabs() : std::vector<std::string>{chooseLab(options->lab)};
     int status = kExitOk;
@@ -150,7 +150,7 @@ Action defineStatus(CLI::App& command) {
   addLabArgument(command, options->lab);
   addFormatOption(command, options->format, {"table", "json"});
   return [options] {
-    requireRoot("status");
+    requireLabAccess("status");
     nsmgr::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
     if (options->format == "json") {
       std::cout << labStatusToJson(status);
@@ -174,7 +174,7 @@ Action defineList(CLI::App& command) {
   auto format = std::make_shared<std::string>();
   addFormatOption(command, *format, {"table", "json"});
   return [format] {
-    requireRoot("ls");
+    requireLabAccess("ls");
     std::vector<nsmgr::LabStatus> labs;
     for (const auto& lab : nsmgr::listLabs()) {
       try {

@@ -100,7 +100,7 @@ void defineShow(CLI::App& command, Action& action) {
   addLabArgument(command, options->lab);
   addFormatOption(command, options->format, {"table", "json"});
   action = [options] {
-    requireRoot("link show");
+    requireLabAccess("link show");
     const std::string lab = chooseLab(options->lab);
     std::vector<nsmgr::LinkReport> links = nsmgr::linkReports(lab);
     std::cout << (options->format == "json" ? linkReportsToJson(lab, links)
@@ -135,7 +135,7 @@ void defineImpair(CLI::App& command, Action& action, bool reset) {
       ->check(CLI::IsMember({"both", "out", "in"}))
       ->capture_default_str();
   action = [options, reset] {
-    requireRoot(reset ? "link reset" : "link set");
+    requireLabAccess(reset ? "link reset" : "link set");
     nsmgr::ImpairmentEdit edit{options->impairment.impairment(), reset};
     if (!reset && edit.fields.empty()) {
       throw Error("nothing to set: give at least one of --delay, --jitter, --loss, --rate, ... "
@@ -160,7 +160,7 @@ void defineState(CLI::App& command, Action& action, bool up) {
   auto options = std::make_shared<EndOptions>();
   addEndOptions(command, *options);
   action = [options, up] {
-    requireRoot(up ? "link up" : "link down");
+    requireLabAccess(up ? "link up" : "link down");
     const std::string lab = chooseLab(options->lab);
     withContext(std::string(up ? "restoring" : "failing") + " the link of " + options->end,
                 [&] { nsmgr::setLinkState(lab, options->end, up); });

@@ -9,6 +9,7 @@
 #include <iostream>
 
 #include "base/error.hpp"
+#include "nsmgr/kernel_features.hpp"
 #include "nsmgr/lab.hpp"
 #include "topo/load.hpp"
 
@@ -47,12 +48,13 @@ void addLabArgument(CLI::App& command, std::string& lab, const std::string& name
   command.add_option(name, lab, "Lab name or its topology file (default: the only lab)");
 }
 
-void requireRoot(const char* verb) {
+void requireLabAccess(const char* verb) {
   if (::geteuid() != 0) {
     throw Error(std::string("`netlab ") + verb +
                     "` needs root: it works on namespaces and network devices (run it with sudo)",
                 EPERM);
   }
+  nsmgr::requireKernelFeatures();
 }
 
 bool isTerminal(int fd) {

@@ -25,8 +25,9 @@ bool isTerminal(int fd);
 // resolves it.
 void addLabArgument(CLI::App& command, std::string& lab, const std::string& name = "lab");
 
-// Throws, naming the verb, unless netlab runs as root.
-void requireRoot(const char* verb);
+// Throws, naming the verb, unless netlab runs as root on a kernel with what it needs
+// (nsmgr/kernel_features.hpp).
+void requireLabAccess(const char* verb);
 
 // Columns padded to their widest cell.
 class Table {
