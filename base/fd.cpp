@@ -37,6 +37,14 @@ Fd openInRoot(const Fd& root, const std::string& path, int flags, const std::str
   return Fd(fd);
 }
 
+Fd tryOpenBeneath(const Fd& dir, const std::string& path, int flags, unsigned mode) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.mode = (flags & O_CREAT) != 0 ? mode : 0;
+  how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  return Fd(static_cast<int>(::syscall(SYS_openat2, dir.get(), path.c_str(), &how, sizeof how)));
+}
+
 void writeAll(int fd, std::string_view data, const std::string& what) {
   while (!data.empty()) {
     ssize_t written = ::write(fd, data.data(), data.size());

@@ -38,6 +38,11 @@ Fd openAt(const Fd& dir, const std::string& name, int flags, unsigned mode = 0);
 // root were `/`; O_CLOEXEC added; throws SystemError("openat2", what) on failure.
 Fd openInRoot(const Fd& root, const std::string& path, int flags, const std::string& what);
 
+// openat(2) of path below dir with openat2's RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS: no symlink
+// (the last component's included), no `..` out of dir, no magic link is followed; O_CLOEXEC
+// added. An invalid Fd on failure, errno telling why (ENOENT, ELOOP for a symlink, EXDEV).
+Fd tryOpenBeneath(const Fd& dir, const std::string& path, int flags, unsigned mode = 0);
+
 // Writes all of data to fd, retrying on short writes and EINTR; throws SystemError naming what.
 void writeAll(int fd, std::string_view data, const std::string& what);
 // Reads fd to its end; throws SystemError naming what.

@@ -32,18 +32,33 @@ struct SurvivingNode {
   int pid = 0;
 };
 
+// A node whose record is unusable (not a regular file of netlab's, truncated, a symlink) and
+// that the state file does not identify either: it is never signalled.
+struct UnidentifiedNode {
+  std::string name;
+  std::string reason;
+};
+
+struct DownOptions {
+  // Remove the lab's state even when some nodes could not be identified (once the user has
+  // made sure they are gone).
+  bool force = false;
+};
+
 struct DownResult {
   bool existed = false;
   size_t nodesStopped = 0;
-  // Non-empty: the lab is not down. The survivors' records and the lab's state are kept, so the
-  // next `down` finds them again; the stopped nodes' records are gone.
+  // Either non-empty (unidentified without `force`): the lab is not down. Those nodes' records
+  // and the lab's state are kept, so the next `down` finds them again; the stopped nodes'
+  // records are gone.
   std::vector<SurvivingNode> survivors;
+  std::vector<UnidentifiedNode> unidentified;
 };
 
 // Stops every node recorded in the lab's state, waits until the kernel has removed their
 // namespaces and devices, and removes the state. Idempotent; never forgets a node that is
 // still alive (see DownResult::survivors).
-DownResult tearDown(const std::string& lab);
+DownResult tearDown(const std::string& lab, const DownOptions& options = {});
 
 std::vector<std::string> listLabs();
 // Live status read from the kernel; throws when the lab is not running.

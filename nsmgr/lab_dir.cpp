@@ -12,7 +12,11 @@
 #include <charconv>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <random>
+
+#include <dirent.h>
+#include <fmt/format.h>
 
 #include "base/error.hpp"
 #include "topo/names.hpp"
@@ -47,6 +51,45 @@ void lock(const Fd& directory, LabDirectory::Lock mode, const std::string& path)
   }
 }
 
+// Everything of a lab's state is netlab's own: made by this user, writable by nobody else. A
+// directory or file planted by another user (or left with a loose mode) is refused, not obeyed.
+void requireOwnEntry(const Fd& fd, const std::string& path, bool directory) {
+  struct stat info {};
+  if (::fstat(fd.get(), &info) < 0) throw SystemError("fstat", path);
+  if (directory ? !S_ISDIR(info.st_mode) : !S_ISREG(info.st_mode)) {
+    throw Error(path + ": expected a " + (directory ? "directory" : "regular file") +
+                    " of netlab's; refusing to use it",
+                directory ? ENOTDIR : EINVAL);
+  }
+  if (info.st_uid != ::geteuid() || (info.st_mode & 0022) != 0) {
+    throw Error(fmt::format("{}: owned by uid {} with mode {:04o}, not netlab's (uid {}, "
+                            "writable by it alone); refusing to use it",
+                            path, info.st_uid, info.st_mode & 07777, ::geteuid()),
+                EPERM);
+  }
+}
+
+// The entries of an open directory, sorted; with onlyDirectories, the directories alone (not
+// through d_type, and never a symlink to one).
+std::vector<std::string> entriesOf(Fd directory, const std::string& path, bool onlyDirectories) {
+  std::unique_ptr<DIR, int (*)(DIR*)> stream(::fdopendir(directory.get()), &::closedir);
+  if (!stream) throw SystemError("fdopendir", path);
+  directory.release();  // closedir closes it
+  std::vector<std::string> names;
+  while (const dirent* entry = ::readdir(stream.get())) {
+    const std::string_view name = entry->d_name;
+    if (name == "." || name == "..") continue;
+    struct stat info {};
+    if (!onlyDirectories ||
+        (::fstatat(::dirfd(stream.get()), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISDIR(info.st_mode))) {
+      names.emplace_back(name);
+    }
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 bool stillLinked(const Fd& directory) {
   struct stat info {};
   return ::fstat(directory.get(), &info) == 0 && info.st_nlink > 0;
@@ -60,13 +103,8 @@ std::string stateRootPath() {
 }
 
 std::vector<std::string> listLabDirectories() {
-  Fd root = openStateRoot();
-  std::vector<std::string> labs;
-  for (const auto& entry : std::filesystem::directory_iterator(stateRootPath())) {
-    std::string name = entry.path().filename();
-    if (entry.is_directory() && topo::isValidLabName(name)) labs.push_back(name);
-  }
-  std::sort(labs.begin(), labs.end());
+  std::vector<std::string> labs = entriesOf(openStateRoot(), stateRootPath(), true);
+  std::erase_if(labs, [](const std::string& name) { return !topo::isValidLabName(name); });
   return labs;
 }
 
@@ -118,6 +156,7 @@ std::optional<LabDirectory> LabDirectory::open(const std::string& lab, Lock mode
     throw SystemError("open", stateRootPath() + "/" + lab);
   }
   std::string path = stateRootPath() + "/" + lab;
+  requireOwnEntry(fd, path, true);
   lock(fd, mode, path);
   if (!stillLinked(fd)) return std::nullopt;
   return LabDirectory(path, std::move(fd));
@@ -127,7 +166,7 @@ void LabDirectory::writeFile(const std::string& relative, std::string_view conte
                              std::optional<uint32_t> owner) const {
   std::string temporary = relative + ".tmp";
   {
-    Fd file = openAt(fd_, temporary, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW, mode);
+    Fd file = openBeneath(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode);
     writeAll(file.get(), content, pathOf(temporary));
     if (owner && ::fchown(file.get(), *owner, *owner) < 0) {
       throw SystemError("fchown", pathOf(temporary) + " to " + std::to_string(*owner));
@@ -139,16 +178,44 @@ void LabDirectory::writeFile(const std::string& relative, std::string_view conte
 }
 
 std::optional<std::string> LabDirectory::readFile(const std::string& relative) const {
-  Fd file(::openat(fd_.get(), relative.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  // Non-blocking: a FIFO planted in place of a file must not hang the reader.
+  Fd file = tryOpenBeneath(fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (!file) {
     if (errno == ENOENT) return std::nullopt;
-    throw SystemError("open", pathOf(relative));
+    throw SystemError("openat2", pathOf(relative) + " (a symlink or outside the lab: ELOOP, EXDEV)");
   }
+  requireOwnEntry(file, pathOf(relative), false);
   return readAll(file.get(), pathOf(relative));
 }
 
+Fd LabDirectory::openBeneath(const std::string& relative, int flags, unsigned mode) const {
+  Fd file = tryOpenBeneath(fd_, relative, flags, mode);
+  if (!file) throw SystemError("openat2", pathOf(relative));
+  return file;
+}
+
+std::vector<std::string> LabDirectory::entries(const std::string& relative) const {
+  Fd directory = tryOpenBeneath(fd_, relative, O_RDONLY | O_DIRECTORY);
+  if (!directory) {
+    if (errno == ENOENT) return {};
+    throw SystemError("openat2", pathOf(relative) + " (a symlink or not a directory)");
+  }
+  requireOwnEntry(directory, pathOf(relative), true);
+  return entriesOf(std::move(directory), pathOf(relative), false);
+}
+
 void LabDirectory::makeDirectory(const std::string& relative) const {
-  if (::mkdirat(fd_.get(), relative.c_str(), 0700) < 0 && errno != EEXIST) {
+  // The parent is opened without following links, so "nodes/r1" is made in the lab's own
+  // `nodes`, never through a symlink planted there.
+  const size_t slash = relative.rfind('/');
+  Fd parentFd;
+  const Fd* parent = &fd_;
+  if (slash != std::string::npos) {
+    parentFd = openBeneath(relative.substr(0, slash), O_RDONLY | O_DIRECTORY);
+    parent = &parentFd;
+  }
+  const std::string name = slash == std::string::npos ? relative : relative.substr(slash + 1);
+  if (::mkdirat(parent->get(), name.c_str(), 0700) < 0 && errno != EEXIST) {
     throw SystemError("mkdir", pathOf(relative));
   }
 }

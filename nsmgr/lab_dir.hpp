@@ -37,7 +37,12 @@ class LabDirectory {
   // owned by root, or by owner (as uid and gid) when given.
   void writeFile(const std::string& relative, std::string_view content, unsigned mode = 0600,
                  std::optional<uint32_t> owner = std::nullopt) const;
+  // A regular file of netlab's below the directory, never through a symlink; nullopt when
+  // there is none. Throws on a symlink, a FIFO or device, or a file not owned by this user.
   std::optional<std::string> readFile(const std::string& relative) const;
+  // The names in a directory of the lab (itself netlab's, reached without a symlink), sorted;
+  // empty when it does not exist.
+  std::vector<std::string> entries(const std::string& relative) const;
   void makeDirectory(const std::string& relative) const;
   // Removes the directory with everything in it; the lock is held until this object dies.
   void remove() const;
@@ -46,6 +51,7 @@ class LabDirectory {
 
  private:
   LabDirectory(std::string path, Fd fd) : path_(std::move(path)), fd_(std::move(fd)) {}
+  Fd openBeneath(const std::string& relative, int flags, unsigned mode = 0) const;
   std::string path_;
   Fd fd_;  // the directory itself, flock'ed
 };

@@ -5,10 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <future>
+#include <optional>
+#include <utility>
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/lab_state.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
@@ -25,17 +28,94 @@ struct LiveNode {
   Fd pidfd;
 };
 
-// From the nodes' own records: parsing the whole state would take longer than the rest.
-std::vector<LiveNode> findLiveNodes(const LabDirectory& directory) {
+struct NodeSearch {
   std::vector<LiveNode> live;
-  for (const auto& name : recordedNodeNames(directory)) {
-    auto record = readNodeRecord(directory, name);
-    if (!record) continue;
-    if (auto pidfd = openProcess(record->pid, record->startTime)) {
-      live.push_back({name, record->pid, std::move(*pidfd)});
+  std::vector<UnidentifiedNode> unidentified;
+};
+
+// The state file, read only when some node's own record cannot be used: for a thousand nodes
+// parsing it takes longer than the rest of `down`.
+class StateFallback {
+ public:
+  StateFallback(const LabDirectory& directory, const std::string& lab)
+      : directory_(directory), lab_(lab) {}
+
+  const LabState* state() {
+    if (!read_) {
+      read_ = true;
+      try {
+        state_ = readStateFile(directory_, lab_);
+      } catch (const Error& error) {
+        problem_ = error.what();
+      }
+    }
+    return state_ ? &*state_ : nullptr;
+  }
+  const NodeRuntime* find(const std::string& node) {
+    if (!state()) return nullptr;
+    for (const auto& runtime : state_->nodes) {
+      if (runtime.name == node) return &runtime;
+    }
+    return nullptr;
+  }
+  const std::string& problem() const { return problem_; }
+
+ private:
+  const LabDirectory& directory_;
+  const std::string& lab_;
+  bool read_ = false;
+  std::optional<LabState> state_;
+  std::string problem_;
+};
+
+// Nodes named by their records' directories, or by the state file when that listing fails.
+std::vector<std::string> nodeNames(const LabDirectory& directory, StateFallback& fallback,
+                                   std::vector<UnidentifiedNode>& unidentified) {
+  try {
+    return recordedNodeNames(directory);
+  } catch (const Error& error) {
+    std::vector<std::string> names;
+    if (const LabState* state = fallback.state()) {
+      for (const auto& node : state->nodes) names.push_back(node.name);
+    } else {
+      unidentified.push_back({"(every node)", std::string(error.what()) +
+                                                  "; and the state file: " + fallback.problem()});
+    }
+    return names;
+  }
+}
+
+// Every node found again by pid and start time, from its own record or else the state file;
+// a node that neither identifies is reported and never signalled.
+NodeSearch findLiveNodes(const LabDirectory& directory, const std::string& lab) {
+  NodeSearch search;
+  StateFallback fallback(directory, lab);
+  for (const auto& name : nodeNames(directory, fallback, search.unidentified)) {
+    std::optional<std::pair<int, uint64_t>> identity;
+    std::string problem;
+    try {
+      if (auto record = readNodeRecord(directory, name)) {
+        identity = {record->pid, record->startTime};
+      }
+    } catch (const Error& error) {
+      problem = error.what();
+    }
+    if (!identity && !problem.empty()) {
+      if (const NodeRuntime* runtime = fallback.find(name)) {
+        identity = {runtime->pid, runtime->startTime};
+      } else {
+        search.unidentified.push_back({name, problem + "; and the state file: " +
+                                                 (fallback.problem().empty()
+                                                      ? "no such node"
+                                                      : fallback.problem())});
+      }
+    }
+    if (!identity) continue;  // no record: a bring-up that never started it
+    if (auto pidfd = openProcess(identity->first, identity->second)) {
+      search.live.push_back({name, identity->first, std::move(*pidfd)});
     }
   }
-  return live;
+  return search;
 }
 
 // SIGTERM to all, then SIGKILL to those still there at the deadline; returns the nodes that
@@ -54,19 +134,28 @@ std::vector<SurvivingNode> stopNodes(const std::vector<LiveNode>& nodes) {
   return survivors;
 }
 
-// Some nodes live on: the lab stays, with only their records, so a later `down` ends them.
-void keepOnlySurvivors(const LabDirectory& directory,
-                       const std::vector<SurvivingNode>& survivors) {
-  for (const auto& name : recordedNodeNames(directory)) {
-    const bool survived = std::any_of(survivors.begin(), survivors.end(),
-                                      [&](const SurvivingNode& node) { return node.name == name; });
-    if (!survived) directory.removeEntry("nodes/" + name);
+// Some nodes live on, or could not be identified: the lab stays, with only their records, so a
+// later `down` finds them again.
+void keepOnly(const LabDirectory& directory, const DownResult& result) {
+  std::vector<std::string> kept;
+  for (const auto& node : result.survivors) kept.push_back(node.name);
+  for (const auto& node : result.unidentified) kept.push_back(node.name);
+  std::vector<std::string> recorded;
+  try {
+    recorded = recordedNodeNames(directory);
+  } catch (const Error&) {
+    return;  // `nodes` itself is not netlab's: left for the user to look at
+  }
+  for (const auto& name : recorded) {
+    if (std::find(kept.begin(), kept.end(), name) == kept.end()) {
+      directory.removeEntry("nodes/" + name);
+    }
   }
 }
 
 }  // namespace
 
-DownResult tearDown(const std::string& lab) {
+DownResult tearDown(const std::string& lab, const DownOptions& options) {
   DownResult result;
   removeAbandonedTemporaries(lab);
   auto directory = LabDirectory::open(lab, LabDirectory::Lock::Exclusive);
@@ -74,15 +163,15 @@ DownResult tearDown(const std::string& lab) {
   result.existed = true;
   // Nodes are recorded as they start: after a crash of `up` its nodes are dying on their own
   // (they die with the netlab that builds them), and are waited for here like any other.
-  std::vector<LiveNode> live;
-  if (::access(directory->pathOf("nodes").c_str(), F_OK) == 0) live = findLiveNodes(*directory);
-  result.survivors = stopNodes(live);
-  result.nodesStopped = live.size() - result.survivors.size();
-  if (!result.survivors.empty()) {
-    keepOnlySurvivors(*directory, result.survivors);
+  NodeSearch search = findLiveNodes(*directory, lab);
+  result.unidentified = std::move(search.unidentified);
+  result.survivors = stopNodes(search.live);
+  result.nodesStopped = search.live.size() - result.survivors.size();
+  if (!result.survivors.empty() || (!result.unidentified.empty() && !options.force)) {
+    keepOnly(*directory, result);
     return result;
   }
-  live.clear();
+  search.live.clear();
   // The nodes are gone: their state goes while the kernel finishes removing their namespaces.
   auto removal = std::async(std::launch::async, [&] { directory->remove(); });
   if (result.nodesStopped > 0) waitForNamespaceCleanup();

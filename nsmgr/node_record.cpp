@@ -1,7 +1,6 @@
 #include "nsmgr/node_record.hpp"
 
 #include <charconv>
-#include <filesystem>
 
 #include "base/error.hpp"
 
@@ -54,11 +53,7 @@ std::optional<NodeRecord> readNodeRecord(const LabDirectory& directory, const st
 }
 
 std::vector<std::string> recordedNodeNames(const LabDirectory& directory) {
-  std::vector<std::string> names;
-  for (const auto& entry : std::filesystem::directory_iterator(directory.pathOf("nodes"))) {
-    if (entry.is_directory()) names.push_back(entry.path().filename().string());
-  }
-  return names;
+  return directory.entries("nodes");
 }
 
 }  // namespace netlab::nsmgr

@@ -24,7 +24,8 @@ void writeNodeRecord(const LabDirectory& directory, const std::string& node,
                      const NodeRecord& record);
 // nullopt when the node has no record (a bring-up that never finished).
 std::optional<NodeRecord> readNodeRecord(const LabDirectory& directory, const std::string& node);
-// The nodes that have a directory in the lab's state.
+// The nodes that have an entry in the lab's `nodes` (whatever it is: readNodeRecord refuses one
+// that is not netlab's).
 std::vector<std::string> recordedNodeNames(const LabDirectory& directory);
 
 }  // namespace netlab::nsmgr

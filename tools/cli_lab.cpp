@@ -97,8 +97,9 @@ Action defineUp(CLI::App& command) {
   };
 }
 
-// Nodes that outlived SIGKILL keep the lab (and their records): said on stderr, with the way on.
-void reportSurvivors(const std::string& lab, const nsmgr::DownResult& result) {
+// Nodes that outlived SIGKILL or could not be identified keep the lab (and their records): said
+// on stderr, with the way on.
+void reportKeptNodes(const std::string& lab, const nsmgr::DownResult& result) {
   std::cerr << fmt::format("netlab: lab `{}` is not down: {} nodes stopped, but\n", lab,
                            result.nodesStopped);
   for (const auto& node : result.survivors) {
@@ -107,18 +108,32 @@ void reportSurvivors(const std::string& lab, const nsmgr::DownResult& result) {
         "frozen cgroup?)\n",
         node.name, node.pid);
   }
-  std::cerr << fmt::format(
-      "their records are kept: run `netlab down {}` again once they can die\n", lab);
+  for (const auto& node : result.unidentified) {
+    std::cerr << fmt::format("  node {} cannot be identified, so it was not signalled: {}\n",
+                             node.name, node.reason);
+  }
+  std::cerr << fmt::format("their records are kept: run `netlab down {}` again once they can die",
+                           lab);
+  if (!result.unidentified.empty()) {
+    std::cerr << fmt::format(", or `netlab down --force {}` to remove the lab's state once you "
+                             "have made sure they are gone",
+                             lab);
+  }
+  std::cerr << "\n";
 }
 
 Action defineDown(CLI::App& command) {
   struct Options {
     std::string lab;
     bool all = false;
+    nsmgr::DownOptions down;
   };
   auto options = std::make_shared<Options>();
   addLabArgument(command, options->lab);
   command.add_flag("--all", options->all, "Take down every running lab");
+  command.add_flag("--force", options->down.force,
+                   "Remove the lab's state even where a node's record cannot identify it (such a "
+                   "node is never signalled: make sure it is gone first)");
   return [options] {
     requireLabAccess("down");
     std::vector<std::string> labs =
@@ -127,11 +142,12 @@ Action defineDown(CLI::App& command) {
     for (const auto& lab : labs) {
       auto start = std::chrono::steady_clock::now();
       nsmgr::DownResult result =
-          withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab); });
+          withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab, options->down); });
       if (!result.existed) {
         std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
-      } else if (!result.survivors.empty()) {
-        reportSurvivors(lab, result);
+      } else if (!result.survivors.empty() ||
+                 (!result.unidentified.empty() && !options->down.force)) {
+        reportKeptNodes(lab, result);
         status = kExitFailure;
       } else {
         std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n",

@@ -526,6 +526,94 @@ class StateDirectory(ReliabilityTest):
         self.assertIsNone(sleeper.poll(), "a process named by a planted record was signalled")
         self.assert_host_restored(before, "commands on a planted symlink")
 
+    def up_for_tampering(self, prefix):
+        lab = unique_lab(prefix)
+        before = snapshot()
+        netlab("up", os.path.join(EXAMPLES, "lan.json"), "--lab", lab)
+        pids = node_pids(lab)
+        sleeper = subprocess.Popen(["sleep", "300"])
+        self.addCleanup(sleeper.wait)
+        self.addCleanup(sleeper.kill)
+        return lab, before, pids, sleeper
+
+    def plant_record(self, lab, sleeper):
+        """A directory outside the lab whose record names an unrelated process of ours."""
+        elsewhere = tempfile.mkdtemp(dir="/run")
+        self.addCleanup(shutil.rmtree, elsewhere)
+        with open(os.path.join(elsewhere, "init"), "w") as record:
+            record.write(f"{sleeper.pid} {start_time(sleeper.pid)}\n")
+        return elsewhere
+
+    def test_a_symlinked_node_record_is_refused_and_the_real_node_stopped(self):
+        lab, before, pids, sleeper = self.up_for_tampering("symrec")
+        record = os.path.join(STATE_ROOT, lab, "nodes", "r1")
+        shutil.rmtree(record)
+        os.symlink(self.plant_record(lab, sleeper), record)
+        self.assert_clean_failure(self.exec(lab, "r1", "true", check=False), "r1")
+        down = netlab("down", lab)
+        self.assertIn("is down", down.stdout)
+        self.assertIsNone(sleeper.poll(), "a process named by a planted record was signalled")
+        self.assertFalse(alive(pids["r1"]), "the real r1 was left running")
+        self.assert_host_restored(before, "down with a symlinked record")
+
+    def test_nodes_symlinked_elsewhere_still_stops_every_node(self):
+        lab, before, pids, _ = self.up_for_tampering("symnodes")
+        nodes = os.path.join(STATE_ROOT, lab, "nodes")
+        shutil.rmtree(nodes)
+        os.symlink("/etc", nodes)
+        down = netlab("down", lab)
+        self.assertIn(f"{len(pids)} nodes stopped", down.stdout)
+        self.assertFalse(any(alive(pid) for pid in pids.values()))
+        self.assertTrue(os.path.isfile("/etc/passwd"))
+        self.assert_host_restored(before, "down with `nodes` a symlink")
+
+    def test_one_bad_record_does_not_stop_down_from_stopping_the_others(self):
+        lab, before, pids, _ = self.up_for_tampering("badrec")
+        with open(os.path.join(STATE_ROOT, lab, "nodes", "h1", "init"), "w") as record:
+            record.write("12")  # truncated
+        # Neither does the state file identify it: h1 cannot be found and is never signalled.
+        with open(os.path.join(STATE_ROOT, lab, "state.json"), "w") as state_file:
+            state_file.write("{")
+        down = netlab("down", lab, check=False)
+        self.assert_clean_failure(down, "node h1 cannot be identified", "--force")
+        self.assertTrue(alive(pids["h1"]))
+        self.assertFalse(any(alive(pid) for name, pid in pids.items() if name != "h1"))
+        self.assertEqual(os.listdir(os.path.join(STATE_ROOT, lab, "nodes")), ["h1"])
+        os.kill(pids["h1"], signal.SIGKILL)  # by the pid the test read itself
+        forced = netlab("down", "--force", lab)
+        self.assertIn("is down", forced.stdout)
+        deadline = time.monotonic() + 10
+        while snapshot() != before and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self.assert_host_restored(before, "down --force")
+
+    def test_a_fifo_for_the_state_file_hangs_nothing(self):
+        lab, before, _, _ = self.up_for_tampering("fifo")
+        other = unique_lab("fifo-other")
+        netlab("up", os.path.join(EXAMPLES, "lan.json"), "--lab", other)
+        self.addCleanup(netlab, "down", other)
+        state = os.path.join(STATE_ROOT, lab, "state.json")
+        os.unlink(state)
+        os.mkfifo(state, 0o600)
+        for args in (["status", lab], ["link", "show", lab]):
+            with self.subTest(args=args[0]):
+                self.assert_clean_failure(netlab(*args, check=False), "state.json")
+        listed = netlab("ls", check=False)
+        self.assertIn(other, listed.stdout)
+        self.assertIn("is down", netlab("down", lab).stdout)
+
+    def test_a_lab_directory_that_is_not_netlabs_is_refused(self):
+        netlab("ls")
+        lab = unique_lab("foreign")
+        planted = os.path.join(STATE_ROOT, lab)
+        os.mkdir(planted)
+        self.addCleanup(shutil.rmtree, planted, ignore_errors=True)
+        os.chown(planted, 65534, 65534)
+        os.chmod(planted, 0o777)
+        for args in (["down", lab], ["status", lab], ["exec", "--lab", lab, "h1", "--", "true"]):
+            with self.subTest(args=args[0]):
+                self.assert_clean_failure(netlab(*args, check=False), "not netlab's")
+
     def test_names_that_are_paths_are_refused(self):
         netlab("ls")
         before = snapshot()
