@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sched.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <string>
@@ -117,5 +118,11 @@ void keepOnlyControlSocket(int controlFd) noexcept;
 // control socket reads end-of-file) ends the node, so a netlab killed mid-build leaves no node
 // behind.
 [[noreturn]] void runNodeInit() noexcept;
+
+// netlab-init once detached: the node's PID 1, which reaps orphans as SIGCHLD comes and turns
+// SIGTERM or SIGINT into an orderly end of the node (every process gets SIGTERM, then a grace
+// period). Takes `signals`, blocked, from signalFd, a signalfd of them (or -1); no failing call
+// makes it spin.
+[[noreturn]] void serveAsInit(int signalFd, const sigset_t& signals) noexcept;
 
 }  // namespace netlab::nsmgr
