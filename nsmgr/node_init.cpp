@@ -347,11 +347,16 @@ bool decodeNodeSetup(std::string_view message, NodeSetup& setup) {
   return true;
 }
 
-void failNode(int controlFd, const char* operation, const char* object, int error) noexcept {
+ChildReport failureReport(const char* operation, const char* object, int error) noexcept {
   ChildReport report;
   report.error = error;
   MessageBuffer message{report.message, sizeof report.message};
   message << operation << "(" << object << ")";
+  return report;
+}
+
+void failNode(int controlFd, const char* operation, const char* object, int error) noexcept {
+  ChildReport report = failureReport(operation, object, error);
   (void)!::write(controlFd, &report, sizeof report);
   ::_exit(1);
 }
@@ -363,19 +368,6 @@ char awaitControl(int controlFd) noexcept {
     if (got == 1) return byte;
     if (got == 0 || errno != EINTR) ::_exit(1);
   }
-}
-
-void keepOnlyControlSocket(int controlFd) noexcept {
-  // The control socket goes first, so /dev/null cannot land on kControlFd; dup2 onto itself
-  // would keep the close-on-exec flag.
-  int moved =
-      controlFd == kControlFd ? ::fcntl(controlFd, F_SETFD, 0) : ::dup2(controlFd, kControlFd);
-  if (moved < 0) failNode(controlFd, "dup2", "control socket", errno);
-  // Not close-on-exec: started with a standard fd closed, netlab may see /dev/null land on it.
-  int null = ::open("/dev/null", O_RDWR);
-  if (null < 0) failNode(kControlFd, "open", "/dev/null", errno);
-  for (int stdFd = 0; stdFd < 3; ++stdFd) ::dup2(null, stdFd);
-  ::close_range(kControlFd + 1, ~0U, 0);
 }
 
 void runNodeInit() noexcept {
