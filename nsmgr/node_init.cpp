@@ -230,8 +230,12 @@ NodeSetup receiveSetup() {
   return setup;
 }
 
+// Every child that has ended, until none has (0) or there is none left (ECHILD).
 void reapChildren() {
-  while (::waitpid(-1, nullptr, WNOHANG) > 0) {
+  for (;;) {
+    pid_t reaped = ::waitpid(-1, nullptr, WNOHANG);
+    if (reaped > 0 || (reaped < 0 && errno == EINTR)) continue;
+    return;
   }
 }
 
@@ -259,20 +263,39 @@ void reapChildren() {
   ::_exit(0);
 }
 
-// The node's PID 1: reaps orphans and turns SIGTERM/SIGINT into an orderly end of the node.
-[[noreturn]] void beInit(const sigset_t& signals) {
-  int signalFd = ::signalfd(-1, &signals, SFD_CLOEXEC);
-  if (signalFd < 0) ::_exit(1);
+// The next of `signals`, from signalFd while it works. A signalfd read with room for a whole
+// signal fails only with EINTR, but should it ever fail otherwise, or return no signal, init
+// closes it and waits with sigwaitinfo instead, whose only failure is EINTR: retrying a failed
+// read at once would spin PID 1 at full CPU, and leave the node's orphans unreaped.
+int nextSignal(int& signalFd, const sigset_t& signals) {
   for (;;) {
-    signalfd_siginfo info;
-    ssize_t got = ::read(signalFd, &info, sizeof info);
-    if (got != sizeof info) continue;
-    if (info.ssi_signo == SIGCHLD) reapChildren();
-    if (info.ssi_signo == SIGTERM || info.ssi_signo == SIGINT) shutDown();
+    if (signalFd >= 0) {
+      signalfd_siginfo info;
+      ssize_t got = ::read(signalFd, &info, sizeof info);
+      if (got == sizeof info) return static_cast<int>(info.ssi_signo);
+      if (got < 0 && errno == EINTR) continue;
+      ::close(signalFd);
+      signalFd = -1;
+    }
+    int signal = ::sigwaitinfo(&signals, nullptr);
+    if (signal > 0) return signal;
+    if (errno != EINTR) {
+      // No such failure is documented; should one come, wait rather than spin.
+      timespec pause{1, 0};
+      ::nanosleep(&pause, nullptr);
+    }
   }
 }
 
 }  // namespace
+
+void serveAsInit(int signalFd, const sigset_t& signals) noexcept {
+  for (;;) {
+    int signal = nextSignal(signalFd, signals);
+    if (signal == SIGCHLD) reapChildren();
+    if (signal == SIGTERM || signal == SIGINT) shutDown();
+  }
+}
 
 const char* becomeNamespaceRoot() noexcept {
   if (::syscall(SYS_setgroups, 0, nullptr) < 0) return "setgroups";
@@ -324,11 +347,16 @@ bool decodeNodeSetup(std::string_view message, NodeSetup& setup) {
   return true;
 }
 
-void failNode(int controlFd, const char* operation, const char* object, int error) noexcept {
+ChildReport failureReport(const char* operation, const char* object, int error) noexcept {
   ChildReport report;
   report.error = error;
   MessageBuffer message{report.message, sizeof report.message};
   message << operation << "(" << object << ")";
+  return report;
+}
+
+void failNode(int controlFd, const char* operation, const char* object, int error) noexcept {
+  ChildReport report = failureReport(operation, object, error);
   (void)!::write(controlFd, &report, sizeof report);
   ::_exit(1);
 }
@@ -340,19 +368,6 @@ char awaitControl(int controlFd) noexcept {
     if (got == 1) return byte;
     if (got == 0 || errno != EINTR) ::_exit(1);
   }
-}
-
-void keepOnlyControlSocket(int controlFd) noexcept {
-  // The control socket goes first, so /dev/null cannot land on kControlFd; dup2 onto itself
-  // would keep the close-on-exec flag.
-  int moved =
-      controlFd == kControlFd ? ::fcntl(controlFd, F_SETFD, 0) : ::dup2(controlFd, kControlFd);
-  if (moved < 0) failNode(controlFd, "dup2", "control socket", errno);
-  // Not close-on-exec: started with a standard fd closed, netlab may see /dev/null land on it.
-  int null = ::open("/dev/null", O_RDWR);
-  if (null < 0) failNode(kControlFd, "open", "/dev/null", errno);
-  for (int stdFd = 0; stdFd < 3; ++stdFd) ::dup2(null, stdFd);
-  ::close_range(kControlFd + 1, ~0U, 0);
 }
 
 void runNodeInit() noexcept {
@@ -368,7 +383,8 @@ void runNodeInit() noexcept {
   if (::write(kControlFd, &ready, sizeof ready) != sizeof ready) ::_exit(1);
   if (awaitControl(kControlFd) != kDetach) ::_exit(1);
   ::close(kControlFd);
-  beInit(signals);
+  // Without a signalfd (-1), serveAsInit waits with sigwaitinfo.
+  serveAsInit(::signalfd(-1, &signals, SFD_CLOEXEC), signals);
 }
 
 }  // namespace netlab::nsmgr

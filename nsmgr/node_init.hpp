@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sched.h>
+#include <signal.h>
 
 #include <cstdint>
 #include <string>
@@ -100,22 +101,28 @@ inline constexpr char kDetach = 'D';  // the lab is built: become the node's ini
 // Where the node keeps its control socket, across exec.
 inline constexpr int kControlFd = 3;
 
-// Reports a failed step ("mount(proc on /proc)" and its errno) to the parent and ends the node.
+// The report of a failed step: "mount(proc on /proc)" and its errno. Neither allocates nor
+// touches errno, so the child before exec can build it too.
+ChildReport failureReport(const char* operation, const char* object, int error) noexcept;
+
+// Reports a failed step to the parent and ends the node. For netlab-init only: it writes
+// through glibc (errno), which the child before exec must not.
 [[noreturn]] void failNode(int controlFd, const char* operation, const char* object,
                            int error) noexcept;
 
 // Reads one control byte; end-of-file (the parent is gone) ends the node.
 char awaitControl(int controlFd) noexcept;
 
-// Leaves the node with its control socket on kControlFd, kept across exec, and /dev/null as
-// stdin, stdout and stderr: fds inherited from netlab would otherwise keep other nodes'
-// namespaces alive and netlab's stdout open.
-void keepOnlyControlSocket(int controlFd) noexcept;
-
 // netlab-init's whole life, from its control socket on kControlFd: read the setup, perform it,
 // report, then reap orphans until SIGTERM. Until kDetach arrives, losing the parent (the
 // control socket reads end-of-file) ends the node, so a netlab killed mid-build leaves no node
 // behind.
 [[noreturn]] void runNodeInit() noexcept;
+
+// netlab-init once detached: the node's PID 1, which reaps orphans as SIGCHLD comes and turns
+// SIGTERM or SIGINT into an orderly end of the node (every process gets SIGTERM, then a grace
+// period). Takes `signals`, blocked, from signalFd, a signalfd of them (or -1); no failing call
+// makes it spin.
+[[noreturn]] void serveAsInit(int signalFd, const sigset_t& signals) noexcept;
 
 }  // namespace netlab::nsmgr

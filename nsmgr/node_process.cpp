@@ -8,6 +8,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -21,6 +22,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/raw_syscall.hpp"
 
 namespace netlab::nsmgr {
 
@@ -29,23 +31,25 @@ constexpr size_t kLaunchStackBytes = 64 * 1024;
 // The namespace owner only waits to be killed.
 constexpr size_t kOwnerStackBytes = 16 * 1024;
 
-struct NodeLaunch {
-  static constexpr int kUnsharing = -1;
-
-  NodeLaunch(int controlFd, const char* program) : controlFd(controlFd), program(program) {}
-  int controlFd;        // the node's end of the control socket: the launcher's slot
+// What a launcher's children run on while they share netlab's memory: the node until it has
+// exec'd netlab-init, the owner of its namespaces until it has died. The launcher keeps one for
+// all its nodes and waits, before each reuse and before freeing it, until the kernel says that
+// child has left netlab's address space (awaitLeft).
+struct LaunchArea {
+  // Set non-zero before each clone; the kernel zeroes it and wakes its futex once the child no
+  // longer runs in this address space, at exec or at exit (CLONE_CHILD_CLEARTID: the futex
+  // pthread_join waits on).
+  std::atomic<int> nodeHere{0};
+  std::atomic<int> ownerHere{0};
+  pid_t nodePid = 0;
+  pid_t ownerPid = 0;
+  // Read by the node, written only while no node runs here.
+  int controlFd = -1;   // the node's end of the control socket: the launcher's slot
   const char* program;  // netlab-init
-  // Set by the node once it has a fd table of its own: 0, or the errno of failing to.
-  std::atomic<int> unshareError{kUnsharing};
+  pid_t netlabPid = 0;  // the owner's parent
   alignas(16) std::byte stack[kLaunchStackBytes];  // left uninitialised: only its top is used
-  // The namespace owner's parent.
-  pid_t netlabPid = 0;
   alignas(16) std::byte ownerStack[kOwnerStackBytes];
 };
-
-void NodeLaunchDeleter::operator()(NodeLaunch* launch) const noexcept {
-  delete launch;
-}
 
 namespace {
 
@@ -124,33 +128,88 @@ const std::string& initProgram() {
 }
 
 static_assert(sizeof(std::atomic<int>) == sizeof(int) && std::atomic<int>::is_always_lock_free,
-              "the unshare flag doubles as a futex word");
+              "the kernel clears and wakes these words as plain ints");
 int* futexWord(std::atomic<int>& word) {
   return reinterpret_cast<int*>(&word);
 }
+// Any value but 0 means "a child runs here"; the kernel's own write is 0.
+constexpr int kChildHere = 1;
+
+// Whether the child has ended (a zombie, or already reaped), without reaping it.
+bool hasEnded(pid_t pid) noexcept {
+  siginfo_t info{};
+  if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+    return errno == ECHILD;
+  }
+  return info.si_pid == pid;
+}
+
+// Waits until the child cloned with CLONE_CHILD_CLEARTID on word has left netlab's address
+// space. The kernel clears the word at exec and at exit, except for a child killed by a signal
+// that dumps core, whose word it leaves for the debugger: hence the look every so often at
+// whether the child has ended.
+void awaitLeft(std::atomic<int>& word, pid_t pid) noexcept {
+  constexpr timespec kLook{0, 50'000'000};
+  while (word.load() != 0) {
+    // Shared, not private: the kernel wakes a child's tid word as a shared futex.
+    long waited = ::syscall(SYS_futex, futexWord(word), FUTEX_WAIT, kChildHere, &kLook);
+    if (waited < 0 && errno == ETIMEDOUT && hasEnded(pid)) return;
+  }
+}
+
+// Blocks every signal of the calling thread while it lives, so a child cloned meanwhile starts
+// with them all blocked: no handler of netlab's can run in it, on memory it shares with netlab,
+// before it execs (which resets the handlers).
+class SignalsBlocked {
+ public:
+  SignalsBlocked() {
+    sigset_t all;
+    ::sigfillset(&all);
+    ::pthread_sigmask(SIG_SETMASK, &all, &previous_);
+  }
+  ~SignalsBlocked() { ::pthread_sigmask(SIG_SETMASK, &previous_, nullptr); }
+  SignalsBlocked(const SignalsBlocked&) = delete;
+  SignalsBlocked& operator=(const SignalsBlocked&) = delete;
+
+ private:
+  sigset_t previous_;
+};
 
 // Lives only to create the node's user and network namespaces (kOwnedNamespaces), which
 // netlab then opens; with every signal blocked, only SIGKILL ends it: netlab's, or the
 // kernel's when the thread that cloned it is gone (netlab killed meanwhile). It shares
 // netlab's fd table, so it must not outlive netlab, or it would keep netlab's stdout open.
+// Raw system calls only (nsmgr/raw_syscall.hpp): it shares netlab's memory, errno included.
 int holdNamespaces(void* argument) noexcept {
   pid_t netlab = *static_cast<pid_t*>(argument);
-  ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (::getppid() != netlab) ::_exit(1);  // netlab died before the prctl
-  for (;;) ::pause();
+  raw::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (raw::getppid() != netlab) raw::exitNow(1);  // netlab died before the prctl
+  const raw::KernelSigset all = ~raw::KernelSigset{0};
+  for (;;) raw::sigsuspend(&all);
 }
 
 // The node's user namespace, owning its network namespace, made by a short-lived process:
 // netlab, multithreaded, cannot unshare a user namespace itself, and the node must begin in the
 // host's (see kOwnedNamespaces). Returns the owner, killed but not yet reaped: it runs on the
-// launch's stack until it is.
-ChildProcess createOwnedNamespaces(NodeLaunch& launch,
+// area's owner stack until the kernel clears area.ownerHere.
+ChildProcess createOwnedNamespaces(LaunchArea& area,
                                    const std::optional<topo::IdRange>& isolatedIds,
                                    const std::string& nodeName, Fd& userns, Fd& netns) {
-  launch.netlabPid = ::getpid();
-  pid_t pid = ::clone(holdNamespaces, launch.ownerStack + kOwnerStackBytes,
-                      kOwnedNamespaces | CLONE_VM | CLONE_FILES | SIGCHLD, &launch.netlabPid);
-  if (pid < 0) throw SystemError("clone", "user and network namespaces of node " + nodeName);
+  awaitLeft(area.ownerHere, area.ownerPid);  // the previous node's, killed long ago
+  area.netlabPid = ::getpid();
+  area.ownerHere.store(kChildHere);
+  pid_t pid;
+  {
+    SignalsBlocked blocked;
+    pid = ::clone(holdNamespaces, area.ownerStack + kOwnerStackBytes,
+                  kOwnedNamespaces | CLONE_VM | CLONE_FILES | CLONE_CHILD_CLEARTID | SIGCHLD,
+                  &area.netlabPid, nullptr, nullptr, futexWord(area.ownerHere));
+  }
+  if (pid < 0) {
+    area.ownerHere.store(0);
+    throw SystemError("clone", "user and network namespaces of node " + nodeName);
+  }
+  area.ownerPid = pid;
   // Held by pid alone until reaped: a pidfd per node until the nodes are ready would take a
   // fourth of the fds a lab needs.
   ChildProcess owner(pid, Fd());
@@ -161,33 +220,72 @@ ChildProcess createOwnedNamespaces(NodeLaunch& launch,
   return owner;
 }
 
-// The node's first moments. It shares netlab's memory, this thread's errno included, until the
-// exec; the cloning thread does not wait for it, so the node only makes system calls on its
-// launch data, and only a failure (reported, then the node ends) changes errno. It shares
-// netlab's fd table until its first system call, which takes a table of its own holding only
-// the fds up to its control socket.
+// The node's first moments, in netlab's memory until the exec, while the thread that cloned it
+// goes on (it waits for the exec only at the next start). So the node reads only the launch
+// area, which nothing writes while the node runs on it, and writes nothing of netlab's: raw
+// system calls, whose failures come back as values, never through the errno it would share
+// with that thread; a failure goes to netlab as a ChildReport over the control socket. Signals
+// stay blocked (SignalsBlocked) through the exec, and in netlab-init.
+[[noreturn]] void failLaunch(int controlFd, const char* operation, const char* object,
+                             long result) noexcept {
+  ChildReport report = failureReport(operation, object, raw::errorOf(result));
+  raw::write(controlFd, &report, sizeof report);
+  raw::exitNow(1);
+}
+
+// Leaves the node with its control socket on kControlFd, kept across exec, and /dev/null as
+// stdin, stdout and stderr: fds inherited from netlab would otherwise keep other nodes'
+// namespaces alive and netlab's stdout open.
+void keepOnlyControlSocket(int controlFd) noexcept {
+  // The control socket goes first, so /dev/null cannot land on kControlFd; dup3 cannot move a
+  // fd onto itself, so one already there only loses its close-on-exec flag.
+  long moved = controlFd == kControlFd ? raw::fcntl(controlFd, F_SETFD, 0)
+                                       : raw::dup3(controlFd, kControlFd, 0);
+  if (moved < 0) failLaunch(controlFd, "dup2", "control socket", moved);
+  // Not close-on-exec: started with a standard fd closed, netlab may see /dev/null land on it.
+  long null = raw::openat(AT_FDCWD, "/dev/null", O_RDWR);
+  if (null < 0) failLaunch(kControlFd, "open", "/dev/null", null);
+  for (int stdFd = 0; stdFd < 3; ++stdFd) {
+    long duplicated = null == stdFd ? 0 : raw::dup3(static_cast<int>(null), stdFd, 0);
+    if (duplicated < 0) failLaunch(kControlFd, "dup2", "/dev/null", duplicated);
+  }
+  long closed = raw::closeRange(kControlFd + 1, ~0U, 0);
+  if (closed < 0) failLaunch(kControlFd, "close_range", "netlab's fds", closed);
+}
+
+// It shares netlab's fd table until its first system call, which takes a table of its own
+// holding only the fds up to its control socket.
 int launchNode(void* argument) noexcept {
-  auto& launch = *static_cast<NodeLaunch*>(argument);
-  int unshared = ::close_range(launch.controlFd + 1, ~0U, CLOSE_RANGE_UNSHARE);
-  launch.unshareError.store(unshared < 0 ? errno : 0);
-  ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAKE_PRIVATE, 1);
-  if (unshared < 0) ::_exit(1);
-  keepOnlyControlSocket(launch.controlFd);
+  const auto& area = *static_cast<const LaunchArea*>(argument);
+  long unshared = raw::closeRange(area.controlFd + 1, ~0U, CLOSE_RANGE_UNSHARE);
+  if (unshared < 0) failLaunch(area.controlFd, "close_range", "netlab's fd table", unshared);
+  keepOnlyControlSocket(area.controlFd);
   char name[] = "netlab-init";
   char* const argv[] = {name, nullptr};
   char* const envp[] = {nullptr};
-  ::execve(launch.program, argv, envp);
-  failNode(kControlFd, "execve", launch.program, errno);
+  long executed = raw::execve(area.program, argv, envp);
+  failLaunch(kControlFd, "execve", area.program, executed);
 }
 
-// The launcher's slot must hold the node's control socket until the node has its own fd table.
-void awaitUnshared(NodeLaunch& launch, const std::string& nodeName) {
-  int error;
-  while ((error = launch.unshareError.load()) == NodeLaunch::kUnsharing) {
-    ::syscall(SYS_futex, futexWord(launch.unshareError), FUTEX_WAIT_PRIVATE, NodeLaunch::kUnsharing,
-              nullptr);
+// Sharing the address space spares copying netlab's page tables, which would cost more than
+// creating all the namespaces; sharing the fd table spares copying it.
+ChildProcess cloneNode(LaunchArea& area, const std::string& nodeName) {
+  area.nodeHere.store(kChildHere);
+  int pidfd = -1;
+  pid_t pid;
+  {
+    SignalsBlocked blocked;
+    pid = ::clone(
+        launchNode, area.stack + kLaunchStackBytes,
+        kStartNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | CLONE_CHILD_CLEARTID | SIGCHLD,
+        &area, &pidfd, nullptr, futexWord(area.nodeHere));
   }
-  if (error != 0) throw SystemError("close_range", "fd table of node " + nodeName, error);
+  if (pid < 0) {
+    area.nodeHere.store(0);
+    throw SystemError("clone", "node " + nodeName);
+  }
+  area.nodePid = pid;
+  return ChildProcess(pid, Fd(pidfd));
 }
 
 }  // namespace
@@ -198,20 +296,20 @@ void writeIdMaps(pid_t pid, const std::optional<topo::IdRange>& isolatedIds) {
   writeProcFile(pid, "gid_map", map);
 }
 
-NodeLauncher::NodeLauncher() : slot_(openFile("/dev/null", O_RDONLY)) {}
+NodeLauncher::NodeLauncher() : NodeLauncher(initProgram()) {}
 
-NodeLauncher::~NodeLauncher() {
-  try {
-    awaitPrevious();
-  } catch (const Error&) {
-    // That node ends, and reports so when netlab waits for it to be ready.
-  }
+NodeLauncher::NodeLauncher(std::string program)
+    : slot_(openFile("/dev/null", O_RDONLY)),
+      program_(std::move(program)),
+      area_(std::make_unique<LaunchArea>()) {
+  area_->program = program_.c_str();
 }
 
-void NodeLauncher::awaitPrevious() {
-  if (!previous_) return;
-  NodeLaunch* launch = std::exchange(previous_, nullptr);
-  awaitUnshared(*launch, previousName_);
+NodeLauncher::~NodeLauncher() {
+  // The area goes with the launcher: not before its last node has exec'd (or ended), and its
+  // last owner, killed already, has died.
+  awaitLeft(area_->nodeHere, area_->nodePid);
+  awaitLeft(area_->ownerHere, area_->ownerPid);
 }
 
 NodeProcess NodeLauncher::start(const NodeSetup& setup,
@@ -226,35 +324,25 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   Fd childEnd(sockets[1]);
 
   NodeProcess node;
-  node.launch.reset(new NodeLaunch(slot_.get(), initProgram().c_str()));
   Fd userns;
-  node.namespaceOwner =
-      createOwnedNamespaces(*node.launch, isolatedIds, nodeName, userns, node.netns);
-  // The previous node has had all that time to leave the slot: waiting only now spares waiting
-  // for it to be scheduled.
-  awaitPrevious();
+  node.namespaceOwner = createOwnedNamespaces(*area_, isolatedIds, nodeName, userns, node.netns);
+  // The previous node has had all that time to exec netlab-init: waiting only now spares
+  // waiting for it to be scheduled. From its exec (or its end) on, it no longer runs on the
+  // area, and holds its end of the control socket in a fd table of its own, so the slot may
+  // take this node's.
+  awaitLeft(area_->nodeHere, area_->nodePid);
   if (::dup3(childEnd.get(), slot_.get(), O_CLOEXEC) < 0) {
     throw SystemError("dup3", "control socket of node " + nodeName);
   }
   childEnd.reset();
-  int pidfd = -1;
-  // Sharing the address space spares copying netlab's page tables, which would cost more than
-  // creating all the namespaces; sharing the fd table spares copying it.
-  pid_t pid = ::clone(launchNode, node.launch->stack + kLaunchStackBytes,
-                      kStartNamespaces | CLONE_VM | CLONE_FILES | CLONE_PIDFD | SIGCHLD,
-                      node.launch.get(), &pidfd);
-  if (pid < 0) throw SystemError("clone", "node " + nodeName);
-  node.process = ChildProcess(pid, Fd(pidfd));
+  area_->controlFd = slot_.get();
+  node.process = cloneNode(*area_, nodeName);
   node.control = std::move(parentEnd);
   sendControl(node.control, setupMessage, nodeName);
   int namespaces[] = {userns.get(), node.netns.get()};
   sendFds(node.control, kNamespaceFds, namespaces, std::size(namespaces),
           "namespaces of node " + nodeName);
-  sendBindSources(pid, setup, node.control, nodeName);
-  // Awaited by the next start, or the launcher's end; should this start fail instead, its node
-  // is killed and reaped first, and touches the slot no more.
-  previous_ = node.launch.get();
-  previousName_ = nodeName;
+  sendBindSources(node.process.pid(), setup, node.control, nodeName);
   return node;
 }
 
@@ -271,10 +359,8 @@ void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
         "setting up node " + nodeName + ": " + report.message + ": " + errnoText(report.error),
         report.error);
   }
-  // netlab-init sent the report: the node runs in its own address space now, and the owner of
-  // its namespaces, long dead, is reaped before the stack it ran on goes.
+  // The owner of its namespaces, long dead, has left its zombie until now.
   node.namespaceOwner.killAndReap();
-  node.launch.reset();
 }
 
 void detachNode(NodeProcess& node) {

@@ -18,50 +18,51 @@ namespace netlab::nsmgr {
 // the first of isolatedIds (topo::Node::isolatedIds).
 void writeIdMaps(pid_t pid, const std::optional<topo::IdRange>& isolatedIds);
 
-// The stack and arguments of a node that still runs in netlab's address space: it must outlive
-// the node's exec of netlab-init.
-struct NodeLaunch;
-struct NodeLaunchDeleter {
-  void operator()(NodeLaunch* launch) const noexcept;
-};
-
 struct NodeProcess {
-  // First, so it is freed last: after the guard below has killed and reaped the node.
-  std::unique_ptr<NodeLaunch, NodeLaunchDeleter> launch;
-  ChildProcess namespaceOwner;  // runs on the launch's memory until reaped
+  ChildProcess namespaceOwner;  // killed, reaped once the node is ready
   ChildProcess process;
   Fd control;  // parent's end of the control socket
   Fd netns;    // the node's network namespace, for creating links inside it
 };
 
+// The memory a launcher's children run on while they share netlab's (nsmgr/node_process.cpp).
+struct LaunchArea;
+
 // Starts nodes, one at a time (a thread that starts nodes concurrently with others needs a
-// launcher of its own). A node begins in netlab's fd table and leaves it for a private copy of
-// only the fds numbered up to the launcher's slot, where its control socket waits: a copy of
-// the whole table (several fds per node already started) would make every node cost more than
-// the one before. Make the launcher early, while netlab holds few fds, so its slot is low. The
-// slot holds a node's control socket until the next start or the launcher's end, which wait
-// for that node to have left the table; only then does the node alone hold its end, and read
-// end-of-file when netlab is gone. The nodes a launcher started must outlive it.
+// launcher of its own), the way posix_spawn starts a program: the node is cloned with every
+// signal blocked, shares netlab's memory and fd table until it execs netlab-init, and makes only
+// raw system calls until then, reporting a failure as a value over its control socket. Its
+// stack and arguments are the launcher's, which waits until the node has exec'd (or ended)
+// before the next start reuses them and before its destructor frees them: the kernel says so
+// (CLONE_CHILD_CLEARTID), whatever becomes of the NodeProcess meanwhile.
+//
+// The node leaves netlab's fd table for a private copy of only the fds numbered up to the
+// launcher's slot, where its control socket waits: a copy of the whole table (several fds per
+// node already started) would make every node cost more than the one before. Make the launcher
+// early, while netlab holds few fds, so its slot is low. The slot holds a node's control socket
+// until the next start or the launcher's end; only then does the node alone hold its end, and
+// read end-of-file when netlab is gone.
 class NodeLauncher {
  public:
-  NodeLauncher();
+  NodeLauncher();  // starts netlab-init
+  explicit NodeLauncher(std::string program);
+  // Waits until no child of the launcher runs on its memory any more. The nodes it started may
+  // go before it, or outlive it.
   ~NodeLauncher();
   NodeLauncher(const NodeLauncher&) = delete;
   NodeLauncher& operator=(const NodeLauncher&) = delete;
 
   // Makes the node's user namespace (its maps from isolatedIds: topo::Node::isolatedIds) and
   // network namespace, clones the node (its setup runs concurrently from here on) and hands it
-  // its setup, those namespaces and its bind sources. Must be called from a thread whose signals
-  // are all blocked, so the node starts with them blocked.
+  // its setup, those namespaces and its bind sources. A failure of the node's own comes from
+  // awaitNodeReady. Any thread may call it: signals are blocked around the clones here.
   NodeProcess start(const NodeSetup& setup, const std::optional<topo::IdRange>& isolatedIds,
                     const std::string& nodeName);
 
  private:
-  void awaitPrevious();
-
   Fd slot_;
-  NodeLaunch* previous_ = nullptr;  // the last node started, until it has left the slot
-  std::string previousName_;
+  std::string program_;
+  std::unique_ptr<LaunchArea> area_;
 };
 
 // Waits for the node's setup to finish; throws with the node's own account of a failure.

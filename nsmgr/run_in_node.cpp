@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "nsmgr/node_init.hpp"
 #include "nsmgr/process.hpp"
+#include "nsmgr/raw_syscall.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -54,20 +55,70 @@ std::string findInPath(const std::string& program, const std::vector<std::string
   throw Error(program + ": command not found", ENOENT);
 }
 
-[[noreturn]] void execCommand(const PreparedCommand& command, int errorPipe) {
+// The steps of execCommand that may fail, as it reports them (RunResult::failedStep).
+constexpr const char* kChildSteps[] = {"sigaction", "sigprocmask", "dup2", "chdir", "execve"};
+enum ChildStep { kSigaction, kSigprocmask, kDup2, kChdir, kExecve };
+
+// What the child sends back over the error pipe when a step fails; nothing when it execs.
+struct ChildFailure {
+  int step;
+  int error;
+};
+
+[[noreturn]] void failChild(int errorPipe, ChildStep step, long result) noexcept {
+  ChildFailure failure{step, raw::errorOf(result)};
+  raw::write(errorPipe, &failure, sizeof failure);
+  raw::exitNow(127);
+}
+
+// Every signal the caller handles goes back to its default before the child unblocks signals:
+// a handler of netlab's must not run in the child, on the memory it shares with netlab.
+// Ignored signals stay ignored, as across exec.
+void resetHandlers(int errorPipe) noexcept {
+  for (int signal = 1; signal <= raw::kLastSignal; ++signal) {
+    if (signal == SIGKILL || signal == SIGSTOP) continue;
+    raw::KernelSigaction current{};
+    if (raw::sigaction(signal, nullptr, &current) < 0) continue;  // not a signal (32, 33)
+    if (current.handler == nullptr || current.handler == reinterpret_cast<void*>(SIG_IGN)) continue;
+    raw::KernelSigaction byDefault{};
+    long reset = raw::sigaction(signal, &byDefault, nullptr);
+    if (reset < 0) failChild(errorPipe, kSigaction, reset);
+  }
+}
+
+// The child of runInNode's vfork: it runs on the caller's memory, so only raw system calls
+// (nsmgr/raw_syscall.hpp), which leave errno alone; each failure goes back to the caller as a
+// value over the error pipe. It starts with every signal blocked (runInNode).
+[[noreturn]] void execCommand(const PreparedCommand& command, int errorPipe) noexcept {
   const CommandSpec& spec = command.spec();
-  ::sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-  for (int signal : kForwardedSignals) ::signal(signal, SIG_DFL);
-  if (spec.stdinFd != 0) ::dup2(spec.stdinFd, 0);
-  if (spec.stdoutFd != 1) ::dup2(spec.stdoutFd, 1);
-  if (spec.stderrFd != 2) ::dup2(spec.stderrFd, 2);
-  if (::chdir(spec.workingDirectory.c_str()) < 0) (void)!::chdir("/");
-  ::execve(command.program(), command.argv(), command.envp());
-  int error = errno;
-  (void)!::write(errorPipe, &error, sizeof error);
-  ::_exit(127);
+  resetHandlers(errorPipe);
+  const raw::KernelSigset none = 0;
+  long unblocked = raw::sigprocmask(SIG_SETMASK, &none, nullptr);
+  if (unblocked < 0) failChild(errorPipe, kSigprocmask, unblocked);
+  int targets[] = {0, 1, 2};
+  int sources[] = {spec.stdinFd, spec.stdoutFd, spec.stderrFd};
+  for (int i = 0; i < 3; ++i) {
+    if (sources[i] == targets[i]) continue;  // dup3 refuses to; it is already in place
+    long duplicated = raw::dup3(sources[i], targets[i], 0);
+    if (duplicated < 0) failChild(errorPipe, kDup2, duplicated);
+  }
+  long changed = raw::chdir(spec.workingDirectory.c_str());
+  if (changed < 0) failChild(errorPipe, kChdir, changed);
+  long executed = raw::execve(command.program(), command.argv(), command.envp());
+  failChild(errorPipe, kExecve, executed);
+}
+
+// What runInNode's child reported: nothing when it exec'd.
+void readChildFailure(int errorPipe, const PreparedCommand& command, RunResult& result) {
+  ChildFailure failure{};
+  ssize_t got;
+  while ((got = ::read(errorPipe, &failure, sizeof failure)) < 0 && errno == EINTR) {
+  }
+  if (got != sizeof failure || failure.step < 0 || failure.step > kExecve) return;
+  result.failedStep = kChildSteps[failure.step];
+  result.failedErrno = failure.error;
+  if (failure.step == kChdir) result.failedObject = command.spec().workingDirectory.c_str();
+  if (failure.step == kExecve) result.failedObject = command.program();
 }
 
 }  // namespace
@@ -110,29 +161,32 @@ RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept {
     return result;
   }
   installForwarding();
-  // vfork: the child only resets its signals, redirects and execs, and copying the caller's
-  // page tables (netlab's) would be most of the cost of a short command.
+  // vfork: the caller waits while the child resets its signals, redirects and execs, and
+  // copying the caller's page tables (netlab's) would be most of the cost of a short command.
+  // Every signal is blocked across it (posix_spawn's discipline), so none is handled in the
+  // child before resetHandlers, and one sent to the caller meanwhile is forwarded once the
+  // command's pid is known.
+  sigset_t all;
+  sigset_t previous;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &previous);
   pid_t pid = ::vfork();
   if (pid == 0) execCommand(command, errorPipe[1]);
+  int vforkErrno = errno;
+  if (pid > 0) gCommandPid = pid;
+  ::sigprocmask(SIG_SETMASK, &previous, nullptr);
   ::close(errorPipe[1]);
   if (pid < 0) {
-    result.failedErrno = errno;
+    result.failedErrno = vforkErrno;
     result.failedStep = "vfork";
     ::close(errorPipe[0]);
     return result;
   }
-  gCommandPid = pid;
-  int execErrno = 0;
-  while (::read(errorPipe[0], &execErrno, sizeof execErrno) < 0 && errno == EINTR) {
-  }
+  readChildFailure(errorPipe[0], command, result);
   ::close(errorPipe[0]);
   while (::waitpid(pid, &result.waitStatus, 0) < 0 && errno == EINTR) {
   }
   gCommandPid = 0;
-  if (execErrno != 0) {
-    result.failedErrno = execErrno;
-    result.failedStep = "execve";
-  }
   return result;
 }
 

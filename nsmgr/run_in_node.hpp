@@ -42,11 +42,17 @@ class PreparedCommand {
 struct RunResult {
   int waitStatus = 0;                // of the command, as from waitpid
   int failedErrno = 0;               // when the command never ran: the errno of failedStep
-  const char* failedStep = nullptr;  // "setns", "setresuid", "execve"...
+  const char* failedStep = nullptr;  // "setns", "setresuid", "dup2", "chdir", "execve"...
+  // What the failed step was about, where it says more than the node: the directory of a
+  // failed chdir, the program of a failed execve; else nullptr. Points into the command.
+  const char* failedObject = nullptr;
 };
 
 // Joins the node behind pidfd (the calling process must be single-threaded: setns into a user
-// namespace demands it) as its root (uid 0 of its user namespace), forks the command into the node's PID namespace and waits for it.
+// namespace demands it) as its root (uid 0 of its user namespace), forks the command into the
+// node's PID namespace, in spec.workingDirectory, and waits for it. A redirection or working
+// directory that fails is reported (failedStep, failedErrno, failedObject) and the command does
+// not run.
 // Signals sent to the caller with kill(2) are forwarded to the command; signals from the
 // terminal already reach it, as it shares the caller's process group.
 RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept;
