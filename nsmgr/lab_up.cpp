@@ -123,9 +123,11 @@ class LabBuild {
 
   void prepareFiles() {
     directory_.makeDirectory("nodes");
-    directory_.writeFile("hosts", hostsFileFor(plan_), 0644);
+    const std::string hosts = hostsFileFor(plan_);
     setups_.reserve(plan_.nodes.size());
-    for (const auto& node : plan_.nodes) setups_.push_back(prepareNodeSetup(node, directory_));
+    for (const auto& node : plan_.nodes) {
+      setups_.push_back(prepareNodeSetup(node, directory_, hosts));
+    }
     nodes_.resize(plan_.nodes.size());
     startTimes_.resize(plan_.nodes.size());
   }

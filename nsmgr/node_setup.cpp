@@ -3,6 +3,7 @@
 #include <sys/mount.h>
 
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <sstream>
 
@@ -41,16 +42,38 @@ bool onNodeTmpfs(const std::string& path) {
 }
 
 // With node root mapped to host root, writable /proc/sys would let a node change host-wide
-// settings (kernel.*, vm.*); only /proc/sys/net belongs to the node's namespace. The node's
-// mounts are locked (kJoinedNamespaces), so it cannot undo this.
-void protectProcSys(NodeSetup& setup) {
+// settings (kernel.*, vm.*); only /proc/sys/net belongs to the node's namespace. The same holds
+// for the other host-wide files of /proc that container runtimes protect (runc's defaults):
+// interrupt affinity, buses, filesystems' settings read-only; the kernel's memory, keys, timers
+// and scheduler internals masked. The node's mounts are locked (kJoinedNamespaces), so it cannot
+// undo this.
+void protectProc(NodeSetup& setup) {
   // /proc/sys/net is bound first, so the recursive bind of /proc/sys carries it along, and the
   // read-only remount of /proc/sys leaves it writable.
-  for (auto [path, readOnly] : {std::pair{"/proc/sys/net", false}, std::pair{"/proc/sys", true},
-                                std::pair{"/proc/sysrq-trigger", true}}) {
+  for (auto [path, readOnly] :
+       {std::pair{"/proc/sys/net", false}, std::pair{"/proc/sys", true},
+        std::pair{"/proc/sysrq-trigger", true}, std::pair{"/proc/irq", true},
+        std::pair{"/proc/bus", true}, std::pair{"/proc/fs", true}}) {
     MountStep step = bindMount(path, path, readOnly);
     step.sourceInNode = true;
-    step.skipIfTargetMissing = true;  // a kernel without magic SysRq has no sysrq-trigger
+    step.skipIfTargetMissing = true;  // each depends on the kernel's configuration
+    setup.mounts.push_back(step);
+  }
+  for (const char* file : {"/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug",
+                           "/proc/latency_stats", "/proc/timer_stats"}) {
+    MountStep step = bindMount("/dev/null", file, true);
+    step.what = std::string("mask ") + file;
+    step.skipIfTargetMissing = true;
+    setup.mounts.push_back(step);
+  }
+}
+
+// Directories that show the host's hardware and firmware: an empty read-only tmpfs over each.
+void maskDirectories(NodeSetup& setup, std::initializer_list<const char*> directories) {
+  for (const char* directory : directories) {
+    MountStep step = freshMount("tmpfs", directory, kNoExec | MS_RDONLY, "size=0,mode=0555");
+    step.what = std::string("mask ") + directory;
+    step.skipIfTargetMissing = true;
     setup.mounts.push_back(step);
   }
 }
@@ -98,11 +121,14 @@ std::string hostsFileFor(const topo::Plan& plan) {
   return hosts.str();
 }
 
-NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory) {
+NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory,
+                           const std::string& hosts) {
   std::string nodeDirectory = "nodes/" + node.name;
   directory.makeDirectory(nodeDirectory);
   directory.writeFile(nodeDirectory + "/hostname", node.hostname + "\n", 0644,
                       nodeRootOnHost(node));
+  // A copy of its own: a line one node adds to its /etc/hosts stays in that node.
+  directory.writeFile(nodeDirectory + "/hosts", hosts, 0644, nodeRootOnHost(node));
 
   NodeSetup setup;
   setup.hostname = node.hostname;
@@ -112,12 +138,15 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   slave.flags = MS_REC | MS_SLAVE;
   setup.mounts.push_back(slave);
   setup.mounts.push_back(freshMount("proc", "/proc", kNoExec));
-  protectProcSys(setup);
+  protectProc(setup);
+  maskDirectories(setup, {"/proc/acpi", "/proc/scsi", "/proc/asound"});
   // Read-only for the same reason as /proc/sys (/sys/kernel, /sys/module): the node changes its
   // own interfaces over netlink. Without child mounts, so a node can still mount a read-only
   // sysfs of a network namespace of its own (`ip netns exec`).
   MountStep sysfs = freshMount("sysfs", "/sys", kNoExec);
   sysfs.remountReadOnly = true;
+  // /sys/firmware stays visible (read-only): a mount over it would make the kernel refuse the
+  // node a sysfs of its own, as `ip netns exec` mounts.
   setup.mounts.push_back(sysfs);
   // Mounted by host root, so owned by node root only when told.
   std::string owner;
@@ -130,7 +159,7 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
       bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
   hostname.skipIfTargetMissing = true;
   setup.mounts.push_back(hostname);
-  setup.mounts.push_back(bindMount(directory.pathOf("hosts"), "/etc/hosts", false));
+  setup.mounts.push_back(bindMount(directory.pathOf(nodeDirectory + "/hosts"), "/etc/hosts", false));
   addTopologyMounts(node, directory, setup);
   return setup;
 }

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import unittest
 
-from test_labs import EXAMPLES, NAMESPACES, netlab, snapshot, unique_lab
+from test_labs import EXAMPLES, NAMESPACES, LabTest, netlab, snapshot, unique_lab
 
 # Runs inside the node: joins the namespace open on stdin, and reports whether it could.
 SETNS_PROBE = """
@@ -275,3 +275,55 @@ class Isolation(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def read_text(path):
+    with open(path) as file:
+        return file.read().strip()
+
+
+class HostWideProc(LabTest):
+    """Issue 14: the host-wide files of /proc that container runtimes protect, in a node of each
+    user-namespace mode; and each node's /etc/hosts its own."""
+
+    READ_ONLY = ["/proc/irq/default_smp_affinity", "/proc/sysrq-trigger"]
+    MASKED = ["/proc/kcore", "/proc/keys", "/proc/timer_list", "/proc/sched_debug"]
+
+    def test_host_wide_proc_files_are_read_only_or_masked_in_both_modes(self):
+        lab = unique_lab("proc")
+        topology = self.write_topology({"nodes": {"h": {}, "i": {"userns": "isolated"}},
+                                        "links": [["h", "i"]]})
+        self.bring_up(topology, lab)
+        present = [path for path in self.READ_ONLY if os.path.exists(path)]
+        self.assertIn("/proc/irq/default_smp_affinity", present)
+        for node in ("h", "i"):
+            for path in present:
+                with self.subTest(node=node, path=path):
+                    # Writes back what is there (or, for sysrq-trigger, a no-op key): harmless
+                    # even if isolation failed.
+                    value = "h" if path.endswith("sysrq-trigger") else read_text(path)
+                    wrote = self.exec(lab, node, "sh", "-c", f"echo '{value}' > {path}",
+                                      check=False)
+                    self.assertNotEqual(wrote.returncode, 0, f"{path} was writable in {node}")
+            irq = self.exec(lab, node, "sh", "-c",
+                            "for f in /proc/irq/*/smp_affinity; do cat $f > $f && echo $f; done",
+                            check=False)
+            self.assertEqual(irq.stdout.strip(), "", f"an irq affinity was writable in {node}")
+            for path in self.MASKED:
+                if not os.path.exists(path):
+                    continue
+                with self.subTest(node=node, path=path):
+                    shown = self.exec(lab, node, "sh", "-c", f"wc -c < {path}", check=False)
+                    self.assertEqual(shown.stdout.strip() or "0", "0", f"{path} shows the host's")
+            mounted = self.exec(lab, node, "sh", "-c",
+                                "mkdir -p /tmp/cg && mount -t tmpfs none /tmp/cg && echo ok",
+                                check=False)
+            self.assertIn("ok", mounted.stdout, "masking took node root's own mounts away")
+
+    def test_each_node_has_its_own_etc_hosts(self):
+        lab = unique_lab("hosts")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        self.exec(lab, "h1", "sh", "-c", "echo '10.99.99.99 planted' >> /etc/hosts")
+        self.assertIn("planted", self.exec(lab, "h1", "cat", "/etc/hosts").stdout)
+        self.assertNotIn("planted", self.exec(lab, "h2", "cat", "/etc/hosts").stdout)
+        self.assertIn("h2", self.exec(lab, "h2", "cat", "/etc/hosts").stdout)
