@@ -37,7 +37,8 @@ std::optional<size_t> nodeIndex(const topo::Plan& plan, const std::string& name)
 
 std::string interfaceNames(const topo::Node& node) {
   std::string names;
-  for (const auto& interface : node.interfaces) names += (names.empty() ? "" : ", ") + interface.name;
+  for (const auto& interface : node.interfaces)
+    names += (names.empty() ? "" : ", ") + interface.name;
   return names.empty() ? "none" : names;
 }
 
@@ -74,6 +75,47 @@ std::optional<netlink::LinkInfo> findLink(netlink::Session& session, uint32_t if
   return std::nullopt;
 }
 
+// The end's ifindex as `up` recorded it (nullopt for a lab recorded without one).
+std::optional<uint32_t> recordedIfindex(const LabState& state, const InterfaceRef& ref) {
+  const topo::Node& node = state.plan.nodes[ref.node];
+  const std::string& interface = node.interfaces[ref.interface].name;
+  for (const auto& runtime : state.nodes) {
+    if (runtime.name != node.name) continue;
+    for (const auto& recorded : runtime.interfaces) {
+      if (recorded.name == interface) return recorded.ifindex;
+    }
+  }
+  return std::nullopt;
+}
+
+// The end's device, found by its recorded ifindex and checked by name before anything is done
+// to it: a device renumbered or renamed since is never acted on. The requests netlab builds for
+// the end (Wiring) use the same number, checked too.
+uint32_t verifiedIfindex(netlink::Session& session, const LabState& state, const Wiring& wiring,
+                         const InterfaceRef& ref) {
+  const std::string name = nameOf(state.plan, ref);
+  const auto recorded = recordedIfindex(state, ref);
+  if (!recorded) {
+    throw Error(name +
+                    ": the lab's state records no ifindex for it (made by an older netlab?): "
+                    "take the lab down and up again",
+                ENODEV);
+  }
+  const auto link = findLink(session, *recorded);
+  const std::string& expected = state.plan.nodes[ref.node].interfaces[ref.interface].name;
+  if (!link) {
+    throw Error(name + ": no device has its recorded ifindex " + std::to_string(*recorded) +
+                    " in its node any more",
+                ENODEV);
+  }
+  if (link->name != expected || *recorded != wiring.ifindexOf(ref)) {
+    throw Error(name + ": the device with its recorded ifindex " + std::to_string(*recorded) +
+                    " is now `" + link->name + "`; refusing to act on it",
+                ENODEV);
+  }
+  return *recorded;
+}
+
 // What one node's kernel says about its links: by ifindex, with the drops of their qdiscs.
 struct NodeLinks {
   std::map<uint32_t, netlink::LinkInfo> links;
@@ -94,19 +136,21 @@ NodeLinks readNodeLinks(const nsmgr::LabState& state, const std::string& node) {
   return found;
 }
 
-nsmgr::LinkEndReport endReport(const topo::Plan& plan, const Wiring& wiring,
-                              const std::vector<NodeLinks>& live, const InterfaceRef& ref) {
-  const topo::Node& node = plan.nodes[ref.node];
+nsmgr::LinkEndReport endReport(const LabState& state, const std::vector<NodeLinks>& live,
+                               const InterfaceRef& ref) {
+  const topo::Node& node = state.plan.nodes[ref.node];
   const topo::Interface& interface = node.interfaces[ref.interface];
   nsmgr::LinkEndReport report{node.name, interface.name, "unknown", interface.egress, {}};
-  const uint32_t ifindex = wiring.ifindexOf(ref);
-  auto link = live[ref.node].links.find(ifindex);
-  if (link == live[ref.node].links.end()) return report;
+  const auto ifindex = recordedIfindex(state, ref);
+  if (!ifindex) return report;
+  // Another device under the recorded number is not this end: its counters would lie.
+  auto link = live[ref.node].links.find(*ifindex);
+  if (link == live[ref.node].links.end() || link->second.name != interface.name) return report;
   const netlink::LinkInfo& info = link->second;
   report.operState = netlink::operStateName(info.operState);
   report.counters = {info.rxPackets, info.txPackets, info.rxBytes,
                      info.txBytes,   info.rxDropped, info.txDropped};
-  auto drops = live[ref.node].qdiscDrops.find(ifindex);
+  auto drops = live[ref.node].qdiscDrops.find(*ifindex);
   if (drops != live[ref.node].qdiscDrops.end()) report.counters.qdiscDropped = drops->second;
   return report;
 }
@@ -115,10 +159,10 @@ nsmgr::LinkEndReport endReport(const topo::Plan& plan, const Wiring& wiring,
 void applyImpairment(const nsmgr::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
                      const topo::Impairment& from, const topo::Impairment& to) {
   const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
-  netlink::RequestBatch batch;
-  netlink::changeImpairment(batch, wiring.ifindexOf(ref), from, to, nameOf(state.plan, ref),
-                            interface.mtu);
   NodeSession session(state, state.plan.nodes[ref.node].name);
+  netlink::RequestBatch batch;
+  netlink::changeImpairment(batch, verifiedIfindex(*session, state, wiring, ref), from, to,
+                            nameOf(state.plan, ref), interface.mtu);
   session->execute(batch);
 }
 
@@ -130,15 +174,16 @@ void restoreImpairment(const nsmgr::LabState& state, const Wiring& wiring, const
   const std::string name = nameOf(state.plan, ref);
   try {
     NodeSession session(state, state.plan.nodes[ref.node].name);
+    const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
     netlink::RequestBatch removal;
-    netlink::removeImpairment(removal, wiring.ifindexOf(ref), name);
+    netlink::removeImpairment(removal, ifindex, name);
     try {
       session->execute(removal);
     } catch (const netlink::NetlinkError&) {
       // Nothing left to remove.
     }
     netlink::RequestBatch addition;
-    netlink::addImpairment(addition, wiring.ifindexOf(ref), impairment, name, interface.mtu);
+    netlink::addImpairment(addition, ifindex, impairment, name, interface.mtu);
     session->execute(addition);
   } catch (const Error&) {
   }
@@ -146,31 +191,32 @@ void restoreImpairment(const nsmgr::LabState& state, const Wiring& wiring, const
 
 void setAdministrativelyUp(const nsmgr::LabState& state, const Wiring& wiring,
                            const InterfaceRef& ref, bool up) {
-  netlink::RequestBatch batch;
-  batch.setLinkUp(wiring.ifindexOf(ref), up, nameOf(state.plan, ref) + (up ? " up" : " down"));
   NodeSession session(state, state.plan.nodes[ref.node].name);
+  netlink::RequestBatch batch;
+  batch.setLinkUp(verifiedIfindex(*session, state, wiring, ref), up,
+                  nameOf(state.plan, ref) + (up ? " up" : " down"));
   session->execute(batch);
 }
 
 bool isAdministrativelyUp(const nsmgr::LabState& state, const Wiring& wiring,
                           const InterfaceRef& ref) {
   NodeSession session(state, state.plan.nodes[ref.node].name);
-  auto link = findLink(*session, wiring.ifindexOf(ref));
-  if (!link) throw Error(nameOf(state.plan, ref) + " is missing from its node", ENODEV);
-  return (link->flags & IFF_UP) != 0;
+  auto link = findLink(*session, verifiedIfindex(*session, state, wiring, ref));
+  return link && (link->flags & IFF_UP) != 0;
 }
 
 void awaitOperationalState(const nsmgr::LabState& state, const Wiring& wiring,
                            const InterfaceRef& ref, bool up) {
   NodeSession session(state, state.plan.nodes[ref.node].name);
+  const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
   const auto deadline = std::chrono::steady_clock::now() + kCarrierTimeout;
   for (;;) {
-    auto link = findLink(*session, wiring.ifindexOf(ref));
+    auto link = findLink(*session, ifindex);
     if (link && (link->operState == IF_OPER_UP) == up) return;
     if (std::chrono::steady_clock::now() > deadline) {
-      throw Error(nameOf(state.plan, ref) + (up ? " did not come up" : " did not go down") +
-                      " within 5 s",
-                  ETIMEDOUT);
+      throw Error(
+          nameOf(state.plan, ref) + (up ? " did not come up" : " did not go down") + " within 5 s",
+          ETIMEDOUT);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
@@ -190,14 +236,13 @@ std::vector<nsmgr::LinkReport> linkReports(const std::string& lab) {
     const bool toSwitch = wiring.isSwitchPort(pair.local);
     const InterfaceRef& a = toSwitch ? pair.peer : pair.local;
     const InterfaceRef& b = toSwitch ? pair.local : pair.peer;
-    reports.push_back(
-        {endReport(state.plan, wiring, live, a), endReport(state.plan, wiring, live, b)});
+    reports.push_back({endReport(state, live, a), endReport(state, live, b)});
   }
   return reports;
 }
 
 std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
-                                                 const ImpairmentEdit& edit, Direction direction) {
+                                                  const ImpairmentEdit& edit, Direction direction) {
   LockedLabState locked(lab);
   nsmgr::LabState& state = locked.state();
   const Wiring wiring(state.plan);
@@ -267,6 +312,7 @@ void setLinkState(const std::string& lab, const std::string& end, bool up) {
     setAdministrativelyUp(state, wiring, ref, true);
     if (wiring.isSwitchPort(ref)) continue;
     NodeSession session(state, state.plan.nodes[ref.node].name);
+    verifiedIfindex(*session, state, wiring, ref);  // the restoration's requests name it
     session->execute(wiring.interfaceRestoration(ref));
   }
   awaitOperationalState(state, wiring, named, true);

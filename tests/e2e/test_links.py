@@ -183,3 +183,41 @@ class Links(LabTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+class RecordedIfindexes(LabTest):
+    """Issue 13: every interface's ifindex is recorded, and commands act on that device only
+    after checking its name."""
+    up = Links.up
+    qdiscs = Links.qdiscs
+
+    def test_the_state_records_each_interfaces_ifindex(self):
+        lab = self.up(two_hosts("ifidx"))
+        with open(os.path.join("/run/netlab", lab, "state.json")) as file:
+            state = json.load(file)
+        for node in state["nodes"]:
+            live = {link["ifname"]: link["ifindex"] for link in
+                    json.loads(self.exec(lab, node["name"], "ip", "-j", "link").stdout)}
+            for interface in node["interfaces"]:
+                self.assertEqual(live[interface["name"]], interface["ifindex"], node["name"])
+
+    def test_a_renamed_device_is_never_acted_on(self):
+        lab = self.up(two_hosts("renamed"))
+        # Node root renames h1's eth0 and makes another device under its name.
+        self.exec(lab, "h1", "sh", "-c", "ip link set eth0 down && ip link set eth0 name old0 && "
+                                         "ip link add eth0 type veth peer name eth0p")
+        refused = netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "1mbit",
+                         "--direction", "out", check=False)
+        self.assertEqual(refused.returncode, 1, refused.stdout)
+        self.assertIn("h1:eth0: the device with its recorded ifindex", refused.stderr)
+        self.assertIn("is now `old0`", refused.stderr)
+        for device in ("eth0", "old0"):
+            kinds = [qdisc["kind"] for qdisc in self.qdiscs(lab, "h1", device)]
+            self.assertNotIn("tbf", kinds, f"{device} was shaped")
+        down = netlab("link", "down", "--lab", lab, "h1:eth0", check=False)
+        self.assertEqual(down.returncode, 1)
+        self.assertIn("refusing to act on it", down.stderr)
+        shown = json.loads(netlab("link", "show", lab, "--format", "json").stdout)
+        ends = {f"{end['node']}:{end['interface']}": end
+                for link in shown["links"] for end in link["ends"]}
+        self.assertEqual(ends["h1:eth0"]["oper_state"], "unknown")
+
