@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,8 +57,9 @@ std::string findInPath(const std::string& program, const std::vector<std::string
 }
 
 // The steps of execCommand that may fail, as it reports them (RunResult::failedStep).
-constexpr const char* kChildSteps[] = {"sigaction", "sigprocmask", "dup2", "chdir", "execve"};
-enum ChildStep { kSigaction, kSigprocmask, kDup2, kChdir, kExecve };
+constexpr const char* kChildSteps[] = {"sigaction", "sigprocmask", "prctl", "dup2", "chdir",
+                                       "execve"};
+enum ChildStep { kSigaction, kSigprocmask, kPrctl, kDup2, kChdir, kExecve };
 
 // What the child sends back over the error pipe when a step fails; nothing when it execs.
 struct ChildFailure {
@@ -95,6 +97,13 @@ void resetHandlers(int errorPipe) noexcept {
   const raw::KernelSigset none = 0;
   long unblocked = raw::sigprocmask(SIG_SETMASK, &none, nullptr);
   if (unblocked < 0) failChild(errorPipe, kSigprocmask, unblocked);
+  // The command ends with the netlab that runs it, as a command over ssh ends with its
+  // connection; what it starts in the background lives on (the way to start a daemon). Its
+  // caller is outside the node's PID namespace, so a parent pid other than 0 means the caller
+  // died before the prctl and the node's init took the child over.
+  long bound = raw::prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (bound < 0) failChild(errorPipe, kPrctl, bound);
+  if (raw::getppid() != 0) raw::exitNow(127);
   int targets[] = {0, 1, 2};
   int sources[] = {spec.stdinFd, spec.stdoutFd, spec.stderrFd};
   for (int i = 0; i < 3; ++i) {

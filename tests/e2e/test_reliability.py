@@ -450,6 +450,33 @@ class UnkillableNode(ReliabilityTest):
         self.assert_host_restored(before, "down after the node could die")
 
 
+class ExecEndsWithItsCaller(ReliabilityTest):
+    """Issue 14: a command `exec` started ends when `exec` is killed, as over ssh; what the
+    command itself starts in the background lives on."""
+
+    def sleeps_in(self, lab, node):
+        found = netlab("exec", "--lab", lab, node, "--", "pgrep", "-x", "sleep", check=False)
+        return found.stdout.split()
+
+    def test_sigkill_of_exec_ends_its_command(self):
+        lab = unique_lab("execkill")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        running = subprocess.Popen([NETLAB, "exec", "--lab", lab, "h1", "--", "sleep", "300"])
+        deadline = time.monotonic() + 10
+        while not self.sleeps_in(lab, "h1"):
+            self.assertLess(time.monotonic(), deadline, "the command never started")
+            time.sleep(0.05)
+        running.kill()  # by the pid the test started
+        running.wait()
+        deadline = time.monotonic() + 5
+        while self.sleeps_in(lab, "h1"):
+            self.assertLess(time.monotonic(), deadline, "the command outlived its exec")
+            time.sleep(0.05)
+        # Started in the background on purpose, a daemon outlives the exec that started it.
+        netlab("exec", "--lab", lab, "h1", "--", "sh", "-c", "sleep 300 > /dev/null 2>&1 &")
+        self.assertEqual(len(self.sleeps_in(lab, "h1")), 1)
+
+
 class StateDirectory(ReliabilityTest):
     def test_state_root_is_root_only(self):
         netlab("ls")
