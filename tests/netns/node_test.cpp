@@ -1,8 +1,10 @@
 // A node process: all six namespaces its own, set up before it reports ready.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <iterator>
 #include <thread>
@@ -33,7 +35,7 @@ NodeProcess startNode(const NodeSetup& setup) {
   return node;
 }
 
-TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
+TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsGuard) {
   NodeSetup setup;
   setup.hostname = "testnode";
   pid_t pid = 0;
@@ -50,6 +52,39 @@ TEST(Node, HasEveryNamespaceOfItsOwnAndDiesWithItsParentUntilDetached) {
   }
   // The guard killed and reaped it: an error anywhere leaves no node behind.
   EXPECT_NE(::kill(pid, 0), 0);
+}
+
+// Whether the child ends (and is reaped here) within the time.
+bool endsWithin(pid_t pid, std::chrono::milliseconds time) {
+  const auto deadline = std::chrono::steady_clock::now() + time;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return false;
+}
+
+TEST(Node, DiesWithNetlabUntilDetached) {
+  NodeSetup setup;
+  setup.hostname = "orphan";
+  NodeProcess orphan = startNode(setup);
+  awaitNodeReady(orphan, "orphan");
+  // As if netlab died: no guard kills it, only its control socket closes.
+  const pid_t orphanPid = orphan.process.pid();
+  orphan.process.release();
+  orphan.control.reset();
+  EXPECT_TRUE(endsWithin(orphanPid, std::chrono::seconds(5)))
+      << "a node outlived the netlab that was building it";
+
+  setup.hostname = "detached";
+  NodeProcess detached = startNode(setup);
+  awaitNodeReady(detached, "detached");
+  const pid_t detachedPid = detached.process.pid();
+  detachNode(detached);
+  EXPECT_FALSE(endsWithin(detachedPid, std::chrono::milliseconds(300)))
+      << "a detached node died with its control socket";
+  ::kill(detachedPid, SIGKILL);
+  EXPECT_TRUE(endsWithin(detachedPid, std::chrono::seconds(5)));
 }
 
 size_t openFdCount() {
