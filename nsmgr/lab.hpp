@@ -7,10 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "nsmgr/state_file.hpp"
 #include "base/fd.hpp"
-#include "topo/plan.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/report.hpp"
+#include "nsmgr/state_file.hpp"
+#include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
 
@@ -19,6 +20,8 @@ using ProgressFn = std::function<void(const std::string& stage, size_t done, siz
 
 struct UpOptions {
   ProgressFn progress;
+  // Tasks (processes and threads) each node may have; 0 for no limit.
+  uint32_t pidsLimit = kDefaultNodePidsLimit;
 };
 
 // Builds the lab the plan describes and returns its recorded state. Any failure (or SIGINT,
@@ -70,6 +73,7 @@ nsmgr::LabState readLabState(const std::string& lab);
 struct NodeHandle {
   std::string name;
   Fd pidfd;
+  int pid = 0;  // the node's init, identified by pidfd (and start time when it was opened)
   std::vector<std::string> env;  // the node's environment, "NAME=value"
 };
 

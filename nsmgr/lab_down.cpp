@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "base/error.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/lab_state.hpp"
@@ -104,10 +105,9 @@ NodeSearch findLiveNodes(const LabDirectory& directory, const std::string& lab) 
       if (const NodeRuntime* runtime = fallback.find(name)) {
         identity = {runtime->pid, runtime->startTime};
       } else {
-        search.unidentified.push_back({name, problem + "; and the state file: " +
-                                                 (fallback.problem().empty()
-                                                      ? "no such node"
-                                                      : fallback.problem())});
+        search.unidentified.push_back(
+            {name, problem + "; and the state file: " +
+                       (fallback.problem().empty() ? "no such node" : fallback.problem())});
       }
     }
     if (!identity) continue;  // no record: a bring-up that never started it
@@ -173,7 +173,11 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
   }
   search.live.clear();
   // The nodes are gone: their state goes while the kernel finishes removing their namespaces.
-  auto removal = std::async(std::launch::async, [&] { directory->remove(); });
+  // The cgroups go first (once their last tasks have), so a failure leaves them recorded.
+  auto removal = std::async(std::launch::async, [&] {
+    removeLabCgroups(*directory);
+    directory->remove();
+  });
   if (result.nodesStopped > 0) waitForNamespaceCleanup();
   removal.get();
   return result;

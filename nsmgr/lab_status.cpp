@@ -107,7 +107,7 @@ NodeHandle openNode(const nsmgr::LabState& state, const std::string& name) {
     throw Error("lab `" + state.plan.name + "` has no node `" + name + "`", ENOENT);
   }
   return {name, openNodeProcess(state.plan.name, name, runtime->pid, runtime->startTime),
-          nodeEnvironment(state.plan.name, *node)};
+          runtime->pid, nodeEnvironment(state.plan.name, *node)};
 }
 
 NodeHandle openNode(const std::string& lab, const std::string& name) {
@@ -116,7 +116,8 @@ NodeHandle openNode(const std::string& lab, const std::string& name) {
   bool isName = !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
   auto record = isName ? readNodeRecord(*directory, name) : std::nullopt;
   if (!record) throw Error("lab `" + lab + "` has no running node `" + name + "`", ENOENT);
-  return {name, openNodeProcess(lab, name, record->pid, record->startTime), std::move(record->env)};
+  return {name, openNodeProcess(lab, name, record->pid, record->startTime), record->pid,
+          std::move(record->env)};
 }
 
 }  // namespace netlab::nsmgr

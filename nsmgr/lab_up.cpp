@@ -23,6 +23,7 @@
 
 #include "base/error.hpp"
 #include "netlink/session.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/lab_state.hpp"
@@ -35,8 +36,8 @@
 #include "nsmgr/process.hpp"
 #include "nsmgr/run_in_node.hpp"
 #include "nsmgr/signals.hpp"
-#include "nsmgr/wiring.hpp"
 #include "nsmgr/state_file.hpp"
+#include "nsmgr/wiring.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -88,6 +89,7 @@ class LabBuild {
     if (committed_) return;
     nodes_.clear();  // kills and reaps every node started so far
     try {
+      removeLabCgroups(directory_);
       directory_.remove();
     } catch (const Error&) {
       // The error that caused the rollback is the one worth reporting.
@@ -123,6 +125,7 @@ class LabBuild {
 
   void prepareFiles() {
     directory_.makeDirectory("nodes");
+    cgroups_.emplace(directory_, plan_.name, options_.pidsLimit);
     const std::string hosts = hostsFileFor(plan_);
     setups_.reserve(plan_.nodes.size());
     for (const auto& node : plan_.nodes) {
@@ -151,7 +154,8 @@ class LabBuild {
     parallelFor(plan_.nodes.size(), makeStarter, [&](NodeStarter& starter, size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
-        nodes_[i] = starter.launcher.start(setups_[i], node.isolatedIds, node.name);
+        const NodeCgroups cgroups = cgroups_->makeNode(node.name);
+        nodes_[i] = starter.launcher.start(setups_[i], node.isolatedIds, node.name, &cgroups);
         // Recorded at once: should netlab die now, `down` finds the node by identity and waits
         // for it to end (it would end on its own, but not before `down` returned).
         startTimes_[i] = recordNode(i);
@@ -276,6 +280,7 @@ class LabBuild {
                               devNull.get(),
                               log.get(),
                               log.get()});
+    prepared.joinCgroups(cgroupProcsFilesOf(nodes_[i].process.pid()));
     pid_t helper = spawnInNode(nodes_[i].process.pidfd().get(), prepared, node.name);
     int status = waitForChild(helper);
     if (exitCodeOf(status) == 0) return;
@@ -308,9 +313,11 @@ class LabBuild {
       RecordedState recorded;
       recorded.state.plan = plan_;
       recorded.state.createdUnixSeconds = std::time(nullptr);
+      recorded.state.pidsLimit = cgroups_->pidsLimitedBy().empty() ? 0 : options_.pidsLimit;
+      recorded.state.pidsLimitedBy = cgroups_->pidsLimitedBy();
       for (size_t i = 0; i < nodes_.size(); ++i) {
-        recorded.state.nodes.push_back({plan_.nodes[i].name, nodes_[i].process.pid(),
-                                        startTimes_[i], interfacesOf(i)});
+        recorded.state.nodes.push_back(
+            {plan_.nodes[i].name, nodes_[i].process.pid(), startTimes_[i], interfacesOf(i)});
       }
       recorded.json = labStateToJson(recorded.state);
       return recorded;
@@ -338,6 +345,7 @@ class LabBuild {
   Wiring wiring_;
   const UpOptions& options_;
   LabDirectory directory_;
+  std::optional<LabCgroups> cgroups_;
   std::vector<NodeSetup> setups_;
   std::vector<NodeProcess> nodes_;
   std::vector<uint64_t> startTimes_;

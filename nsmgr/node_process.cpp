@@ -314,7 +314,7 @@ NodeLauncher::~NodeLauncher() {
 
 NodeProcess NodeLauncher::start(const NodeSetup& setup,
                                 const std::optional<topo::IdRange>& isolatedIds,
-                                const std::string& nodeName) {
+                                const std::string& nodeName, const NodeCgroups* cgroups) {
   std::string setupMessage = encodeNodeSetup(setup);
   int sockets[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0) {
@@ -337,6 +337,8 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   childEnd.reset();
   area_->controlFd = slot_.get();
   node.process = cloneNode(*area_, nodeName);
+  // The node waits for its setup before it unshares anything.
+  if (cgroups) cgroups->attach(node.process.pid(), nodeName);
   node.control = std::move(parentEnd);
   sendControl(node.control, setupMessage, nodeName);
   int namespaces[] = {userns.get(), node.netns.get()};

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "base/fd.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/node_init.hpp"
 #include "nsmgr/process.hpp"
 #include "topo/plan.hpp"
@@ -53,11 +54,12 @@ class NodeLauncher {
   NodeLauncher& operator=(const NodeLauncher&) = delete;
 
   // Makes the node's user namespace (its maps from isolatedIds: topo::Node::isolatedIds) and
-  // network namespace, clones the node (its setup runs concurrently from here on) and hands it
-  // its setup, those namespaces and its bind sources. A failure of the node's own comes from
-  // awaitNodeReady. Any thread may call it: signals are blocked around the clones here.
+  // network namespace, clones the node (its setup runs concurrently from here on), puts it in
+  // its cgroups (before it can unshare its cgroup namespace) and hands it its setup, those
+  // namespaces and its bind sources. A failure of the node's own comes from awaitNodeReady.
+  // Any thread may call it: signals are blocked around the clones here.
   NodeProcess start(const NodeSetup& setup, const std::optional<topo::IdRange>& isolatedIds,
-                    const std::string& nodeName);
+                    const std::string& nodeName, const NodeCgroups* cgroups = nullptr);
 
  private:
   Fd slot_;

@@ -57,8 +57,8 @@ std::string findInPath(const std::string& program, const std::vector<std::string
 }
 
 // The steps of execCommand that may fail, as it reports them (RunResult::failedStep).
-constexpr const char* kChildSteps[] = {"sigaction", "sigprocmask", "prctl", "dup2", "chdir",
-                                       "execve"};
+constexpr const char* kChildSteps[] = {"sigaction", "sigprocmask", "prctl",
+                                       "dup2",      "chdir",       "execve"};
 enum ChildStep { kSigaction, kSigprocmask, kPrctl, kDup2, kChdir, kExecve };
 
 // What the child sends back over the error pipe when a step fails; nothing when it execs.
@@ -151,8 +151,27 @@ pid_t spawnInNode(int pidfd, const PreparedCommand& command, const std::string& 
   return helper;
 }
 
+// Writing 0 to a cgroup.procs file moves the writer. Done before setns: from inside the node's
+// cgroup namespace netlab's own cgroup is out of sight, and the kernel refuses the move.
+bool joinCgroups(const PreparedCommand& command, RunResult& result) noexcept {
+  for (const auto& procs : command.cgroupProcs()) {
+    const int fd = ::open(procs.c_str(), O_WRONLY | O_CLOEXEC);
+    const bool moved = fd >= 0 && ::write(fd, "0", 1) == 1;
+    const int error = errno;
+    if (fd >= 0) ::close(fd);
+    if (!moved) {
+      result.failedErrno = error;
+      result.failedStep = "join cgroup";
+      result.failedObject = procs.c_str();
+      return false;
+    }
+  }
+  return true;
+}
+
 RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept {
   RunResult result;
+  if (!joinCgroups(command, result)) return result;
   if (::setns(pidfd, kNodeNamespaces) < 0) {
     result.failedErrno = errno;
     result.failedStep = "setns";

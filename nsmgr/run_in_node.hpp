@@ -32,8 +32,14 @@ class PreparedCommand {
   char* const* argv() const { return argv_.data(); }
   char* const* envp() const { return envp_.data(); }
 
+  // The cgroups the command runs in: the node's (its cgroup.procs files, cgroupProcsFilesOf),
+  // so the node's limits hold for it and what it starts. Empty: the caller's.
+  void joinCgroups(std::vector<std::string> procsFiles) { cgroupProcs_ = std::move(procsFiles); }
+  const std::vector<std::string>& cgroupProcs() const { return cgroupProcs_; }
+
  private:
   CommandSpec spec_;
+  std::vector<std::string> cgroupProcs_;
   std::string program_;
   std::vector<char*> argv_;
   std::vector<char*> envp_;
@@ -48,7 +54,8 @@ struct RunResult {
   const char* failedObject = nullptr;
 };
 
-// Joins the node behind pidfd (the calling process must be single-threaded: setns into a user
+// Moves the calling process into the command's cgroups (PreparedCommand::joinCgroups), joins
+// the node behind pidfd (the calling process must be single-threaded: setns into a user
 // namespace demands it) as its root (uid 0 of its user namespace), forks the command into the
 // node's PID namespace, in spec.workingDirectory, and waits for it. A redirection or working
 // directory that fails is reported (failedStep, failedErrno, failedObject) and the command does

@@ -26,8 +26,10 @@ Json nodeToJson(const NodeRuntime& node) {
 
 NodeRuntime readNode(const Reader& reader) {
   reader.onlyKeys({"name", "pid", "start_time", "interfaces"});
-  NodeRuntime node{reader.member("name").get<std::string>(), reader.member("pid").get<int>(),
-                   reader.member("start_time").get<uint64_t>(), {}};
+  NodeRuntime node{reader.member("name").get<std::string>(),
+                   reader.member("pid").get<int>(),
+                   reader.member("start_time").get<uint64_t>(),
+                   {}};
   for (const Reader& item : reader.member("interfaces").items()) {
     item.onlyKeys({"name", "ifindex"});
     node.interfaces.push_back(
@@ -37,22 +39,24 @@ NodeRuntime readNode(const Reader& reader) {
 }
 
 LabState readLabState(const Reader& reader) {
-  reader.onlyKeys({"version", "plan", "nodes", "created_unix_seconds"});
+  reader.onlyKeys(
+      {"version", "plan", "nodes", "created_unix_seconds", "pids_limit", "pids_limited_by"});
   reader.member("version").requireVersion(kStateJsonVersion);
   LabState state;
   state.plan = topo::readPlan(reader.member("plan"));
   for (const Reader& item : reader.member("nodes").items()) state.nodes.push_back(readNode(item));
   state.createdUnixSeconds = reader.member("created_unix_seconds").get<int64_t>();
+  state.pidsLimit = reader.member("pids_limit").get<uint32_t>();
+  state.pidsLimitedBy = reader.member("pids_limited_by").get<std::string>();
   return state;
 }
 
 }  // namespace
 
 std::string labStateToJson(const LabState& state) {
-  Json json{{"version", kStateJsonVersion},
-            {"plan", topo::planToJsonValue(state.plan)},
-            {"nodes", Json::array()},
-            {"created_unix_seconds", state.createdUnixSeconds}};
+  Json json{{"version", kStateJsonVersion},  {"plan", topo::planToJsonValue(state.plan)},
+            {"nodes", Json::array()},        {"created_unix_seconds", state.createdUnixSeconds},
+            {"pids_limit", state.pidsLimit}, {"pids_limited_by", state.pidsLimitedBy}};
   for (const NodeRuntime& node : state.nodes) json["nodes"].push_back(nodeToJson(node));
   return topo::dump(json);
 }

@@ -33,6 +33,9 @@ struct LabState {
   topo::Plan plan;
   std::vector<NodeRuntime> nodes;
   int64_t createdUnixSeconds = 0;
+  // Each node's limit of tasks, and what enforces it: "cgroup v2", "cgroup v1", or "" (none).
+  uint32_t pidsLimit = 0;
+  std::string pidsLimitedBy;
   bool operator==(const LabState&) const = default;
 };
 

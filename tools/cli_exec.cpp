@@ -9,13 +9,14 @@
 #include <map>
 
 #include "base/error.hpp"
-#include "tools/report_json.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/node_commands.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/run_in_node.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/report_json.hpp"
 
 extern char** environ;
 
@@ -59,7 +60,8 @@ std::string currentDirectory() {
 void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node,
                    const std::string& program) {
   if (!result.failedStep) return;
-  std::string object = std::string(result.failedStep) == "execve" ? program : "node " + node;
+  std::string object = result.failedObject ? std::string(result.failedObject) : "node " + node;
+  if (std::string(result.failedStep) == "execve") object = program;
   throw SystemError(result.failedStep, object, result.failedErrno);
 }
 
@@ -67,6 +69,7 @@ int execInOne(const std::string& lab, const ExecOptions& options) {
   nsmgr::NodeHandle node = nsmgr::openNode(lab, options.node);
   nsmgr::PreparedCommand command(
       {options.command, execEnvironment(node.env), currentDirectory(), 0, 1, 2});
+  command.joinCgroups(nsmgr::cgroupProcsFilesOf(node.pid));
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
   throwIfNotRun(result, node.name, options.command.front());
   return nsmgr::exitCodeOf(result.waitStatus);
@@ -84,7 +87,8 @@ int execInMany(const nsmgr::LabState& state, const ExecOptions& options) {
   const bool json = options.format == "json";
   // Each line as it comes, prefixed by its node.
   auto printLine = [&](size_t command, bool isStdout, std::string_view line) {
-    if (!json) (isStdout ? std::cout : std::cerr) << commands[command].node << " | " << line << '\n';
+    if (!json)
+      (isStdout ? std::cout : std::cerr) << commands[command].node << " | " << line << '\n';
   };
   std::vector<nsmgr::ExecOutcome> outcomes = nsmgr::runCaptured(state, commands, printLine);
   int worst = 0;

@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
-#include "tools/report_json.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/signals.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/report_json.hpp"
 #include "topo/units.hpp"
 
 namespace netlab::tools {
@@ -60,10 +60,25 @@ nsmgr::ProgressFn progressPrinter(size_t nodes) {
 
 }  // namespace
 
+// Where the nodes' task limit lives, or why there is none.
+void reportPidsLimit(const nsmgr::LabState& state, uint32_t asked) {
+  if (asked == 0) return;
+  if (state.pidsLimitedBy.empty()) {
+    std::cerr << "netlab: no pids controller here (none enabled in cgroup v2 for netlab's cgroup, "
+                 "no cgroup v1 pids hierarchy): nodes have no task limit\n";
+    return;
+  }
+  if (!state.plan.nodes.empty()) {
+    std::cout << fmt::format("each node may have {} tasks ({} pids controller)\n", state.pidsLimit,
+                             state.pidsLimitedBy);
+  }
+}
+
 Action defineUp(CLI::App& command) {
   struct Options {
     std::string topology, lab;
     bool quiet = false;
+    uint32_t pidsLimit = nsmgr::kDefaultNodePidsLimit;
   };
   auto options = std::make_shared<Options>();
   command.add_option("topology", options->topology, "Topology file (JSON)")
@@ -71,6 +86,12 @@ Action defineUp(CLI::App& command) {
       ->check(CLI::ExistingFile);
   command.add_option("--lab", options->lab, "Lab name (default: the topology's name)");
   command.add_flag("-q,--quiet", options->quiet, "Print only the summary line");
+  command
+      .add_option("--pids-limit", options->pidsLimit,
+                  "Tasks (processes and threads) each node may have, through its cgroup; 0 for "
+                  "no limit")
+      ->capture_default_str()
+      ->check(CLI::Range(0u, 4194304u));
   return [options] {
     requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
@@ -80,7 +101,7 @@ Action defineUp(CLI::App& command) {
     nsmgr::holdInterruptionsUntilExit();
     auto start = std::chrono::steady_clock::now();
     nsmgr::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
-      return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size())});
+      return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size()), options->pidsLimit});
     });
     double seconds = secondsSince(start);
     size_t interfaces = 0, addresses = 0;
@@ -93,6 +114,7 @@ Action defineUp(CLI::App& command) {
       std::cout << summaryTable(state);
     std::cout << fmt::format("lab `{}` is up: {} nodes, {} interfaces, {} addresses in {:.3f} s\n",
                              plan->name, plan->nodes.size(), interfaces, addresses, seconds);
+    if (!options->quiet) reportPidsLimit(state, options->pidsLimit);
     return kExitOk;
   };
 }
@@ -115,9 +137,10 @@ void reportKeptNodes(const std::string& lab, const nsmgr::DownResult& result) {
   std::cerr << fmt::format("their records are kept: run `netlab down {}` again once they can die",
                            lab);
   if (!result.unidentified.empty()) {
-    std::cerr << fmt::format(", or `netlab down --force {}` to remove the lab's state once you "
-                             "have made sure they are gone",
-                             lab);
+    std::cerr << fmt::format(
+        ", or `netlab down --force {}` to remove the lab's state once you "
+        "have made sure they are gone",
+        lab);
   }
   std::cerr << "\n";
 }
@@ -141,8 +164,8 @@ Action defineDown(CLI::App& command) {
     int status = kExitOk;
     for (const auto& lab : labs) {
       auto start = std::chrono::steady_clock::now();
-      nsmgr::DownResult result =
-          withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab, options->down); });
+      nsmgr::DownResult result = withContext("taking down lab `" + lab + "`",
+                                             [&] { return nsmgr::tearDown(lab, options->down); });
       if (!result.existed) {
         std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
       } else if (!result.survivors.empty() ||

@@ -6,6 +6,7 @@ every probe that could change one if isolation failed is harmless by constructio
 the value already there, or stops after the step that must fail.
 """
 import ctypes
+import glob
 import json
 import os
 import socket
@@ -327,3 +328,35 @@ class HostWideProc(LabTest):
         self.assertIn("planted", self.exec(lab, "h1", "cat", "/etc/hosts").stdout)
         self.assertNotIn("planted", self.exec(lab, "h2", "cat", "/etc/hosts").stdout)
         self.assertIn("h2", self.exec(lab, "h2", "cat", "/etc/hosts").stdout)
+
+    def test_each_node_has_cgroups_of_its_own_with_a_task_limit(self):
+        lab = unique_lab("cg")
+        topology = self.write_topology({"nodes": {"h": {}, "i": {"userns": "isolated"}},
+                                        "links": [["h", "i"]]})
+        before = snapshot()
+        up = netlab("up", topology, "--lab", lab, "--pids-limit", "30")
+        self.addCleanup(self.take_down, lab, before)
+        self.assertRegex(up.stdout, r"each node may have 30 tasks \(cgroup v[12] pids controller\)")
+        for node in ("h", "i"):
+            with self.subTest(node=node):
+                # Its own cgroups: the root of its cgroup namespace in every hierarchy.
+                own = self.exec(lab, node, "cat", "/proc/self/cgroup").stdout.split()
+                self.assertTrue(own and all(line.endswith(":/") for line in own), own)
+                # A cgroup filesystem mounted inside shows only the node's subtree.
+                probe = ("mkdir -p /tmp/cg && mount -t cgroup2 none /tmp/cg && "
+                         "mkdir /tmp/cg/probe-$$ && echo made")
+                made = self.exec(lab, node, "sh", "-c", probe, check=False)
+                if "made" in made.stdout:
+                    self.assertFalse([p for p in glob.glob("/sys/fs/cgroup/**/probe-*",
+                                                           recursive=False)])
+                # A fork bomb stops at the limit: the kernel counts the forks it refused.
+                self.exec(lab, node, "sh", "-c", "for i in $(seq 80); do sleep 1 & done; wait",
+                          check=False)
+                events = glob.glob(f"/sys/fs/cgroup/*/netlab-{lab}/{node}/pids.events")
+                self.assertEqual(len(events), 1, events)
+                with open(events[0]) as counted:
+                    self.assertNotEqual(counted.read().split(), ["max", "0"])
+        host_root = [p for p in os.listdir("/sys/fs/cgroup/unified")
+                     if p.startswith("probe-")] if os.path.isdir("/sys/fs/cgroup/unified") else []
+        self.assertEqual(host_root, [], "a node made a cgroup at the host's root")
+

@@ -46,11 +46,26 @@ def live_inits():
     return pids
 
 
+def lab_cgroups():
+    """The labs' cgroups (`netlab-LAB`, netlab's own cgroup their parent) in every hierarchy."""
+    found = []
+    with open("/proc/self/mountinfo") as mounts:
+        points = [line.split()[4] for line in mounts if " - cgroup" in line]
+    for point in points:
+        for directory, subdirectories, _ in os.walk(point):
+            if directory.count("/") - point.count("/") >= 3:
+                subdirectories.clear()
+            found += [os.path.join(directory, name) for name in subdirectories
+                      if name.startswith("netlab-")]
+    return sorted(found)
+
+
 def snapshot():
     """What the host looks like, for comparing before `up` and after `down`."""
     with open("/proc/self/mountinfo") as mounts:
         mount_points = sorted(line.split()[4] for line in mounts)
     return {
+        "cgroups": lab_cgroups(),
         "links": subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout,
         "netns": subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout,
         "mounts": mount_points,

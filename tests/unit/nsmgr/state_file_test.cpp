@@ -17,7 +17,9 @@ topo::Plan lanPlan() {
 TEST(StateFile, RoundTripsWithTheRecordedIfindexes) {
   LabState state{lanPlan(),
                  {{"r1", 4242, 123456789, {{"eth0", 7}, {"eth1", 8}}}, {"h1", 4243, 123456790, {}}},
-                 1700000000};
+                 1700000000,
+                 1024,
+                 "cgroup v1"};
   EXPECT_EQ(labStateFromJson(labStateToJson(state)), state);
   EXPECT_NE(labStateToJson(state).find("\"ifindex\": 8"), std::string::npos);
 }
@@ -38,8 +40,9 @@ TEST(StateFile, ErrorsNameTheLocation) {
                         "interfaces": [{"name": "eth0", "ifindex": -3}]}], "created_unix_seconds": 0})");
     FAIL();
   } catch (const Error& error) {
-    EXPECT_STREQ(error.what(),
-                 "reading a lab state: nodes[0].interfaces[0].ifindex: the integer is out of range");
+    EXPECT_STREQ(
+        error.what(),
+        "reading a lab state: nodes[0].interfaces[0].ifindex: the integer is out of range");
   }
   EXPECT_THROW(labStateFromJson(R"({"version": 2, "plan": )" + plan +
                                 R"(, "nodes": [], "created_unix_seconds": 0})"),

@@ -1,0 +1,74 @@
+// Every node in cgroups of its own: one in each cgroup hierarchy mounted here (cgroup v2 and
+// every v1 one), under a cgroup of the lab's, entered before the node unshares its cgroup
+// namespace. The namespace is then rooted at the node's own cgroups, so a cgroup filesystem the
+// node mounts shows only its own subtree, and a pids limit (v2's controller where it can be
+// enabled, else v1's pids hierarchy) keeps a fork bomb inside one node.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/fd.hpp"
+#include "nsmgr/lab_dir.hpp"
+
+namespace netlab::nsmgr {
+
+// A node may have this many tasks (processes and threads) unless the lab says otherwise.
+inline constexpr uint32_t kDefaultNodePidsLimit = 1024;
+
+// One mounted cgroup hierarchy, and netlab's own cgroup in it.
+struct CgroupHierarchy {
+  std::string mountPoint;  // "/sys/fs/cgroup/pids"
+  bool unified = false;    // cgroup2
+  std::string controllers;  // v1: as /proc/self/cgroup names them ("pids", "name=systemd")
+  std::string ownCgroup;    // where netlab runs in it, as a directory below mountPoint
+};
+
+// Parsed from /proc/PID/mountinfo and /proc/PID/cgroup text (unit-tested on samples).
+std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo,
+                                                    const std::string& ownCgroups);
+// netlab's own, or those of another process (a node's init, to run a command beside it).
+std::vector<CgroupHierarchy> cgroupHierarchies(pid_t pid = 0);
+
+// The cgroup.procs files of every cgroup the process is in; writing 0 to one moves the writer.
+std::vector<std::string> cgroupProcsFilesOf(pid_t pid);
+
+// The cgroup.procs files of one node, opened before it is cloned.
+class NodeCgroups {
+ public:
+  // Moves the node in; it must not have unshared its cgroup namespace yet.
+  void attach(pid_t pid, const std::string& node) const;
+
+ private:
+  friend class LabCgroups;
+  std::vector<Fd> procs_;
+  std::vector<std::string> paths_;
+};
+
+class LabCgroups {
+ public:
+  // Records the lab's cgroups in its directory (file `cgroups`), then makes them, so that `down`
+  // finds them after any crash. pidsLimit: 0 for none.
+  LabCgroups(const LabDirectory& directory, const std::string& lab, uint32_t pidsLimit);
+
+  // Makes the node's cgroups, with the lab's pids limit.
+  NodeCgroups makeNode(const std::string& node) const;
+  // Where the pids limit is applied: "cgroup v2", "cgroup v1", or "" when nowhere.
+  const std::string& pidsLimitedBy() const { return pidsLimitedBy_; }
+
+ private:
+  std::vector<std::string> labCgroups_;  // one per hierarchy, absolute
+  std::string pidsCgroup_;               // the lab cgroup whose children get pids.max
+  uint32_t pidsLimit_ = 0;
+  std::string pidsLimitedBy_;
+};
+
+// Once every process of the lab is gone: removes the cgroups its directory records, the ones its
+// nodes made inside theirs included, waiting briefly for the kernel to let the last tasks go.
+// Throws, naming the cgroup, when one stays busy.
+void removeLabCgroups(const LabDirectory& directory);
+
+}  // namespace netlab::nsmgr
