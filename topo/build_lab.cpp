@@ -310,7 +310,7 @@ void LabBuilder::addLinks() {
 
 void LabBuilder::checkNodes() {
   // After an error, a node may lack links only because its links were rejected.
-  const bool linksComplete = !sink_.hasErrors();
+  const bool linksComplete = !sink_.hasBlockingErrors();
   for (const DraftNode& node : lab_.nodes) {
     if (node.interfaces.empty() && linksComplete) {
       sink_.warning(node.where, fmt::format("node {} has no links", node.name));

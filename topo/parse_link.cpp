@@ -102,6 +102,12 @@ void noteImpairmentKeys(const Cursor& at, ImpairmentSpec& spec, DiagnosticSink& 
   }
 }
 
+void parseMtu(ParseContext& context, const Cursor& at, LinkSpec& link) {
+  if (auto mtu = expectInteger(context, at, "MTU", kMinMtu, kMaxMtu)) {
+    link.mtu = static_cast<uint32_t>(*mtu);
+  }
+}
+
 void parseEndpointMac(ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
   const auto* text = expectString(context, at);
   if (!text) return;
@@ -149,23 +155,27 @@ const FieldTable<EndpointSpec>& endpointFields() {
          });
        }},
       {"mac", parseEndpointMac},
-      {"out",
-       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
-         parseFields(context, at, impairmentFields(), endpoint.out);
-         noteImpairmentKeys(at, endpoint.out, context.sink);
-       }},
-      {"in",
-       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
-         parseFields(context, at, impairmentFields(), endpoint.in);
-         noteImpairmentKeys(at, endpoint.in, context.sink);
-       }},
+      independent<EndpointSpec>(
+          {"out",
+           [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+             parseFields(context, at, impairmentFields(), endpoint.out);
+             noteImpairmentKeys(at, endpoint.out, context.sink);
+           }}),
+      independent<EndpointSpec>(
+          {"in",
+           [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+             parseFields(context, at, impairmentFields(), endpoint.in);
+             noteImpairmentKeys(at, endpoint.in, context.sink);
+           }}),
   };
   return fields;
 }
 
-// "r1" or "r1:eth3", or an endpoint object.
+// "r1" or "r1:eth3", or an endpoint object. An endpoint with a problem in what it names is
+// left out; one with a bad impairment is kept (without it), so addressing and the tests still
+// see the link.
 std::optional<EndpointSpec> parseEndpoint(ParseContext& context, const Cursor& at) {
-  const size_t errorsBefore = context.sink.errorCount();
+  const size_t errorsBefore = context.sink.blockingErrorCount();
   EndpointSpec endpoint;
   endpoint.where = at.where();
   endpoint.node.where = at.where();
@@ -177,13 +187,13 @@ std::optional<EndpointSpec> parseEndpoint(ParseContext& context, const Cursor& a
       parseInterfaceName(context, at, text.substr(colon + 1), endpoint);
   } else if (at.value.type() == JsonType::Object) {
     parseFields(context, at, endpointFields(), endpoint);
-    if (endpoint.node.value.empty() && context.sink.errorCount() == errorsBefore) {
+    if (endpoint.node.value.empty() && context.sink.blockingErrorCount() == errorsBefore) {
       context.sink.error(at.where(), "an endpoint needs `node`");
     }
   } else {
     reportType(context, at, "a node name, \"node:interface\" or an endpoint object");
   }
-  if (context.sink.errorCount() != errorsBefore) return std::nullopt;
+  if (context.sink.blockingErrorCount() != errorsBefore) return std::nullopt;
   return endpoint;
 }
 
@@ -213,25 +223,22 @@ const FieldTable<LinkSpec>& linkFields() {
     FieldTable<LinkSpec> table{
         {"endpoints", parseEndpoints},
         {"prefix", parsePrefixes},
-        {"mtu",
-         [](ParseContext& context, const Cursor& at, LinkSpec& link) {
-           if (auto mtu = expectInteger(context, at, "MTU", kMinMtu, kMaxMtu)) {
-             link.mtu = static_cast<uint32_t>(*mtu);
-           }
-         }},
+        independent<LinkSpec>({"mtu", parseMtu}),
         // A label for people reading the file; netlab does not use it.
-        {"name",
-         [](ParseContext& context, const Cursor& at, LinkSpec&) { expectString(context, at); }},
+        independent<LinkSpec>({"name", [](ParseContext& context, const Cursor& at,
+                                          LinkSpec&) { expectString(context, at); }}),
     };
     for (auto& field : liftFields(impairmentFields(), &LinkSpec::impairment))
-      table.push_back(field);
+      table.push_back(independent(std::move(field)));
     return table;
   }();
   return fields;
 }
 
+// A link whose endpoints are wrong is left out (wellFormed false); a bad MTU or impairment
+// is reported and the link kept with the default.
 LinkSpec parseLink(ParseContext& context, const Cursor& at) {
-  const size_t errorsBefore = context.sink.errorCount();
+  const size_t errorsBefore = context.sink.blockingErrorCount();
   LinkSpec link;
   link.where = at.where();
   if (at.value.type() == JsonType::Array) {
@@ -242,11 +249,11 @@ LinkSpec parseLink(ParseContext& context, const Cursor& at) {
   } else {
     reportType(context, at, "an array of endpoints or a link object");
   }
-  if (context.sink.errorCount() == errorsBefore && link.endpoints.size() < 2) {
+  if (context.sink.blockingErrorCount() == errorsBefore && link.endpoints.size() < 2) {
     context.sink.error(at.where(), fmt::format("a link needs at least 2 endpoints, found {}",
                                                link.endpoints.size()));
   }
-  link.wellFormed = context.sink.errorCount() == errorsBefore;
+  link.wellFormed = context.sink.blockingErrorCount() == errorsBefore;
   return link;
 }
 

@@ -73,6 +73,17 @@ struct Field {
 template <typename Target>
 using FieldTable = std::vector<Field<Target>>;
 
+// A field no later stage reads (an MTU, a sysctl, a test...): its problems do not hold the
+// stages after parsing back (see IndependentErrors).
+template <typename Target>
+Field<Target> independent(Field<Target> field) {
+  return {field.key, [parse = std::move(field.parse)](ParseContext& context, const Cursor& at,
+                                                      Target& target) {
+            const IndependentErrors guard(context.sink);
+            parse(context, at, target);
+          }};
+}
+
 void reportUnknownKey(ParseContext& context, const Cursor& object, const JsonMember& member,
                       const std::vector<std::string_view>& knownKeys);
 

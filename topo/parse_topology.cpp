@@ -57,8 +57,8 @@ void parseNodeFolders(ParseContext& context, const Cursor& at, TopologySpec& top
 
 const FieldTable<TopologySpec>& topologyFields() {
   static const FieldTable<TopologySpec> fields{
-      {"version", parseVersion},
-      {"name", parseName},
+      independent<TopologySpec>({"version", parseVersion}),
+      independent<TopologySpec>({"name", parseName}),
       {"nodes", parseNodesField},
       {"defaults", parseDefaults},
       {"links", [](ParseContext& context, const Cursor& at,
@@ -69,16 +69,19 @@ const FieldTable<TopologySpec>& topologyFields() {
        }},
       {"routing", [](ParseContext& context, const Cursor& at,
                      TopologySpec& topology) { topology.routing = parseRouting(context, at); }},
-      {"userns",
-       [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
-         topology.userns = parseUserNamespaceMode(context, at);
-       }},
+      independent<TopologySpec>(
+          {"userns",
+           [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
+             topology.userns = parseUserNamespaceMode(context, at);
+           }}),
       {"node_folders", parseNodeFolders},
-      {"tests", [](ParseContext& context, const Cursor& at,
-                   TopologySpec& topology) { topology.checks = parseChecks(context, at); }},
+      // A test that is wrong is left out; the others are still checked against the lab.
+      independent<TopologySpec>(
+          {"tests", [](ParseContext& context, const Cursor& at,
+                       TopologySpec& topology) { topology.checks = parseChecks(context, at); }}),
       // Lets editors find docs/topology.schema.json; netlab ignores it.
-      {"$schema",
-       [](ParseContext& context, const Cursor& at, TopologySpec&) { expectString(context, at); }},
+      independent<TopologySpec>({"$schema", [](ParseContext& context, const Cursor& at,
+                                               TopologySpec&) { expectString(context, at); }}),
   };
   return fields;
 }
