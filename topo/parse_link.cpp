@@ -11,8 +11,13 @@
 namespace netlab::topo {
 namespace {
 
-// 68 is IPv4's minimum MTU (RFC 791) and the kernel's lower bound for Ethernet devices.
-constexpr int64_t kMinMtu = 68;
+// 68 is IPv4's minimum MTU (RFC 791) and the kernel's lower bound for veth devices. Below
+// 1280, IPv6's minimum (RFC 8200), the kernel gives a device no IPv6 at all, and then refuses
+// the address generation mode netlab sets on every interface (RTM_SETLINK IFLA_INET6_ADDR_GEN_MODE:
+// EAFNOSUPPORT), so netlab builds links from 1280 up. Checked with
+// `ip link add a mtu 1279 type veth peer b mtu 1279; ip link set a addrgenmode none`.
+constexpr int64_t kMinIpv4Mtu = 68;
+constexpr int64_t kMinMtu = 1280;
 constexpr int64_t kMaxMtu = 65535;
 constexpr int64_t kMaxLimitPackets = 1'000'000;
 
@@ -103,6 +108,16 @@ void noteImpairmentKeys(const Cursor& at, ImpairmentSpec& spec, DiagnosticSink& 
 }
 
 void parseMtu(ParseContext& context, const Cursor& at, LinkSpec& link) {
+  const auto& value = at.value;
+  if (value.type() == JsonType::Number && value.number().integer &&
+      *value.number().integer >= kMinIpv4Mtu && *value.number().integer < kMinMtu) {
+    context.sink.error(
+        at.where(), fmt::format("MTU {} is below 1280", *value.number().integer),
+        "below 1280 (IPv6's minimum MTU) the kernel gives a device no IPv6, and refuses the IPv6 "
+        "address generation setting netlab makes on every interface, IPv4-only ones included; "
+        "IPv4 alone would go down to 68, but netlab builds links of 1280..65535");
+    return;
+  }
   if (auto mtu = expectInteger(context, at, "MTU", kMinMtu, kMaxMtu)) {
     link.mtu = static_cast<uint32_t>(*mtu);
   }
@@ -149,7 +164,8 @@ const FieldTable<EndpointSpec>& endpointFields() {
       {"addresses",
        [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
          forEachString(context, at, [&](const Cursor& item, const std::string&) {
-           if (auto address = parseInterfaceAddress(context, item)) {
+           auto address = parseInterfaceAddress(context, item);
+           if (address && !rejectLoopbackRange(context, item, address->prefix, false)) {
              endpoint.addresses.push_back(*address);
            }
          });
@@ -207,7 +223,7 @@ void parseEndpoints(ParseContext& context, const Cursor& at, LinkSpec& link) {
 void parsePrefixes(ParseContext& context, const Cursor& at, LinkSpec& link) {
   forEachString(context, at, [&](const Cursor& item, const std::string&) {
     auto network = parseNetwork(context, item);
-    if (!network) return;
+    if (!network || rejectLoopbackRange(context, item, *network, true)) return;
     for (const AddressSpec& earlier : link.prefixes) {
       if (earlier.prefix.address.family == network->address.family) {
         context.sink.error(item.where(), "a link has at most one prefix per address family");

@@ -117,6 +117,10 @@ void parseSysctls(ParseContext& context, const Cursor& at, NodeSettings& setting
       context.sink.error(at.keyWhere(member), *problem);
       continue;
     }
+    if (auto refusal = sysctlScopeProblem(member.key)) {
+      context.sink.error(at.keyWhere(member), refusal->message, refusal->hint);
+      continue;
+    }
     const Cursor value = at.member(member);
     if (auto text = sysctlValue(context, value)) {
       settings.sysctls.emplace_back(member.key, *text);

@@ -8,9 +8,13 @@ namespace {
 
 constexpr int64_t kFormatVersion = 1;
 
+// 1.0 and 1e0 are the same JSON number as 1 (and the JSON Schema's `"const": 1` takes them).
 void parseVersion(ParseContext& context, const Cursor& at, TopologySpec& /*topology*/) {
   const auto& value = at.value;
-  if (value.type() == JsonType::Number && value.number().integer == kFormatVersion) return;
+  if (value.type() == JsonType::Number &&
+      value.number().value == static_cast<double>(kFormatVersion)) {
+    return;
+  }
   context.sink.error(
       at.where(),
       fmt::format("unsupported format version; this netlab reads version {}", kFormatVersion));

@@ -22,7 +22,7 @@ TEST(Stages, ABadMtuDoesNotHideAnUnknownNodeInATest) {
     {"node": "h1", "reach": "h9"}
   ]
 })");
-  EXPECT_TRUE(hasDiagnostic(result, "MTU 70000 is outside 68..65535", "links[0].mtu", 3));
+  EXPECT_TRUE(hasDiagnostic(result, "MTU 70000 is outside 1280..65535", "links[0].mtu", 3));
   EXPECT_EQ(find(result, "MTU 70000")->column, 48);
   EXPECT_TRUE(hasDiagnostic(result, "unknown node `h9`", "tests[0].reach", 5));
   EXPECT_EQ(find(result, "unknown node `h9`")->column, 29);
