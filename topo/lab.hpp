@@ -11,8 +11,8 @@
 // assignAddresses and what follows read the lab's structure (nodes, links, addresses,
 // routes), so each waits until no blocking error is left before it: a mistake there is then
 // reported once, not again by every later check. Errors in values no stage reads (an MTU, an
-// impairment, a sysctl, a test, a node folder: see IndependentErrors) hold nothing back.
-// docs/topology.md (Validation) says the same for users.
+// impairment, a sysctl, a test, a node folder, a repeated MAC: see IndependentErrors) hold nothing
+// back. docs/topology.md (Validation) says the same for users.
 #pragma once
 
 #include <optional>

@@ -99,10 +99,15 @@ bool rejectLoopbackRange(ParseContext& context, const Cursor& at, const IpPrefix
   const IpPrefix range = *parsePrefix(v4 ? "127.0.0.0/8" : "::1/128");
   const bool inRange = isNetwork ? overlaps(prefix, range) : contains(range, prefix.address);
   if (!inRange) return false;
+  const std::string message =
+      isNetwork ? fmt::format(
+                      "{} overlaps the loopback range {}: its addresses cannot be on an "
+                      "interface",
+                      toString(prefix), toString(range))
+                : fmt::format("{} is in the loopback range {}: it cannot be on an interface",
+                              toString(prefix), toString(range));
   context.sink.error(
-      at.where(),
-      fmt::format("{} is in the loopback range {}: it cannot be on an interface", toString(prefix),
-                  toString(range)),
+      at.where(), message,
       v4 ? "the kernel takes 127.0.0.0/8 as martian on every device but lo: packets to or from "
            "it are dropped. Use a private range such as 10.0.0.0/8, or `loopback` for an "
            "address on lo"

@@ -585,7 +585,8 @@ TEST(Validate, LoopbackRangeOnAnInterface) {
   EXPECT_NE(find(result, "127.0.0.2/8")->hint.find("martian"), std::string::npos);
   EXPECT_TRUE(hasDiagnostic(result, "::1/128 is in the loopback range ::1/128",
                             "links[1].endpoints[0].addresses[0]", 5));
-  EXPECT_TRUE(hasDiagnostic(result, "127.0.0.0/30 is in the loopback range", "links[2].prefix", 6));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "127.0.0.0/30 overlaps the loopback range", "links[2].prefix", 6));
   EXPECT_EQ(errorCount(result), 3u) << dump(result);
   // Loopback addresses on lo stay allowed.
   EXPECT_TRUE(load(R"({"nodes": {"a": {"loopback": "127.0.0.2"}}})").ok());
