@@ -71,6 +71,20 @@ TEST(Stages, ValueErrorsDoNotHoldAddressingBack) {
   EXPECT_FALSE(find(result, "has no links", Severity::Warning));
 }
 
+TEST(Stages, ARepeatedMacDoesNotHideAnAddressingProblem) {
+  auto result = load(R"({
+  "nodes": {"a": {}, "b": {}},
+  "links": [{"endpoints": [{"node": "a", "addresses": "10.0.0.1/24", "mac": "02:00:00:00:00:01"},
+                           {"node": "b", "addresses": "10.0.1.1/24", "mac": "02:00:00:00:00:01"}],
+             "reorder": "5%"}]
+})");
+  EXPECT_TRUE(
+      hasDiagnostic(result, "MAC 02:00:00:00:00:01 is used twice", "links[0].endpoints[1].mac", 4));
+  EXPECT_TRUE(hasDiagnostic(result, "reorder needs a delay", "links[0].reorder", 5));
+  EXPECT_TRUE(hasDiagnostic(result, "10.0.1.1/24 is not in this L2 segment",
+                            "links[0].endpoints[1].addresses", 4));
+}
+
 TEST(Stages, ReachTestsAreResolvedDespiteAWrongRoute) {
   auto result = load(R"({
   "nodes": {"h1": {"routes": [{"to": "10.9.0.0/16", "via": "192.0.2.1"}]}, "h2": {}},
