@@ -289,6 +289,7 @@ void Addresser::numberSegment(size_t segment, Family family) {
 }
 
 void Addresser::run() {
+  const size_t errorsBefore = sink_.blockingErrorCount();
   segments_ = findSegments(lab_, links_.size());
   subnets_.resize(segments_.size());
   for (size_t s = 0; s < segments_.size(); ++s) collectLinkPrefixes(s);
@@ -296,7 +297,8 @@ void Addresser::run() {
   takeExplicitLoopbacks();
   checkRepeats();
   checkOverlaps();
-  if (sink_.hasErrors()) return;
+  // Allocation around a wrong written address would report its consequences, not new problems.
+  if (sink_.blockingErrorCount() != errorsBefore) return;
   reserveExplicit();
   for (Family family : kFamilies) {
     for (size_t s = 0; s < segments_.size(); ++s) allocateSubnet(s, family);

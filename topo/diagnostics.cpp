@@ -149,7 +149,10 @@ void DiagnosticSink::warning(const Where& where, const std::string& message,
 
 void DiagnosticSink::add(Severity severity, const Where& where, const std::string& message,
                          const std::string& hint) {
-  if (severity == Severity::Error) ++errorCount_;
+  if (severity == Severity::Error) {
+    ++errorCount_;
+    if (independentDepth_ > 0) ++independentCount_;
+  }
   if (diagnostics_.size() >= kMaxDiagnostics) {
     truncated_ = true;
     return;

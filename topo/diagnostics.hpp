@@ -43,6 +43,10 @@ class DiagnosticSink {
   bool hasErrors() const { return errorCount_ > 0; }
   // Errors reported so far: comparing counts tells whether a part of the document was clean.
   size_t errorCount() const { return errorCount_; }
+  // Errors that make later stages meaningless: all but those reported under an
+  // IndependentErrors guard. A stage that reads the lab's structure runs only while this is 0.
+  size_t blockingErrorCount() const { return errorCount_ - independentCount_; }
+  bool hasBlockingErrors() const { return blockingErrorCount() > 0; }
   // 1-based line of a byte offset into the document.
   int lineOf(uint32_t offset) const;
 
@@ -59,7 +63,25 @@ class DiagnosticSink {
   // The same problem reached twice (e.g. a link setting seen from both ends) is shown once.
   std::set<std::string> seen_;
   size_t errorCount_ = 0;
+  size_t independentCount_ = 0;
+  int independentDepth_ = 0;
   bool truncated_ = false;
+
+  friend class IndependentErrors;
+};
+
+// While one lives, the errors reported concern a value no later stage reads (an MTU, an
+// impairment, a sysctl, a test...): the value is left out or at its default, and the stages
+// after parsing run anyway, so one run reports every independent problem.
+class IndependentErrors {
+ public:
+  explicit IndependentErrors(DiagnosticSink& sink) : sink_(sink) { ++sink_.independentDepth_; }
+  ~IndependentErrors() { --sink_.independentDepth_; }
+  IndependentErrors(const IndependentErrors&) = delete;
+  IndependentErrors& operator=(const IndependentErrors&) = delete;
+
+ private:
+  DiagnosticSink& sink_;
 };
 
 }  // namespace netlab::topo

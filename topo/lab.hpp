@@ -1,13 +1,18 @@
 // The lab while it is being resolved: nodes with their merged settings and wired interfaces,
 // each remembering where in the document it came from. The stages, in order:
 //   buildLab         defaults merged, LAN switches created, interfaces named and wired
+//   checkTestNames   the `tests`' node and interface names (resolve_checks.cpp)
 //   mountNodeFolders the mounts of the folders named after nodes (node_folders.cpp)
 //   assignAddresses  L2 segments, their subnets, and every automatic address
 //   resolvePlan      MACs, routes and sysctls resolved; the Plan
+//   resolveChecks    the `tests`' final addresses, from the Plan (resolve_checks.cpp)
 //   addStaticRoutes  the routes of `"routing": "static"` (static_routing.cpp)
-//   resolveChecks    the `tests`, checked against the Plan (resolve_checks.cpp)
-// Each stage reports problems to the sink; a stage runs only when the ones before it found
-// no error, so that one mistake is reported once and not again by every later check.
+// Each stage reports problems to the sink. Parsing and the first three stages always run.
+// assignAddresses and what follows read the lab's structure (nodes, links, addresses,
+// routes), so each waits until no blocking error is left before it: a mistake there is then
+// reported once, not again by every later check. Errors in values no stage reads (an MTU, an
+// impairment, a sysctl, a test, a node folder, a repeated MAC: see IndependentErrors) hold nothing
+// back. docs/topology.md (Validation) says the same for users.
 #pragma once
 
 #include <optional>
@@ -47,7 +52,11 @@ void mountNodeFolders(Lab& lab, const TopologySpec& topology, DiagnosticSink& si
 Plan resolvePlan(Lab& lab, DiagnosticSink& sink);
 // Routes computed for the nodes with `"routing": "static"`, after the ones written for them.
 void addStaticRoutes(const Lab& lab, size_t linkCount, Plan& plan, DiagnosticSink& sink);
-std::vector<Check> resolveChecks(const std::vector<CheckSpec>& checks, const Plan& plan,
+// Returns the tests whose names are right, for resolveChecks. A route test's `dev` is checked
+// only when interfacesComplete (no link was left out for an error).
+std::vector<const CheckSpec*> checkTestNames(const std::vector<CheckSpec>& checks, const Lab& lab,
+                                             bool interfacesComplete, DiagnosticSink& sink);
+std::vector<Check> resolveChecks(const std::vector<const CheckSpec*>& checks, const Plan& plan,
                                  DiagnosticSink& sink);
 
 }  // namespace netlab::topo

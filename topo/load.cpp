@@ -64,20 +64,38 @@ std::optional<std::string> labName(const TopologySpec& topology, const LoadOptio
   return std::nullopt;
 }
 
+// The stages and what waits for what: lab.hpp. Every stage that can run is run, so one
+// `netlab validate` reports every problem that does not follow from another.
 std::optional<Plan> resolveDocument(const JsonValue& root, const std::filesystem::path& source,
                                     const LoadOptions& options, DiagnosticSink& sink) {
   ParseContext context{sink, source.parent_path()};
   const TopologySpec topology = parseTopology(root, context);
-  auto name = labName(topology, options, source, sink);
+  std::optional<std::string> name;
+  {
+    // The name only seeds the MACs: a wrong one holds nothing else back.
+    const IndependentErrors guard(sink);
+    name = labName(topology, options, source, sink);
+  }
   Lab lab = buildLab(topology, name.value_or(""), sink);
-  if (sink.hasErrors()) return std::nullopt;
-  mountNodeFolders(lab, topology, sink);
+  const bool structureSound = !sink.hasBlockingErrors();
+  std::vector<const CheckSpec*> named;
+  {
+    // Tests and node folders concern only themselves: nothing waits for them.
+    const IndependentErrors guard(sink);
+    named = checkTestNames(topology.checks, lab, structureSound, sink);
+    mountNodeFolders(lab, topology, sink);
+  }
+  if (!structureSound) return std::nullopt;
   assignAddresses(lab, topology, sink);
-  if (sink.hasErrors()) return std::nullopt;
+  if (sink.hasBlockingErrors()) return std::nullopt;
   Plan plan = resolvePlan(lab, sink);
-  if (sink.hasErrors()) return std::nullopt;
+  {
+    // Reach tests need only the final addresses, which a wrong route does not change.
+    const IndependentErrors guard(sink);
+    plan.checks = resolveChecks(named, plan, sink);
+  }
+  if (sink.hasBlockingErrors()) return std::nullopt;
   addStaticRoutes(lab, topology.links.size(), plan, sink);
-  plan.checks = resolveChecks(topology.checks, plan, sink);
   if (sink.hasErrors()) return std::nullopt;
   plan.sourceFile = source.string();
   return plan;

@@ -24,6 +24,14 @@ std::optional<std::string> interfaceNameProblem(std::string_view name);
 std::optional<std::string> hostnameProblem(std::string_view name);
 // Only net.* keys, in dotted form, with no empty segment.
 std::optional<std::string> sysctlNameProblem(std::string_view name);
+// Why a well-formed net.* sysctl is not the node's to set: it is host-wide, or its network
+// namespace (owned by the node's user namespace) has it read-only or not at all.
+struct SysctlRefusal {
+  std::string message;
+  std::string hint;
+};
+std::optional<SysctlRefusal> sysctlScopeProblem(std::string_view name);
+
 // ^[A-Za-z_][A-Za-z0-9_]*$
 bool isValidEnvName(std::string_view name);
 

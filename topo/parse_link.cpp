@@ -11,8 +11,13 @@
 namespace netlab::topo {
 namespace {
 
-// 68 is IPv4's minimum MTU (RFC 791) and the kernel's lower bound for Ethernet devices.
-constexpr int64_t kMinMtu = 68;
+// 68 is IPv4's minimum MTU (RFC 791) and the kernel's lower bound for veth devices. Below
+// 1280, IPv6's minimum (RFC 8200), the kernel gives a device no IPv6 at all, and then refuses
+// the address generation mode netlab sets on every interface (RTM_SETLINK IFLA_INET6_ADDR_GEN_MODE:
+// EAFNOSUPPORT), so netlab builds links from 1280 up. Checked with
+// `ip link add a mtu 1279 type veth peer b mtu 1279; ip link set a addrgenmode none`.
+constexpr int64_t kMinIpv4Mtu = 68;
+constexpr int64_t kMinMtu = 1280;
 constexpr int64_t kMaxMtu = 65535;
 constexpr int64_t kMaxLimitPackets = 1'000'000;
 
@@ -102,6 +107,22 @@ void noteImpairmentKeys(const Cursor& at, ImpairmentSpec& spec, DiagnosticSink& 
   }
 }
 
+void parseMtu(ParseContext& context, const Cursor& at, LinkSpec& link) {
+  const auto& value = at.value;
+  if (value.type() == JsonType::Number && value.number().integer &&
+      *value.number().integer >= kMinIpv4Mtu && *value.number().integer < kMinMtu) {
+    context.sink.error(
+        at.where(), fmt::format("MTU {} is below 1280", *value.number().integer),
+        "below 1280 (IPv6's minimum MTU) the kernel gives a device no IPv6, and refuses the IPv6 "
+        "address generation setting netlab makes on every interface, IPv4-only ones included; "
+        "IPv4 alone would go down to 68, but netlab builds links of 1280..65535");
+    return;
+  }
+  if (auto mtu = expectInteger(context, at, "MTU", kMinMtu, kMaxMtu)) {
+    link.mtu = static_cast<uint32_t>(*mtu);
+  }
+}
+
 void parseEndpointMac(ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
   const auto* text = expectString(context, at);
   if (!text) return;
@@ -143,29 +164,34 @@ const FieldTable<EndpointSpec>& endpointFields() {
       {"addresses",
        [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
          forEachString(context, at, [&](const Cursor& item, const std::string&) {
-           if (auto address = parseInterfaceAddress(context, item)) {
+           auto address = parseInterfaceAddress(context, item);
+           if (address && !rejectLoopbackRange(context, item, address->prefix, false)) {
              endpoint.addresses.push_back(*address);
            }
          });
        }},
       {"mac", parseEndpointMac},
-      {"out",
-       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
-         parseFields(context, at, impairmentFields(), endpoint.out);
-         noteImpairmentKeys(at, endpoint.out, context.sink);
-       }},
-      {"in",
-       [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
-         parseFields(context, at, impairmentFields(), endpoint.in);
-         noteImpairmentKeys(at, endpoint.in, context.sink);
-       }},
+      independent<EndpointSpec>(
+          {"out",
+           [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+             parseFields(context, at, impairmentFields(), endpoint.out);
+             noteImpairmentKeys(at, endpoint.out, context.sink);
+           }}),
+      independent<EndpointSpec>(
+          {"in",
+           [](ParseContext& context, const Cursor& at, EndpointSpec& endpoint) {
+             parseFields(context, at, impairmentFields(), endpoint.in);
+             noteImpairmentKeys(at, endpoint.in, context.sink);
+           }}),
   };
   return fields;
 }
 
-// "r1" or "r1:eth3", or an endpoint object.
+// "r1" or "r1:eth3", or an endpoint object. An endpoint with a problem in what it names is
+// left out; one with a bad impairment is kept (without it), so addressing and the tests still
+// see the link.
 std::optional<EndpointSpec> parseEndpoint(ParseContext& context, const Cursor& at) {
-  const size_t errorsBefore = context.sink.errorCount();
+  const size_t errorsBefore = context.sink.blockingErrorCount();
   EndpointSpec endpoint;
   endpoint.where = at.where();
   endpoint.node.where = at.where();
@@ -177,13 +203,13 @@ std::optional<EndpointSpec> parseEndpoint(ParseContext& context, const Cursor& a
       parseInterfaceName(context, at, text.substr(colon + 1), endpoint);
   } else if (at.value.type() == JsonType::Object) {
     parseFields(context, at, endpointFields(), endpoint);
-    if (endpoint.node.value.empty() && context.sink.errorCount() == errorsBefore) {
+    if (endpoint.node.value.empty() && context.sink.blockingErrorCount() == errorsBefore) {
       context.sink.error(at.where(), "an endpoint needs `node`");
     }
   } else {
     reportType(context, at, "a node name, \"node:interface\" or an endpoint object");
   }
-  if (context.sink.errorCount() != errorsBefore) return std::nullopt;
+  if (context.sink.blockingErrorCount() != errorsBefore) return std::nullopt;
   return endpoint;
 }
 
@@ -197,7 +223,7 @@ void parseEndpoints(ParseContext& context, const Cursor& at, LinkSpec& link) {
 void parsePrefixes(ParseContext& context, const Cursor& at, LinkSpec& link) {
   forEachString(context, at, [&](const Cursor& item, const std::string&) {
     auto network = parseNetwork(context, item);
-    if (!network) return;
+    if (!network || rejectLoopbackRange(context, item, *network, true)) return;
     for (const AddressSpec& earlier : link.prefixes) {
       if (earlier.prefix.address.family == network->address.family) {
         context.sink.error(item.where(), "a link has at most one prefix per address family");
@@ -213,25 +239,22 @@ const FieldTable<LinkSpec>& linkFields() {
     FieldTable<LinkSpec> table{
         {"endpoints", parseEndpoints},
         {"prefix", parsePrefixes},
-        {"mtu",
-         [](ParseContext& context, const Cursor& at, LinkSpec& link) {
-           if (auto mtu = expectInteger(context, at, "MTU", kMinMtu, kMaxMtu)) {
-             link.mtu = static_cast<uint32_t>(*mtu);
-           }
-         }},
+        independent<LinkSpec>({"mtu", parseMtu}),
         // A label for people reading the file; netlab does not use it.
-        {"name",
-         [](ParseContext& context, const Cursor& at, LinkSpec&) { expectString(context, at); }},
+        independent<LinkSpec>({"name", [](ParseContext& context, const Cursor& at,
+                                          LinkSpec&) { expectString(context, at); }}),
     };
     for (auto& field : liftFields(impairmentFields(), &LinkSpec::impairment))
-      table.push_back(field);
+      table.push_back(independent(std::move(field)));
     return table;
   }();
   return fields;
 }
 
+// A link whose endpoints are wrong is left out (wellFormed false); a bad MTU or impairment
+// is reported and the link kept with the default.
 LinkSpec parseLink(ParseContext& context, const Cursor& at) {
-  const size_t errorsBefore = context.sink.errorCount();
+  const size_t errorsBefore = context.sink.blockingErrorCount();
   LinkSpec link;
   link.where = at.where();
   if (at.value.type() == JsonType::Array) {
@@ -242,11 +265,11 @@ LinkSpec parseLink(ParseContext& context, const Cursor& at) {
   } else {
     reportType(context, at, "an array of endpoints or a link object");
   }
-  if (context.sink.errorCount() == errorsBefore && link.endpoints.size() < 2) {
+  if (context.sink.blockingErrorCount() == errorsBefore && link.endpoints.size() < 2) {
     context.sink.error(at.where(), fmt::format("a link needs at least 2 endpoints, found {}",
                                                link.endpoints.size()));
   }
-  link.wellFormed = context.sink.errorCount() == errorsBefore;
+  link.wellFormed = context.sink.blockingErrorCount() == errorsBefore;
   return link;
 }
 

@@ -117,6 +117,10 @@ void parseSysctls(ParseContext& context, const Cursor& at, NodeSettings& setting
       context.sink.error(at.keyWhere(member), *problem);
       continue;
     }
+    if (auto refusal = sysctlScopeProblem(member.key)) {
+      context.sink.error(at.keyWhere(member), refusal->message, refusal->hint);
+      continue;
+    }
     const Cursor value = at.member(member);
     if (auto text = sysctlValue(context, value)) {
       settings.sysctls.emplace_back(member.key, *text);
@@ -167,7 +171,7 @@ std::optional<NodeKind> parseNodeKind(ParseContext& context, const Cursor& at) {
 
 const FieldTable<NodeSettings>& settingsFields() {
   static const FieldTable<NodeSettings> fields{
-      {"hostname", parseHostname},
+      independent<NodeSettings>({"hostname", parseHostname}),
       {"routing",
        [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
          if (auto routing = parseRouting(context, at)) settings.routing = routing;
@@ -177,15 +181,16 @@ const FieldTable<NodeSettings>& settingsFields() {
        [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
          forEachItem(context, at, [&](const Cursor& item) { parseRoute(context, item, settings); });
        }},
-      {"sysctls", parseSysctls},
-      {"env", parseEnv},
-      {"exec", parseExec},
-      {"userns",
-       [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
-         if (auto mode = parseUserNamespaceMode(context, at)) settings.userns = mode;
-       }},
-      {"mounts", parseMounts},
-      {"files", parseFiles},
+      independent<NodeSettings>({"sysctls", parseSysctls}),
+      independent<NodeSettings>({"env", parseEnv}),
+      independent<NodeSettings>({"exec", parseExec}),
+      independent<NodeSettings>(
+          {"userns",
+           [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
+             if (auto mode = parseUserNamespaceMode(context, at)) settings.userns = mode;
+           }}),
+      independent<NodeSettings>({"mounts", parseMounts}),
+      independent<NodeSettings>({"files", parseFiles}),
   };
   return fields;
 }

@@ -93,6 +93,29 @@ std::optional<AddressSpec> parseInterfaceAddress(ParseContext& context, const Cu
   return AddressSpec{*prefix, text->find('/') != std::string::npos, at.where()};
 }
 
+bool rejectLoopbackRange(ParseContext& context, const Cursor& at, const IpPrefix& prefix,
+                         bool isNetwork) {
+  const bool v4 = prefix.address.family == Family::V4;
+  const IpPrefix range = *parsePrefix(v4 ? "127.0.0.0/8" : "::1/128");
+  const bool inRange = isNetwork ? overlaps(prefix, range) : contains(range, prefix.address);
+  if (!inRange) return false;
+  const std::string message =
+      isNetwork ? fmt::format(
+                      "{} overlaps the loopback range {}: its addresses cannot be on an "
+                      "interface",
+                      toString(prefix), toString(range))
+                : fmt::format("{} is in the loopback range {}: it cannot be on an interface",
+                              toString(prefix), toString(range));
+  context.sink.error(
+      at.where(), message,
+      v4 ? "the kernel takes 127.0.0.0/8 as martian on every device but lo: packets to or from "
+           "it are dropped. Use a private range such as 10.0.0.0/8, or `loopback` for an "
+           "address on lo"
+         : "the kernel refuses ::1 on any device but lo; use a unique local address such as "
+           "fd00::1");
+  return true;
+}
+
 std::optional<IpPrefix> parseNetwork(ParseContext& context, const Cursor& at) {
   const auto* text = expectString(context, at);
   if (!text) return std::nullopt;

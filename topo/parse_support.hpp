@@ -59,6 +59,12 @@ bool rejectNul(ParseContext& context, const Cursor& at, const std::string& text)
 std::optional<AddressSpec> parseInterfaceAddress(ParseContext& context, const Cursor& at);
 // A network: "10.0.0.0/30"; host bits are an error. Without "/len", a host route.
 std::optional<IpPrefix> parseNetwork(ParseContext& context, const Cursor& at);
+// An interface's address or a link's subnet must stay clear of the loopback range: the kernel
+// treats 127.0.0.0/8 as martian on every device but lo (dropped when routed, never answered)
+// and refuses ::1 on any device but lo. Reports and returns true when `prefix` is in it
+// (isNetwork: the whole network, else its address).
+bool rejectLoopbackRange(ParseContext& context, const Cursor& at, const IpPrefix& prefix,
+                         bool isNetwork);
 // A route's gateway: an address without a length.
 std::optional<IpAddress> parseGateway(ParseContext& context, const Cursor& at);
 // An interface name as the kernel accepts it, e.g. a route's `dev`.
@@ -72,6 +78,17 @@ struct Field {
 
 template <typename Target>
 using FieldTable = std::vector<Field<Target>>;
+
+// A field no later stage reads (an MTU, a sysctl, a test...): its problems do not hold the
+// stages after parsing back (see IndependentErrors).
+template <typename Target>
+Field<Target> independent(Field<Target> field) {
+  return {field.key, [parse = std::move(field.parse)](ParseContext& context, const Cursor& at,
+                                                      Target& target) {
+            const IndependentErrors guard(context.sink);
+            parse(context, at, target);
+          }};
+}
 
 void reportUnknownKey(ParseContext& context, const Cursor& object, const JsonMember& member,
                       const std::vector<std::string_view>& knownKeys);

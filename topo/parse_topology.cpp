@@ -9,9 +9,13 @@ namespace {
 
 constexpr int64_t kFormatVersion = 1;
 
+// 1.0 and 1e0 are the same JSON number as 1 (and the JSON Schema's `"const": 1` takes them).
 void parseVersion(ParseContext& context, const Cursor& at, TopologySpec& /*topology*/) {
   const auto& value = at.value;
-  if (value.type() == JsonType::Number && value.number().integer == kFormatVersion) return;
+  if (value.type() == JsonType::Number &&
+      value.number().value == static_cast<double>(kFormatVersion)) {
+    return;
+  }
   context.sink.error(
       at.where(),
       fmt::format("unsupported format version; this netlab reads version {}", kFormatVersion));
@@ -58,8 +62,8 @@ void parseNodeFolders(ParseContext& context, const Cursor& at, TopologySpec& top
 
 const FieldTable<TopologySpec>& topologyFields() {
   static const FieldTable<TopologySpec> fields{
-      {"version", parseVersion},
-      {"name", parseName},
+      independent<TopologySpec>({"version", parseVersion}),
+      independent<TopologySpec>({"name", parseName}),
       {"nodes", parseNodesField},
       {"defaults", parseDefaults},
       {"links", [](ParseContext& context, const Cursor& at,
@@ -70,16 +74,19 @@ const FieldTable<TopologySpec>& topologyFields() {
        }},
       {"routing", [](ParseContext& context, const Cursor& at,
                      TopologySpec& topology) { topology.routing = parseRouting(context, at); }},
-      {"userns",
-       [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
-         topology.userns = parseUserNamespaceMode(context, at);
-       }},
+      independent<TopologySpec>(
+          {"userns",
+           [](ParseContext& context, const Cursor& at, TopologySpec& topology) {
+             topology.userns = parseUserNamespaceMode(context, at);
+           }}),
       {"node_folders", parseNodeFolders},
-      {"tests", [](ParseContext& context, const Cursor& at,
-                   TopologySpec& topology) { topology.checks = parseChecks(context, at); }},
+      // A test that is wrong is left out; the others are still checked against the lab.
+      independent<TopologySpec>(
+          {"tests", [](ParseContext& context, const Cursor& at,
+                       TopologySpec& topology) { topology.checks = parseChecks(context, at); }}),
       // Lets editors find docs/topology.schema.json; netlab ignores it.
-      {"$schema",
-       [](ParseContext& context, const Cursor& at, TopologySpec&) { expectString(context, at); }},
+      independent<TopologySpec>({"$schema", [](ParseContext& context, const Cursor& at,
+                                               TopologySpec&) { expectString(context, at); }}),
   };
   return fields;
 }

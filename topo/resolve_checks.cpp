@@ -1,6 +1,7 @@
-// resolveChecks: the `tests` against the Plan. Node names must exist, a reach test gets the
-// target node's final addresses (so `netlab test` needs only the state file), and a route
-// test's `dev` must be an interface of its node.
+// The `tests`, in two steps. checkTestNames, on the Lab as soon as it is built: the nodes
+// named must exist and not be switches, a route test's `dev` must be an interface of its node.
+// resolveChecks, on the Plan: a reach test gets the target node's final addresses (so
+// `netlab test` needs only the state file).
 #include <fmt/format.h>
 
 #include "topo/lab.hpp"
@@ -8,37 +9,66 @@
 namespace netlab::topo {
 namespace {
 
-class CheckResolver {
+class NameChecker {
  public:
-  CheckResolver(const Plan& plan, DiagnosticSink& sink) : plan_(plan), sink_(sink) {}
+  NameChecker(const Lab& lab, DiagnosticSink& sink) : lab_(lab), sink_(sink) {}
 
-  std::optional<Check> resolve(const CheckSpec& spec);
+  bool check(const CheckSpec& spec, bool interfacesComplete);
 
  private:
-  const Node* findNode(const Located<std::string>& name);
+  const DraftNode* findNode(const Located<std::string>& name);
   // Reach and route tests need a node that routes: a switch has no addresses of its own.
-  bool notSwitch(const Node& node, const Where& where, std::string_view lacks);
-  std::optional<ReachCheck> resolveReach(const ReachSpec& spec);
-  std::optional<RouteCheck> resolveRoute(const Node& node, const RouteCheckSpec& spec);
+  bool notSwitch(const DraftNode& node, const Where& where, std::string_view lacks);
+  bool hasDevice(const DraftNode& node, const Located<std::string>& device);
 
-  const Plan& plan_;
+  const Lab& lab_;
   DiagnosticSink& sink_;
 };
 
-const Node* CheckResolver::findNode(const Located<std::string>& name) {
-  if (const Node* node = plan_.findNode(name.value)) return node;
+const DraftNode* NameChecker::findNode(const Located<std::string>& name) {
+  for (const DraftNode& node : lab_.nodes) {
+    if (node.name == name.value) return &node;
+  }
   std::vector<std::string_view> names;
-  for (const Node& node : plan_.nodes) names.push_back(node.name);
+  for (const DraftNode& node : lab_.nodes) names.push_back(node.name);
   sink_.error(name.where, fmt::format("unknown node `{}`", excerpt(name.value)),
               didYouMean(name.value, names));
   return nullptr;
 }
 
-bool CheckResolver::notSwitch(const Node& node, const Where& where, std::string_view lacks) {
+bool NameChecker::notSwitch(const DraftNode& node, const Where& where, std::string_view lacks) {
   if (node.kind != NodeKind::Switch) return true;
   sink_.error(where, fmt::format("{} is a switch: it has no {}", node.name, lacks),
               "test a host or a router on its LAN instead");
   return false;
+}
+
+bool NameChecker::hasDevice(const DraftNode& node, const Located<std::string>& device) {
+  std::vector<std::string_view> names;
+  for (const DraftInterface& interface : node.interfaces) {
+    if (interface.interface.name == device.value) return true;
+    names.push_back(interface.interface.name);
+  }
+  sink_.error(device.where, fmt::format("{} has no interface `{}`", node.name, device.value),
+              didYouMean(device.value, names));
+  return false;
+}
+
+bool NameChecker::check(const CheckSpec& spec, bool interfacesComplete) {
+  const DraftNode* node = findNode(spec.node);
+  if (!node) return false;
+  if (const auto* reach = std::get_if<ReachSpec>(&spec.condition)) {
+    if (!notSwitch(*node, spec.node.where, "address to ping from")) return false;
+    if (!reach->targetNode) return true;
+    const DraftNode* target = findNode(*reach->targetNode);
+    return target && notSwitch(*target, reach->targetNode->where, "address to reach");
+  }
+  if (const auto* route = std::get_if<RouteCheckSpec>(&spec.condition)) {
+    if (!notSwitch(*node, spec.node.where, "routes to check")) return false;
+    // A link left out for its own error would make a right `dev` look wrong.
+    return !route->device || !interfacesComplete || hasDevice(*node, *route->device);
+  }
+  return true;
 }
 
 // Interface addresses in interface order, then loopbacks; link-local ones need a scope that
@@ -57,76 +87,62 @@ std::vector<IpAddress> addressesOf(const Node& node, std::optional<Family> famil
   return addresses;
 }
 
-std::optional<ReachCheck> CheckResolver::resolveReach(const ReachSpec& spec) {
+std::optional<ReachCheck> resolveReach(const ReachSpec& spec, const Plan& plan,
+                                       DiagnosticSink& sink) {
   ReachCheck reach{{}, {}, spec.family, spec.count};
   if (spec.targetAddress) {
     reach.addresses.push_back(*spec.targetAddress);
     return reach;
   }
-  const Node* target = findNode(*spec.targetNode);
-  if (!target || !notSwitch(*target, spec.targetNode->where, "address to reach")) {
-    return std::nullopt;
-  }
-  reach.targetNode = target->name;
-  reach.addresses = addressesOf(*target, spec.family);
+  const Node& target = *plan.findNode(spec.targetNode->value);
+  reach.targetNode = target.name;
+  reach.addresses = addressesOf(target, spec.family);
   if (reach.addresses.empty()) {
-    sink_.error(spec.targetNode->where,
-                spec.family ? fmt::format("{} has no IPv{} address to reach", target->name,
-                                          static_cast<int>(*spec.family))
-                            : fmt::format("{} has no address to reach", target->name));
+    sink.error(spec.targetNode->where,
+               spec.family ? fmt::format("{} has no IPv{} address to reach", target.name,
+                                         static_cast<int>(*spec.family))
+                           : fmt::format("{} has no address to reach", target.name));
     return std::nullopt;
   }
   return reach;
 }
 
-std::optional<RouteCheck> CheckResolver::resolveRoute(const Node& node,
-                                                      const RouteCheckSpec& spec) {
+RouteCheck resolveRoute(const RouteCheckSpec& spec) {
   // "default" takes the gateway's family, as in a node's routes.
   const Family family = spec.destination ? spec.destination->address.family
                         : spec.gateway   ? spec.gateway->family
                                          : Family::V4;
-  RouteCheck route{spec.destination.value_or(IpPrefix{IpAddress{family, {}}, 0}), spec.gateway,
-                   spec.device ? spec.device->value : std::string()};
-  if (!spec.device) return route;
-  std::vector<std::string_view> names;
-  for (const Interface& interface : node.interfaces) {
-    if (interface.name == spec.device->value) return route;
-    names.push_back(interface.name);
-  }
-  sink_.error(spec.device->where,
-              fmt::format("{} has no interface `{}`", node.name, spec.device->value),
-              didYouMean(spec.device->value, names));
-  return std::nullopt;
-}
-
-std::optional<Check> CheckResolver::resolve(const CheckSpec& spec) {
-  const Node* node = findNode(spec.node);
-  if (!node) return std::nullopt;
-  Check check{spec.name, node->name, spec.timeoutMs, CommandCheck{}};
-  if (const auto* reach = std::get_if<ReachSpec>(&spec.condition)) {
-    if (!notSwitch(*node, spec.node.where, "address to ping from")) return std::nullopt;
-    auto resolved = resolveReach(*reach);
-    if (!resolved) return std::nullopt;
-    check.condition = std::move(*resolved);
-  } else if (const auto* route = std::get_if<RouteCheckSpec>(&spec.condition)) {
-    if (!notSwitch(*node, spec.node.where, "routes to check")) return std::nullopt;
-    auto resolved = resolveRoute(*node, *route);
-    if (!resolved) return std::nullopt;
-    check.condition = std::move(*resolved);
-  } else {
-    check.condition = std::get<CommandCheck>(spec.condition);
-  }
-  return check;
+  return RouteCheck{spec.destination.value_or(IpPrefix{IpAddress{family, {}}, 0}), spec.gateway,
+                    spec.device ? spec.device->value : std::string()};
 }
 
 }  // namespace
 
-std::vector<Check> resolveChecks(const std::vector<CheckSpec>& specs, const Plan& plan,
-                                 DiagnosticSink& sink) {
-  CheckResolver resolver(plan, sink);
-  std::vector<Check> checks;
+std::vector<const CheckSpec*> checkTestNames(const std::vector<CheckSpec>& specs, const Lab& lab,
+                                             bool interfacesComplete, DiagnosticSink& sink) {
+  NameChecker checker(lab, sink);
+  std::vector<const CheckSpec*> named;
   for (const CheckSpec& spec : specs) {
-    if (auto check = resolver.resolve(spec)) checks.push_back(std::move(*check));
+    if (checker.check(spec, interfacesComplete)) named.push_back(&spec);
+  }
+  return named;
+}
+
+std::vector<Check> resolveChecks(const std::vector<const CheckSpec*>& specs, const Plan& plan,
+                                 DiagnosticSink& sink) {
+  std::vector<Check> checks;
+  for (const CheckSpec* spec : specs) {
+    Check check{spec->name, spec->node.value, spec->timeoutMs, CommandCheck{}};
+    if (const auto* reach = std::get_if<ReachSpec>(&spec->condition)) {
+      auto resolved = resolveReach(*reach, plan, sink);
+      if (!resolved) continue;
+      check.condition = std::move(*resolved);
+    } else if (const auto* route = std::get_if<RouteCheckSpec>(&spec->condition)) {
+      check.condition = resolveRoute(*route);
+    } else {
+      check.condition = std::get<CommandCheck>(spec->condition);
+    }
+    checks.push_back(std::move(check));
   }
   return checks;
 }

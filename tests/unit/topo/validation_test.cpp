@@ -57,6 +57,16 @@ TEST(Validate, NodesAreRequired) {
 TEST(Validate, UnsupportedVersion) {
   EXPECT_TRUE(hasDiagnostic(load(R"({"version": 2, "nodes": {"a": {}}})"),
                             "unsupported format version", "version", 1));
+  EXPECT_TRUE(hasDiagnostic(load(R"({"version": 1.5, "nodes": {"a": {}}})"),
+                            "unsupported format version", "version", 1));
+  EXPECT_TRUE(hasDiagnostic(load(R"({"version": "1", "nodes": {"a": {}}})"),
+                            "unsupported format version", "version", 1));
+}
+
+// 1.0 is the same JSON number as 1.
+TEST(Validate, VersionOnePointZeroIsOne) {
+  EXPECT_TRUE(load(R"({"version": 1.0, "nodes": {"a": {}}})").ok());
+  EXPECT_TRUE(load(R"({"version": 1e0, "nodes": {"a": {}}})").ok());
 }
 
 TEST(Validate, InvalidNodeNames) {
@@ -429,8 +439,8 @@ TEST(Validate, MtuOutOfRange) {
     {"endpoints": ["a", "b"], "mtu": "1500"}
   ]
 })");
-  EXPECT_TRUE(hasDiagnostic(result, "MTU -1 is outside 68..65535", "links[0].mtu", 4));
-  EXPECT_TRUE(hasDiagnostic(result, "MTU 65536 is outside 68..65535", "links[1].mtu", 5));
+  EXPECT_TRUE(hasDiagnostic(result, "MTU -1 is outside 1280..65535", "links[0].mtu", 4));
+  EXPECT_TRUE(hasDiagnostic(result, "MTU 65536 is outside 1280..65535", "links[1].mtu", 5));
   EXPECT_TRUE(hasDiagnostic(result, "expected an integer, found 1500.5", "links[2].mtu", 6));
   EXPECT_TRUE(hasDiagnostic(result, "expected an integer, found a string", "links[3].mtu", 7));
 }
@@ -496,6 +506,91 @@ TEST(Validate, SysctlsOutsideNetAreRefused) {
                             "nodes.a.sysctls[\"net.ipv4/../x\"]", 5));
   EXPECT_TRUE(hasDiagnostic(result, "expected a string, an integer or a boolean",
                             "nodes.a.sysctls[\"net.ipv4.ip_forward\"]", 6));
+}
+
+// Issue 14: what `up` refused after validate had accepted it. Which net.* sysctls a node may
+// set was read from /proc/sys/net in a network namespace owned by a user namespace of its own.
+TEST(Validate, SysctlsOutsideTheNodesNetworkNamespaceAreRefused) {
+  auto result = load(R"({
+  "nodes": {"a": {"sysctls": {
+    "net.core.rmem_max": 8388608,
+    "net.core.netdev_max_backlog": 5000,
+    "net.ipv4.tcp_mem": "1 2 3",
+    "net.ipv6.neigh.default.gc_thresh3": 4096,
+    "net.ipv4.route.gc_timeout": 100,
+    "net.nf_conntrack_max": 1,
+    "net.ipv4.conf.all.mc_forwarding": 1,
+    "net.ipv4.inet_peer_threshold": 1
+  }}}
+})");
+  EXPECT_TRUE(hasDiagnostic(result,
+                            "`net.core.rmem_max` is read-only in a node's network namespace",
+                            "nodes.a.sysctls[\"net.core.rmem_max\"]", 3));
+  EXPECT_TRUE(hasDiagnostic(result, "`net.core.netdev_max_backlog` is host-wide",
+                            "nodes.a.sysctls[\"net.core.netdev_max_backlog\"]", 4));
+  EXPECT_NE(find(result, "netdev_max_backlog")->hint.find("net.core.somaxconn"), std::string::npos);
+  EXPECT_TRUE(hasDiagnostic(result, "`net.ipv4.tcp_mem` is host-wide",
+                            "nodes.a.sysctls[\"net.ipv4.tcp_mem\"]", 5));
+  EXPECT_TRUE(hasDiagnostic(result,
+                            "`net.ipv6.neigh.default.gc_thresh3` does not exist in a node's "
+                            "network namespace",
+                            "nodes.a.sysctls[\"net.ipv6.neigh.default.gc_thresh3\"]", 6));
+  EXPECT_TRUE(hasDiagnostic(result, "`net.ipv4.route.gc_timeout` does not exist",
+                            "nodes.a.sysctls[\"net.ipv4.route.gc_timeout\"]", 7));
+  EXPECT_TRUE(hasDiagnostic(result, "`net.nf_conntrack_max` is host-wide",
+                            "nodes.a.sysctls[\"net.nf_conntrack_max\"]", 8));
+  EXPECT_TRUE(hasDiagnostic(result, "`net.ipv4.conf.all.mc_forwarding` is read-only",
+                            "nodes.a.sysctls[\"net.ipv4.conf.all.mc_forwarding\"]", 9));
+  EXPECT_TRUE(hasDiagnostic(result, "`net.ipv4.inet_peer_threshold` is host-wide",
+                            "nodes.a.sysctls[\"net.ipv4.inet_peer_threshold\"]", 10));
+  EXPECT_EQ(errorCount(result), 8u) << dump(result);
+}
+
+TEST(Validate, SysctlsOfTheNodesNetworkNamespaceAreAccepted) {
+  auto result = load(R"({"nodes": {"a": {"sysctls": {
+    "net.ipv4.ip_forward": 1, "net.ipv4.conf.all.rp_filter": 0,
+    "net.ipv6.conf.all.forwarding": 1, "net.ipv4.ping_group_range": "0 2147483647",
+    "net.ipv4.tcp_congestion_control": "reno", "net.ipv4.neigh.eth0.base_reachable_time_ms": 1,
+    "net.ipv4.route.min_pmtu": 552, "net.core.somaxconn": 1024, "net.unix.max_dgram_qlen": 64,
+    "net.netfilter.nf_conntrack_tcp_loose": 0, "net.mptcp.enabled": 1}},
+    "b": {}}, "links": [["a", "b"]]})");
+  EXPECT_TRUE(result.ok()) << dump(result);
+}
+
+TEST(Validate, MtuBelowIpv6sMinimum) {
+  auto result = load(R"({
+  "nodes": {"a": {}, "b": {}},
+  "links": [
+    {"endpoints": ["a", "b"], "mtu": 68},
+    {"endpoints": ["a", "b"], "mtu": 1279},
+    {"endpoints": ["a", "b"], "mtu": 1280}
+  ]
+})");
+  EXPECT_TRUE(hasDiagnostic(result, "MTU 68 is below 1280", "links[0].mtu", 4));
+  EXPECT_NE(find(result, "MTU 68")->hint.find("IPv4 alone would go down to 68"), std::string::npos);
+  EXPECT_TRUE(hasDiagnostic(result, "MTU 1279 is below 1280", "links[1].mtu", 5));
+  EXPECT_EQ(errorCount(result), 2u) << dump(result);
+}
+
+TEST(Validate, LoopbackRangeOnAnInterface) {
+  auto result = load(R"({
+  "nodes": {"a": {}, "b": {}},
+  "links": [
+    {"endpoints": [{"node": "a", "addresses": "127.0.0.2/8"}, "b"]},
+    {"endpoints": [{"node": "a", "addresses": ["::1/128"]}, "b"]},
+    {"endpoints": ["a", "b"], "prefix": "127.0.0.0/30"}
+  ]
+})");
+  EXPECT_TRUE(hasDiagnostic(result, "127.0.0.2/8 is in the loopback range 127.0.0.0/8",
+                            "links[0].endpoints[0].addresses", 4));
+  EXPECT_NE(find(result, "127.0.0.2/8")->hint.find("martian"), std::string::npos);
+  EXPECT_TRUE(hasDiagnostic(result, "::1/128 is in the loopback range ::1/128",
+                            "links[1].endpoints[0].addresses[0]", 5));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "127.0.0.0/30 overlaps the loopback range", "links[2].prefix", 6));
+  EXPECT_EQ(errorCount(result), 3u) << dump(result);
+  // Loopback addresses on lo stay allowed.
+  EXPECT_TRUE(load(R"({"nodes": {"a": {"loopback": "127.0.0.2"}}})").ok());
 }
 
 TEST(Validate, EnvironmentAndExec) {
