@@ -2,14 +2,17 @@
 
 #include <fcntl.h>
 #include <linux/magic.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -110,6 +113,47 @@ void removeTree(const std::string& path) {
   }
 }
 
+// The lab cgroups the directory records, each checked to be a lab's cgroup: the record is
+// netlab's own file, but nothing is signalled or removed on its word alone.
+std::optional<std::vector<std::string>> recordedLabCgroups(const LabDirectory& directory) {
+  const auto record = directory.readFile(kRecordFile);
+  if (!record) return std::nullopt;
+  std::vector<std::string> paths;
+  for (const auto& path : split(*record, '\n')) {
+    if (!path.empty() && std::filesystem::path(path).filename().string().starts_with(kLabPrefix) &&
+        onCgroupFilesystem(path)) {
+      paths.push_back(path);
+    }
+  }
+  return paths;
+}
+
+// The pids a cgroup.procs file lists now; none when the cgroup is gone.
+std::vector<std::string> processesIn(const std::string& cgroup) {
+  try {
+    return split(readSmallFile(joinPath(cgroup, "cgroup.procs")), '\n');
+  } catch (const Error&) {
+    return {};
+  }
+}
+
+// cgroup v1: every process of the cgroup and those below it, by pidfd, each checked to be in it
+// after its pidfd is open (a pid read from cgroup.procs may have been reused since).
+void killEachProcess(const std::string& cgroup) {
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(cgroup, error)) {
+    if (entry.is_directory() && !entry.is_symlink()) killEachProcess(entry.path());
+  }
+  for (const auto& pid : processesIn(cgroup)) {
+    if (pid.empty()) continue;
+    Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, std::stoi(pid), 0)));
+    const auto now = processesIn(cgroup);
+    if (pidfd && std::find(now.begin(), now.end(), pid) != now.end()) {
+      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo,
@@ -163,14 +207,12 @@ void NodeCgroups::attach(pid_t pid, const std::string& node) const {
   }
 }
 
-LabCgroups::LabCgroups(const LabDirectory& directory, const std::string& lab,
-                       uint32_t pidsLimit)
+LabCgroups::LabCgroups(const LabDirectory& directory, const std::string& lab, uint32_t pidsLimit)
     : pidsLimit_(pidsLimit) {
   const auto hierarchies = cgroupHierarchies();
   std::string record;
   for (const auto& hierarchy : hierarchies) {
-    labCgroups_.push_back(
-        joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, kLabPrefix + lab));
+    labCgroups_.push_back(joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, kLabPrefix + lab));
     record += labCgroups_.back() + "\n";
   }
   directory.writeFile(kRecordFile, record);
@@ -211,17 +253,23 @@ NodeCgroups LabCgroups::makeNode(const std::string& node) const {
   return cgroups;
 }
 
-void removeLabCgroups(const LabDirectory& directory) {
-  const auto record = directory.readFile(kRecordFile);
-  if (!record) return;
-  for (const auto& path : split(*record, '\n')) {
-    // The record is netlab's own file, but what it names is checked anyway: only a cgroup of a
-    // lab's is ever removed.
-    if (path.empty() || !std::filesystem::path(path).filename().string().starts_with(kLabPrefix) ||
-        !onCgroupFilesystem(path)) {
-      continue;
+bool killLabCgroups(const LabDirectory& directory) {
+  const auto paths = recordedLabCgroups(directory);
+  if (!paths) return false;
+  for (const auto& path : *paths) {
+    const std::string kill = joinPath(path, "cgroup.kill");
+    if (std::filesystem::exists(kill)) {
+      writeSmallFile(kill, "1");
+      return true;  // every process of the lab is in its v2 cgroup
     }
-    removeTree(path);
+  }
+  for (const auto& path : *paths) killEachProcess(path);
+  return true;
+}
+
+void removeLabCgroups(const LabDirectory& directory) {
+  if (const auto paths = recordedLabCgroups(directory)) {
+    for (const auto& path : *paths) removeTree(path);
   }
 }
 

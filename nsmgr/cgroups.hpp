@@ -21,8 +21,8 @@ inline constexpr uint32_t kDefaultNodePidsLimit = 1024;
 
 // One mounted cgroup hierarchy, and netlab's own cgroup in it.
 struct CgroupHierarchy {
-  std::string mountPoint;  // "/sys/fs/cgroup/pids"
-  bool unified = false;    // cgroup2
+  std::string mountPoint;   // "/sys/fs/cgroup/pids"
+  bool unified = false;     // cgroup2
   std::string controllers;  // v1: as /proc/self/cgroup names them ("pids", "name=systemd")
   std::string ownCgroup;    // where netlab runs in it, as a directory below mountPoint
 };
@@ -65,6 +65,13 @@ class LabCgroups {
   uint32_t pidsLimit_ = 0;
   std::string pidsLimitedBy_;
 };
+
+// Ends whatever is still in the lab's cgroups: processes of nodes no record identified, or that
+// a command left behind. Only processes in a cgroup netlab made for the lab are signalled: the
+// whole subtree at once through cgroup v2's cgroup.kill where there is one, else each process by
+// pidfd, checked to be in the cgroup once the pidfd is open. False when the lab has no cgroups
+// recorded (it was made by an older netlab).
+bool killLabCgroups(const LabDirectory& directory);
 
 // Once every process of the lab is gone: removes the cgroups its directory records, the ones its
 // nodes made inside theirs included, waiting briefly for the kernel to let the last tasks go.

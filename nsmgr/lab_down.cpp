@@ -167,6 +167,8 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
   result.unidentified = std::move(search.unidentified);
   result.survivors = stopNodes(search.live);
   result.nodesStopped = search.live.size() - result.survivors.size();
+  // What is left in the lab's cgroups is the lab's: the nodes no record identified among it.
+  if (result.survivors.empty() && killLabCgroups(*directory)) result.unidentified.clear();
   if (!result.survivors.empty() || (!result.unidentified.empty() && !options.force)) {
     keepOnly(*directory, result);
     return result;

@@ -345,12 +345,8 @@ class RecycledPid(ReliabilityTest):
         self.assertIn("is down", down.stdout)
         self.assertTrue(alive(sleeper.pid), "down signalled a process it does not own")
         self.assertIsNone(sleeper.poll())
-        # h1's real init is no longer recorded, so down left it; it is ours to end.
-        self.assertEqual(start_time(real_init), real_start)
-        os.kill(real_init, signal.SIGKILL)
-        deadline = time.monotonic() + 10
-        while alive(real_init) and time.monotonic() < deadline:
-            time.sleep(0.05)
+        # h1's real init is no longer recorded: down found it in h1's cgroup, the lab's own.
+        self.assertFalse(alive(real_init), "the real h1 was left running")
         self.assert_host_restored(before, "down of a lab with a recycled pid")
 
 
@@ -404,7 +400,7 @@ class UnkillableNode(ReliabilityTest):
     def freeze(self, pid):
         if not os.path.ismount(self.FREEZER):
             self.skipTest("no cgroup v1 freezer here: cgroup v2's lets a killed task die")
-        group = tempfile.mkdtemp(prefix="netlab-test-", dir=self.FREEZER)
+        group = tempfile.mkdtemp(prefix="freezer-test-", dir=self.FREEZER)
         self.addCleanup(os.rmdir, group)
         with open(os.path.join(group, "cgroup.procs"), "w") as procs:
             procs.write(str(pid))
@@ -594,13 +590,29 @@ class StateDirectory(ReliabilityTest):
         self.assertTrue(os.path.isfile("/etc/passwd"))
         self.assert_host_restored(before, "down with `nodes` a symlink")
 
-    def test_one_bad_record_does_not_stop_down_from_stopping_the_others(self):
-        lab, before, pids, _ = self.up_for_tampering("badrec")
-        with open(os.path.join(STATE_ROOT, lab, "nodes", "h1", "init"), "w") as record:
+    def break_records(self, lab, node):
+        with open(os.path.join(STATE_ROOT, lab, "nodes", node, "init"), "w") as record:
             record.write("12")  # truncated
-        # Neither does the state file identify it: h1 cannot be found and is never signalled.
+        # Neither does the state file identify it.
         with open(os.path.join(STATE_ROOT, lab, "state.json"), "w") as state_file:
             state_file.write("{")
+
+    def test_a_node_no_record_identifies_is_found_through_its_cgroup(self):
+        lab, before, pids, _ = self.up_for_tampering("badrec")
+        self.break_records(lab, "h1")
+        down = netlab("down", lab)
+        self.assertIn("is down", down.stdout)
+        self.assertFalse(any(alive(pid) for pid in pids.values()))
+        self.assert_host_restored(before, "down with a bad record")
+
+    def test_without_cgroups_an_unidentified_node_is_reported_and_never_signalled(self):
+        lab, before, pids, _ = self.up_for_tampering("nocg")
+        self.break_records(lab, "h1")
+        # As a lab of an older netlab: no cgroups recorded (they are removed by hand below).
+        record = os.path.join(STATE_ROOT, lab, "cgroups")
+        with open(record) as file:
+            cgroups = file.read().split()
+        os.unlink(record)
         down = netlab("down", lab, check=False)
         self.assert_clean_failure(down, "node h1 cannot be identified", "--force")
         self.assertTrue(alive(pids["h1"]))
@@ -609,6 +621,15 @@ class StateDirectory(ReliabilityTest):
         os.kill(pids["h1"], signal.SIGKILL)  # by the pid the test read itself
         forced = netlab("down", "--force", lab)
         self.assertIn("is down", forced.stdout)
+        for cgroup in cgroups:
+            for directory, _, _ in sorted(os.walk(cgroup), reverse=True):
+                deadline = time.monotonic() + 10
+                while os.path.isdir(directory):
+                    try:
+                        os.rmdir(directory)
+                    except OSError:
+                        self.assertLess(time.monotonic(), deadline, directory)
+                        time.sleep(0.05)
         deadline = time.monotonic() + 10
         while snapshot() != before and time.monotonic() < deadline:
             time.sleep(0.1)
