@@ -13,19 +13,19 @@
 #include <vector>
 
 #include "base/ip.hpp"
-#include "topo/plan.hpp"
+#include "base/mac.hpp"
 
 namespace netlab::netlink {
 
 // One end of a link to create.
 struct LinkEnd {
-  std::string name;     // final name, at most 15 characters
-  uint32_t ifindex = 0; // chosen by netlab so later requests need no lookup; 0: kernel picks
+  std::string name;      // final name, at most 15 characters
+  uint32_t ifindex = 0;  // chosen by netlab so later requests need no lookup; 0: kernel picks
   Mac mac{};
   uint32_t mtu = 1500;
-  int netnsFd = -1;           // namespace to create the end in; -1: the socket's namespace
-  uint32_t masterIfindex = 0; // bridge to enslave the end to, in its namespace; 0: none
-  bool up = false;            // born administratively up
+  int netnsFd = -1;            // namespace to create the end in; -1: the socket's namespace
+  uint32_t masterIfindex = 0;  // bridge to enslave the end to, in its namespace; 0: none
+  bool up = false;             // born administratively up
 };
 
 struct RouteSpec {
@@ -41,8 +41,17 @@ struct RouteSpec {
 // plan that repeats itself), or replace it (restoring configuration that may still be there).
 enum class Existing : uint8_t { Fail, Replace };
 
+// Requests are built with bounded puts: an interface name the kernel cannot hold (more than
+// IFNAMSIZ - 1 bytes, empty, or with a NUL inside) or a request that does not fit its buffer
+// throws an Error naming the request, whatever the caller passes; nothing is written past a
+// buffer, and a request that failed to build leaves the batch as it was.
 class RequestBatch {
  public:
+  // The largest single request a batch takes (appendRaw), and what a Session sends at most in
+  // one sendmsg.
+  static constexpr size_t kMaxRequestBytes = 64 * 1024;
+  class Message;
+
   struct Request {
     uint32_t sequence;
     size_t offset;  // of its nlmsghdr in bytes()
@@ -73,20 +82,24 @@ class RequestBatch {
                   Existing existing = Existing::Fail);
   void newRoute(const RouteSpec& route, std::string description,
                 Existing existing = Existing::Fail);
-  // A message built elsewhere (by libnl, for qdiscs); its sequence number is overwritten.
+  // A message built elsewhere (for qdiscs); its sequence number is overwritten. Its length
+  // must be its nlmsg_len, from a header up to kMaxRequestBytes.
   void appendRaw(const void* message, size_t length, std::string description);
 
   const std::vector<uint8_t>& bytes() const { return bytes_; }
   const std::vector<Request>& requests() const { return requests_; }
   bool empty() const { return requests_.empty(); }
   size_t size() const { return requests_.size(); }
-  void clear() { bytes_.clear(); requests_.clear(); }
+  void clear() {
+    bytes_.clear();
+    requests_.clear();
+  }
   // The request with this sequence number, or null.
   const Request* find(uint32_t sequence) const;
 
  private:
-  nlmsghdr* begin(uint16_t type, uint16_t flags, std::string description);
-  void end(nlmsghdr* header);
+  Message begin(uint16_t type, uint16_t flags, std::string description);
+  void end(Message& message);
 
   std::vector<uint8_t> bytes_;
   std::vector<Request> requests_;

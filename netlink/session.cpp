@@ -5,6 +5,7 @@
 #include <linux/rtnetlink.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <cstring>
 
@@ -16,8 +17,9 @@ namespace {
 // (skb overhead), so requests go out in chunks whose acks fit with room to spare.
 constexpr int kReceiveBufferBytes = 1 << 20;
 constexpr size_t kMaxRequestsPerSend = 256;
-constexpr size_t kMaxBytesPerSend = 64 * 1024;
-constexpr size_t kReceiveBytes = 64 * 1024;
+// Where the receive buffer starts (iproute2's rtnl_recvmsg starts at 32 KiB too); it grows to
+// whatever a datagram needs.
+constexpr size_t kInitialReceiveBytes = 32 * 1024;
 
 void setOption(int fd, int level, int option, int value, const char* name) {
   if (::setsockopt(fd, level, option, &value, sizeof value) < 0) {
@@ -30,12 +32,88 @@ std::string describe(const RequestBatch& batch, const RequestBatch::Request& req
   return messageTypeName(header->nlmsg_type) + " " + request.description;
 }
 
+class SocketTransport final : public Transport {
+ public:
+  explicit SocketTransport(Fd fd) : fd_(std::move(fd)), buffer_(kInitialReceiveBytes) {}
+
+  void send(std::span<const uint8_t> datagram, const std::string& what) override {
+    sockaddr_nl kernel{};
+    kernel.nl_family = AF_NETLINK;
+    for (;;) {
+      ssize_t sent = ::sendto(fd_.get(), datagram.data(), datagram.size(), 0,
+                              reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
+      if (sent >= 0) return;
+      if (errno != EINTR) throw SystemError("sendto", what);
+    }
+  }
+
+  Datagram receive() override { return receiveWhole(fd_.get(), buffer_); }
+
+  bool waitReadable(std::chrono::milliseconds timeout) override {
+    pollfd ready{fd_.get(), POLLIN, 0};
+    int polled = ::poll(&ready, 1, static_cast<int>(timeout.count()));
+    if (polled < 0 && errno != EINTR) throw SystemError("poll", "netlink socket");
+    return polled > 0;
+  }
+
+  void joinGroup(unsigned group) override {
+    setOption(fd_.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, static_cast<int>(group),
+              "NETLINK_ADD_MEMBERSHIP");
+  }
+
+ private:
+  Fd fd_;
+  std::vector<uint8_t> buffer_;
+};
+
 }  // namespace
 
 NetlinkError::NetlinkError(const std::string& request, int errnoValue, const std::string& extack)
     : Error(request + ": " + errnoText(errnoValue) + (extack.empty() ? "" : " (" + extack + ")"),
             errnoValue),
       extack_(extack) {}
+
+Datagram receiveInto(int fd, std::span<uint8_t> buffer) {
+  sockaddr_nl sender{};
+  iovec vector{buffer.data(), buffer.size()};
+  msghdr message{};
+  message.msg_name = &sender;
+  message.msg_namelen = sizeof sender;
+  message.msg_iov = &vector;
+  message.msg_iovlen = 1;
+  ssize_t got;
+  do {
+    got = ::recvmsg(fd, &message, 0);
+  } while (got < 0 && errno == EINTR);
+  if (got < 0) throw SystemError("recvmsg", "netlink socket");
+  // The rest of the datagram is gone: the replies in it, and the acks or the end of a dump
+  // that the caller would wait for, can never be read.
+  if (message.msg_flags & MSG_TRUNC) {
+    throw Error("recvmsg(netlink socket): a datagram did not fit in " +
+                    std::to_string(buffer.size()) + " bytes and was truncated (MSG_TRUNC)",
+                EMSGSIZE);
+  }
+  Datagram datagram{{buffer.data(), static_cast<size_t>(got)}, std::nullopt};
+  if (message.msg_namelen == sizeof sender && sender.nl_family == AF_NETLINK) {
+    datagram.senderPort = sender.nl_pid;
+  }
+  return datagram;
+}
+
+Datagram receiveWhole(int fd, std::vector<uint8_t>& buffer) {
+  // With MSG_TRUNC the call returns the datagram's real length, read into no buffer at all.
+  iovec none{nullptr, 0};
+  msghdr peek{};
+  peek.msg_iov = &none;
+  peek.msg_iovlen = 1;
+  ssize_t size;
+  do {
+    size = ::recvmsg(fd, &peek, MSG_PEEK | MSG_TRUNC);
+  } while (size < 0 && errno == EINTR);
+  if (size < 0) throw SystemError("recvmsg(MSG_PEEK)", "netlink socket");
+  if (buffer.size() < static_cast<size_t>(size)) buffer.resize(static_cast<size_t>(size));
+  return receiveInto(fd, buffer);
+}
 
 Session Session::openInCurrentNamespace() {
   Fd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE));
@@ -56,9 +134,15 @@ Session Session::openInCurrentNamespace() {
   if (::getsockname(fd.get(), reinterpret_cast<sockaddr*>(&address), &length) < 0) {
     throw SystemError("getsockname", "netlink socket");
   }
-  Session session(std::move(fd));
-  session.portId_ = address.nl_pid;
-  return session;
+  return Session(std::make_unique<SocketTransport>(std::move(fd)), address.nl_pid);
+}
+
+// Another process can send to this socket's port too; only the kernel's datagrams are replies.
+Datagram Session::receiveFromKernel() {
+  for (;;) {
+    Datagram datagram = transport_->receive();
+    if (datagram.senderPort == 0u) return datagram;
+  }
 }
 
 void Session::execute(const RequestBatch& batch) {
@@ -68,11 +152,11 @@ void Session::execute(const RequestBatch& batch) {
     size_t end = first + 1;
     size_t startOffset = requests[first].offset;
     while (end < requests.size() && end - first < kMaxRequestsPerSend &&
-           requests[end].offset - startOffset < kMaxBytesPerSend) {
+           requests[end].offset - startOffset < RequestBatch::kMaxRequestBytes) {
       ++end;
     }
     sendChunk(batch, first, end);
-    collectAcks(batch, end - first);
+    collectAcks(batch, first, end);
     first = end;
   }
 }
@@ -81,29 +165,30 @@ void Session::sendChunk(const RequestBatch& batch, size_t firstRequest, size_t e
   const auto& requests = batch.requests();
   size_t from = requests[firstRequest].offset;
   size_t to = endRequest < requests.size() ? requests[endRequest].offset : batch.bytes().size();
-  sockaddr_nl kernel{};
-  kernel.nl_family = AF_NETLINK;
-  for (;;) {
-    ssize_t sent = ::sendto(fd_.get(), batch.bytes().data() + from, to - from, 0,
-                            reinterpret_cast<sockaddr*>(&kernel), sizeof kernel);
-    if (sent >= 0) return;
-    if (errno != EINTR) throw SystemError("sendto", describe(batch, requests[firstRequest]));
-  }
+  transport_->send({batch.bytes().data() + from, to - from},
+                   describe(batch, requests[firstRequest]));
 }
 
-// Reads acks until every request of the chunk has one. The first failure (requests are
+// Reads acks until every request of the chunk has one. An ack counts only if it answers this
+// socket (its port) and a request of this chunk not yet acked (its sequence): a stale or
+// repeated ack must not stand in for the one still coming. The first failure (requests are
 // acked in order) is thrown once the chunk is drained, so no stale ack is left on the socket.
-void Session::collectAcks(const RequestBatch& batch, size_t expected) {
-  std::vector<uint8_t> buffer(kReceiveBytes);
+void Session::collectAcks(const RequestBatch& batch, size_t firstRequest, size_t endRequest) {
+  const auto& requests = batch.requests();
+  std::vector<bool> acked(endRequest - firstRequest, false);
+  size_t expected = acked.size();
   std::optional<NetlinkError> failure;
   while (expected > 0) {
-    size_t length = receive(buffer);
-    forEachMessage({buffer.data(), length}, [&](const nlmsghdr& message) {
-      if (message.nlmsg_type != NLMSG_ERROR) return true;
-      Ack ack = parseAck(message);
-      const RequestBatch::Request* request = batch.find(ack.sequence);
+    Datagram datagram = receiveFromKernel();
+    forEachMessage(datagram.bytes, [&](const nlmsghdr& message) {
+      if (message.nlmsg_type != NLMSG_ERROR || message.nlmsg_pid != portId_) return true;
+      const RequestBatch::Request* request = batch.find(message.nlmsg_seq);
       if (!request) return true;
+      auto index = static_cast<size_t>(request - requests.data());
+      if (index < firstRequest || index >= endRequest || acked[index - firstRequest]) return true;
+      acked[index - firstRequest] = true;
       --expected;
+      Ack ack = parseAck(message);
       if (ack.error != 0 && !failure) {
         failure.emplace(describe(batch, *request), ack.error, ack.extackMessage);
       }
@@ -113,43 +198,63 @@ void Session::collectAcks(const RequestBatch& batch, size_t expected) {
   if (failure) throw *failure;
 }
 
-size_t Session::receive(std::vector<uint8_t>& buffer) {
-  for (;;) {
-    ssize_t got = ::recv(fd_.get(), buffer.data(), buffer.size(), 0);
-    if (got >= 0) return static_cast<size_t>(got);
-    if (errno != EINTR) throw SystemError("recv", "netlink socket");
-  }
-}
-
 void Session::dump(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,
                    const std::function<void(const nlmsghdr&)>& onReply) {
+  for (int attempt = 0; attempt < kMaxDumpAttempts; ++attempt) {
+    std::vector<uint8_t> replies;
+    if (!dumpOnce(type, fixedHeader, fixedHeaderSize, replies)) continue;
+    forEachMessage(replies, [&](const nlmsghdr& message) {
+      onReply(message);
+      return true;
+    });
+    return;
+  }
+  throw Error(messageTypeName(type) + " dump: kept being interrupted by changes to what it " +
+                  "lists (NLM_F_DUMP_INTR), " + std::to_string(kMaxDumpAttempts) +
+                  " times in a row",
+              EAGAIN);
+}
+
+// Asks for one dump and keeps its replies, read to NLMSG_DONE. False if the kernel marked any
+// of them NLM_F_DUMP_INTR: the objects changed while it was read, so some may be missing or
+// seen twice.
+bool Session::dumpOnce(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,
+                       std::vector<uint8_t>& replies) {
+  const std::string what = messageTypeName(type) + " dump";
   std::vector<uint8_t> request(NLMSG_SPACE(fixedHeaderSize));
   nlmsghdr* header = mnl_nlmsg_put_header(request.data());
   header->nlmsg_type = type;
   header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  header->nlmsg_seq = nextDumpSequence_++;
+  const uint32_t sequence = nextDumpSequence_++;
+  header->nlmsg_seq = sequence;
   std::memcpy(mnl_nlmsg_put_extra_header(header, fixedHeaderSize), fixedHeader, fixedHeaderSize);
-  if (::send(fd_.get(), header, header->nlmsg_len, 0) < 0) {
-    throw SystemError("send", messageTypeName(type) + " dump");
-  }
-  std::vector<uint8_t> buffer(kReceiveBytes);
+  transport_->send({request.data(), header->nlmsg_len}, what);
+  bool interrupted = false;
   bool done = false;
   while (!done) {
-    size_t length = receive(buffer);
-    forEachMessage({buffer.data(), length}, [&](const nlmsghdr& message) {
-      if (message.nlmsg_seq != header->nlmsg_seq) return true;
+    Datagram datagram = receiveFromKernel();
+    forEachMessage(datagram.bytes, [&](const nlmsghdr& message) {
+      if (message.nlmsg_seq != sequence || message.nlmsg_pid != portId_) return true;
+      if (message.nlmsg_flags & NLM_F_DUMP_INTR) interrupted = true;
       if (message.nlmsg_type == NLMSG_DONE) {
+        Ack end = parseDone(message);
+        if (end.error != 0) throw NetlinkError(what, end.error, end.extackMessage);
         done = true;
         return false;
       }
       if (message.nlmsg_type == NLMSG_ERROR) {
         Ack ack = parseAck(message);
-        throw NetlinkError("dump " + messageTypeName(type), ack.error, ack.extackMessage);
+        if (ack.error != 0) throw NetlinkError(what, ack.error, ack.extackMessage);
+        return true;
       }
-      onReply(message);
+      // Kept aligned, so the copies walk like the datagram they came from.
+      size_t at = replies.size();
+      replies.resize(at + NLMSG_ALIGN(message.nlmsg_len), 0);
+      std::memcpy(replies.data() + at, &message, message.nlmsg_len);
       return true;
     });
   }
+  return !interrupted;
 }
 
 std::vector<LinkInfo> Session::dumpLinks() {
@@ -183,23 +288,20 @@ std::vector<RouteInfo> Session::dumpRoutes() {
 }
 
 void Session::subscribeLinkEvents() {
-  setOption(fd_.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, RTNLGRP_LINK, "NETLINK_ADD_MEMBERSHIP");
+  transport_->joinGroup(RTNLGRP_LINK);
 }
 
 bool Session::waitForLinkRemoval(uint32_t ifindex, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
-  std::vector<uint8_t> buffer(kReceiveBytes);
   for (;;) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
         deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) return false;
-    pollfd ready{fd_.get(), POLLIN, 0};
-    int polled = ::poll(&ready, 1, static_cast<int>(left.count()));
-    if (polled < 0 && errno != EINTR) throw SystemError("poll", "netlink socket");
-    if (polled <= 0) continue;
-    size_t length = receive(buffer);
+    if (!transport_->waitReadable(left)) continue;
+    Datagram datagram = transport_->receive();
+    if (datagram.senderPort != 0u) continue;
     bool removed = false;
-    forEachMessage({buffer.data(), length}, [&](const nlmsghdr& message) {
+    forEachMessage(datagram.bytes, [&](const nlmsghdr& message) {
       if (message.nlmsg_type != RTM_DELLINK) return true;
       auto link = parseLink(message);
       removed = link && link->ifindex == ifindex;

@@ -11,6 +11,7 @@
 #include <map>
 #include <string>
 
+#include "base/error.hpp"
 #include "netlink/requests.hpp"
 
 namespace netlab::netlink {
@@ -20,23 +21,25 @@ using Attributes = std::map<int, const nlattr*>;
 
 Attributes attributesOf(const nlmsghdr* message, size_t headerSize) {
   Attributes found;
-  mnl_attr_parse(message, static_cast<unsigned>(headerSize),
-                 [](const nlattr* attribute, void* out) {
-                   (*static_cast<Attributes*>(out))[mnl_attr_get_type(attribute)] = attribute;
-                   return MNL_CB_OK;
-                 },
-                 &found);
+  mnl_attr_parse(
+      message, static_cast<unsigned>(headerSize),
+      [](const nlattr* attribute, void* out) {
+        (*static_cast<Attributes*>(out))[mnl_attr_get_type(attribute)] = attribute;
+        return MNL_CB_OK;
+      },
+      &found);
   return found;
 }
 
 Attributes nested(const nlattr* nest) {
   Attributes found;
-  mnl_attr_parse_nested(nest,
-                        [](const nlattr* attribute, void* out) {
-                          (*static_cast<Attributes*>(out))[mnl_attr_get_type(attribute)] = attribute;
-                          return MNL_CB_OK;
-                        },
-                        &found);
+  mnl_attr_parse_nested(
+      nest,
+      [](const nlattr* attribute, void* out) {
+        (*static_cast<Attributes*>(out))[mnl_attr_get_type(attribute)] = attribute;
+        return MNL_CB_OK;
+      },
+      &found);
   return found;
 }
 
@@ -72,7 +75,8 @@ TEST(RequestBatch, VethPairCarriesBothEndsWithTheirNamespaces) {
   // The peer is a whole link message: its ifinfomsg, then its attributes.
   const auto* peerInfo = static_cast<const ifinfomsg*>(mnl_attr_get_payload(peerNest));
   EXPECT_EQ(peerInfo->ifi_index, 5);
-  EXPECT_EQ(peerInfo->ifi_flags & IFF_UP, 0u) << "the kernel cannot open a peer before its pair exists";
+  EXPECT_EQ(peerInfo->ifi_flags & IFF_UP, 0u)
+      << "the kernel cannot open a peer before its pair exists";
   Attributes peerAttributes;
   const auto* first = reinterpret_cast<const nlattr*>(
       static_cast<const char*>(mnl_attr_get_payload(peerNest)) + MNL_ALIGN(sizeof(ifinfomsg)));
@@ -84,7 +88,8 @@ TEST(RequestBatch, VethPairCarriesBothEndsWithTheirNamespaces) {
   }
   EXPECT_STREQ(mnl_attr_get_str(peerAttributes.at(IFLA_IFNAME)), "eth3");
   EXPECT_EQ(mnl_attr_get_u32(peerAttributes.at(IFLA_NET_NS_FD)), 12u);
-  const auto* mac = static_cast<const uint8_t*>(mnl_attr_get_payload(peerAttributes.at(IFLA_ADDRESS)));
+  const auto* mac =
+      static_cast<const uint8_t*>(mnl_attr_get_payload(peerAttributes.at(IFLA_ADDRESS)));
   EXPECT_EQ(mac[5], 2);
 }
 
@@ -115,7 +120,8 @@ TEST(RequestBatch, Ipv4AddressGetsItsBroadcast) {
   RequestBatch batch;
   batch.newAddress(2, *parsePrefix("10.1.2.3/24"), "eth0 address");
   Attributes attributes = attributesOf(messageAt(batch, 0), sizeof(ifaddrmsg));
-  const auto* broadcast = static_cast<const uint8_t*>(mnl_attr_get_payload(attributes.at(IFA_BROADCAST)));
+  const auto* broadcast =
+      static_cast<const uint8_t*>(mnl_attr_get_payload(attributes.at(IFA_BROADCAST)));
   EXPECT_EQ(broadcast[3], 255);
   EXPECT_EQ(broadcast[2], 2);
 }
@@ -175,6 +181,84 @@ TEST(RequestBatch, SequenceNumbersFollowRequestsAndFindMatchesThem) {
   EXPECT_EQ(batch.find(103), nullptr);
   EXPECT_EQ(messageAt(batch, 2)->nlmsg_seq, 102u);
   EXPECT_EQ(messageTypeName(messageAt(batch, 0)->nlmsg_type), "RTM_SETLINK");
+}
+
+// The words of the error a request raises while it is built, or "" if it builds.
+template <typename Build>
+std::string buildError(Build build) {
+  try {
+    build();
+  } catch (const Error& error) {
+    return error.what();
+  }
+  return "";
+}
+
+TEST(RequestBatch, NameLongerThanTheKernelHoldsIsRefusedNamingTheRequest) {
+  RequestBatch batch;
+  batch.setLinkUp(1, true, "lo up");
+  std::string error = buildError([&] {
+    batch.newVethPair({"eth0", 2, {}, 1500, -1, 0, false},
+                      {"sixteen-bytes-xx", 3, {}, 1500, -1, 0, false}, "veth r1:eth0 <-> r2:x");
+  });
+  EXPECT_NE(error.find("RTM_NEWLINK veth r1:eth0 <-> r2:x"), std::string::npos) << error;
+  EXPECT_NE(error.find("IFNAMSIZ"), std::string::npos) << error;
+  // Nothing of the failed request is left, and the next one takes the sequence it would have.
+  EXPECT_EQ(batch.size(), 1u);
+  EXPECT_EQ(batch.bytes().size(), messageAt(batch, 0)->nlmsg_len);
+  batch.setLinkUp(2, true, "eth0 up");
+  EXPECT_EQ(batch.find(2)->description, "eth0 up");
+  EXPECT_EQ(messageAt(batch, 1)->nlmsg_seq, 2u);
+}
+
+TEST(RequestBatch, FifteenByteNameFits) {
+  RequestBatch batch;
+  batch.newBridge({"fifteen-bytes-x", 2, {}, 1500, -1, 0, true}, "bridge");
+  Attributes top = attributesOf(messageAt(batch, 0), sizeof(ifinfomsg));
+  EXPECT_STREQ(mnl_attr_get_str(top.at(IFLA_IFNAME)), "fifteen-bytes-x");
+}
+
+TEST(RequestBatch, HugeNameIsAnErrorNotAnOverflow) {
+  RequestBatch batch;
+  std::string huge(5000, 'x');
+  EXPECT_THROW(batch.newBridge({huge, 2, {}, 1500, -1, 0, true}, "bridge"), Error);
+  EXPECT_THROW(batch.newVethPair({"a", 2, {}, 1500, -1, 0, false},
+                                 {huge, 3, {}, 1500, -1, 0, false}, "veth"),
+               Error);
+  EXPECT_TRUE(batch.empty());
+  EXPECT_TRUE(batch.bytes().empty());
+}
+
+TEST(RequestBatch, EmptyNameOrNameWithANulIsRefused) {
+  RequestBatch batch;
+  EXPECT_THROW(batch.newBridge({"", 2, {}, 1500, -1, 0, true}, "bridge"), Error);
+  EXPECT_THROW(batch.newBridge({std::string("br\0x", 4), 2, {}, 1500, -1, 0, true}, "bridge"),
+               Error);
+  EXPECT_TRUE(batch.empty());
+}
+
+TEST(RequestBatch, RawMessageMustBeTheRequestItsHeaderDescribes) {
+  RequestBatch batch;
+  uint8_t tooShort[8] = {};
+  EXPECT_THROW(batch.appendRaw(tooShort, sizeof tooShort, "qdisc"), Error);
+
+  std::vector<uint8_t> message(64, 0);
+  auto* header = reinterpret_cast<nlmsghdr*>(message.data());
+  header->nlmsg_type = RTM_NEWQDISC;
+  header->nlmsg_len = 200;  // says more than was passed
+  std::string error =
+      buildError([&] { batch.appendRaw(message.data(), message.size(), "eth0 netem"); });
+  EXPECT_NE(error.find("RTM_NEWQDISC eth0 netem"), std::string::npos) << error;
+
+  std::vector<uint8_t> huge(RequestBatch::kMaxRequestBytes + 4, 0);
+  reinterpret_cast<nlmsghdr*>(huge.data())->nlmsg_len = static_cast<uint32_t>(huge.size());
+  EXPECT_THROW(batch.appendRaw(huge.data(), huge.size(), "huge"), Error);
+  EXPECT_TRUE(batch.empty());
+
+  header->nlmsg_len = static_cast<uint32_t>(message.size());
+  batch.appendRaw(message.data(), message.size(), "eth0 netem");
+  EXPECT_EQ(batch.size(), 1u);
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_flags & NLM_F_ACK, NLM_F_ACK);
 }
 
 }  // namespace
