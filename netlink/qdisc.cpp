@@ -4,37 +4,23 @@
 #include <linux/gen_stats.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
-#include <netlink/errno.h>
-#include <netlink/msg.h>
-#include <netlink/route/qdisc.h>
-#include <netlink/route/qdisc/netem.h>
-#include <netlink/route/qdisc/tbf.h>
-#include <netlink/route/tc.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <array>
 #include <climits>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <memory>
 
 #include "base/error.hpp"
 
 namespace netlab::netlink {
 namespace {
 
-struct QdiscDeleter {
-  void operator()(rtnl_qdisc* qdisc) const { rtnl_qdisc_put(qdisc); }
-};
-struct MessageDeleter {
-  void operator()(nl_msg* message) const { nlmsg_free(message); }
-};
-using QdiscPtr = std::unique_ptr<rtnl_qdisc, QdiscDeleter>;
-using MessagePtr = std::unique_ptr<nl_msg, MessageDeleter>;
-
 constexpr uint64_t kEthernetHeaderBytes = 14;  // counted in a packet's length at the qdisc
 constexpr uint64_t kMicrosecondsPerSecond = 1'000'000;
+constexpr uint64_t kNanosecondsPerMicrosecond = 1'000;
 // The bucket refills on an hrtimer, but the softirq that dequeues can run a scheduler tick
 // late, and tokens earned beyond a full bucket are lost: a bucket smaller than a tick's worth
 // of traffic makes the link slower than its rate. tc-tbf(8)'s rule is rate/HZ; Debian's
@@ -50,14 +36,10 @@ constexpr uint64_t kQueueHeadroomUs = 50'000;
 constexpr uint64_t kMinQueueFrames = 4;
 // netem's own default; a smaller limit would drop packets the topology did not ask to lose.
 constexpr uint32_t kNetemDefaultLimit = 1000;
-// libnl takes sizes and rates as int.
-constexpr uint64_t kMaxLibnlValue = INT_MAX;
-// libnl sends netem times in 32-bit ticks of 64 ns (it has no TCA_NETEM_LATENCY64): ~274 s.
-constexpr uint64_t kMaxNetemTimeUs = 274'000'000;
-// The most bucket libnl is given, in seconds at the rate (see configureTbf).
-constexpr uint64_t kMaxLibnlBucketSeconds = 200;
 // The kernel's packet scheduler tick (PSCHED_SHIFT 6), the second word of /proc/net/psched.
 constexpr uint64_t kNanosecondsPerTick = 64;
+// Room for the largest qdisc request (a tcmsg, the kind, netem's options and five attributes).
+constexpr size_t kRequestBytes = 512;
 
 uint64_t frameBytes(uint32_t mtu) {
   return mtu + kEthernetHeaderBytes;
@@ -67,7 +49,11 @@ uint64_t bytesIn(uint64_t bytesPerSecond, uint64_t microseconds) {
   return bytesPerSecond * microseconds / kMicrosecondsPerSecond;
 }
 
-bool hasNetemField(const topo::Impairment& impairment) {
+uint32_t clampToU32(uint64_t value) {
+  return static_cast<uint32_t>(std::min<uint64_t>(value, UINT32_MAX));
+}
+
+bool hasNetemField(const QdiscSettings& impairment) {
   return impairment.delayUs || impairment.jitterUs || impairment.jitterCorrelationPercent ||
          impairment.lossPercent || impairment.corruptPercent || impairment.duplicatePercent ||
          impairment.reorderPercent || impairment.limitPackets;
@@ -75,163 +61,170 @@ bool hasNetemField(const topo::Impairment& impairment) {
 
 // The delay line holds what the link carries during delay and jitter, and the shaper below it
 // holds its own queue; both count against netem's packet limit.
-uint32_t defaultNetemLimit(const topo::Impairment& impairment, const QueueSizes& sizes,
-                           uint32_t mtu) {
+uint32_t defaultNetemLimit(const QdiscSettings& impairment, const QueueSizes& sizes, uint32_t mtu) {
   if (!impairment.rateBitsPerSecond) return kNetemDefaultLimit;
-  uint64_t heldUs = uint64_t{impairment.delayUs.value_or(0)} + impairment.jitterUs.value_or(0);
+  uint64_t heldUs = impairment.delayUs.value_or(0) + impairment.jitterUs.value_or(0);
   uint64_t heldBytes = bytesIn(*impairment.rateBitsPerSecond / 8, heldUs) + sizes.shaperLimitBytes;
   uint64_t frames = (heldBytes + frameBytes(mtu) - 1) / frameBytes(mtu);
-  return static_cast<uint32_t>(std::clamp<uint64_t>(frames, kNetemDefaultLimit, kMaxLibnlValue));
-}
-
-[[noreturn]] void throwLibnl(const std::string& operation, const std::string& what, int error) {
-  throw Error(operation + "(" + what + "): " + nl_geterror(error));
+  return clampToU32(std::max<uint64_t>(frames, kNetemDefaultLimit));
 }
 
 [[noreturn]] void throwUnsupported(const std::string& description, const std::string& reason) {
   throw Error("impairment on " + description + ": " + reason, EINVAL);
 }
 
-// The combinations netem refuses, named before libnl reduces them to "Missing attribute".
-void checkExpressible(const topo::Impairment& impairment, const std::string& description) {
-  uint32_t delay = impairment.delayUs.value_or(0);
-  uint32_t jitter = impairment.jitterUs.value_or(0);
+// The combinations netem refuses, named here rather than left to the kernel's EINVAL.
+void checkExpressible(const QdiscSettings& impairment, const std::string& description) {
+  const uint64_t delay = impairment.delayUs.value_or(0);
+  const uint64_t jitter = impairment.jitterUs.value_or(0);
   if (impairment.reorderPercent.value_or(0) > 0 && delay == 0) {
     throwUnsupported(description, "reorder needs a delay (reordered packets skip it)");
   }
   if (impairment.jitterCorrelationPercent.value_or(0) > 0 && (delay == 0 || jitter == 0)) {
     throwUnsupported(description, "jitter correlation needs a delay and a jitter");
   }
-  if (delay > kMaxNetemTimeUs || jitter > kMaxNetemTimeUs) {
-    throwUnsupported(description, "delay and jitter are limited to 274 s");
-  }
+  // TCA_NETEM_LATENCY64 is signed nanoseconds.
+  constexpr uint64_t kMaxUs = static_cast<uint64_t>(INT64_MAX) / kNanosecondsPerMicrosecond;
+  if (delay > kMaxUs || jitter > kMaxUs) throwUnsupported(description, "delay out of range");
   if (impairment.rateBitsPerSecond && *impairment.rateBitsPerSecond < 8) {
     throwUnsupported(description, "a rate needs at least 8 bit/s");
   }
 }
 
-// netem's probabilities are 32-bit fractions, 0 never and UINT32_MAX always, as tc writes
-// them. libnl's setters take them as int and store the bits unchanged in uint32 fields.
-int probability(double percent) {
+// netem's probabilities are 32-bit fractions, 0 never and UINT32_MAX always, as tc writes them.
+uint32_t probability(double percent) {
   double fraction = std::clamp(percent, 0.0, 100.0) / 100.0;
   // Rounded half to even, as tc does, so the same percentage gives the same bits.
-  auto scaled = static_cast<uint32_t>(std::nearbyint(fraction * UINT32_MAX));
-  return static_cast<int>(scaled);  // modular in C++20; libnl converts it back
+  return static_cast<uint32_t>(std::nearbyint(fraction * UINT32_MAX));
 }
 
-QdiscPtr newQdisc(uint32_t ifindex, uint32_t parent, uint32_t handle, const char* kind) {
-  QdiscPtr qdisc(rtnl_qdisc_alloc());
-  if (!qdisc) throw std::bad_alloc();
-  rtnl_tc* tc = TC_CAST(qdisc.get());
-  rtnl_tc_set_ifindex(tc, static_cast<int>(ifindex));
-  rtnl_tc_set_parent(tc, parent);
-  rtnl_tc_set_handle(tc, handle);
-  if (int error = rtnl_tc_set_kind(tc, kind); error < 0)
-    throwLibnl("rtnl_tc_set_kind", kind, error);
-  return qdisc;
+// One qdisc request being built in a buffer of its own, every put bounded: one that does not
+// fit throws, naming the request, and nothing is written past the buffer.
+class QdiscRequest {
+ public:
+  QdiscRequest(uint16_t type, uint16_t flags, uint32_t ifindex, uint32_t parent, uint32_t handle,
+               std::string what)
+      : what_(std::move(what)) {
+    header_ = mnl_nlmsg_put_header(buffer_.data());
+    header_->nlmsg_type = type;
+    header_->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
+    auto* tc = static_cast<tcmsg*>(mnl_nlmsg_put_extra_header(header_, sizeof(tcmsg)));
+    tc->tcm_family = AF_UNSPEC;
+    tc->tcm_ifindex = static_cast<int>(ifindex);
+    tc->tcm_parent = parent;
+    tc->tcm_handle = handle;
+  }
+
+  void putString(uint16_t type, const char* value) {
+    check(mnl_attr_put_strz_check(header_, buffer_.size(), type, value));
+  }
+  void putU32(uint16_t type, uint32_t value) {
+    check(mnl_attr_put_u32_check(header_, buffer_.size(), type, value));
+  }
+  void putU64(uint16_t type, uint64_t value) {
+    check(mnl_attr_put_u64_check(header_, buffer_.size(), type, value));
+  }
+  template <typename T>
+  void putStruct(uint16_t type, const T& value) {
+    check(mnl_attr_put_check(header_, buffer_.size(), type, sizeof value, &value));
+  }
+  // A struct written straight into the open nest's payload, as netem's TCA_OPTIONS begins.
+  template <typename T>
+  void putRaw(const T& value) {
+    if (header_->nlmsg_len + MNL_ALIGN(sizeof value) > buffer_.size()) check(false);
+    std::memcpy(mnl_nlmsg_get_payload_tail(header_), &value, sizeof value);
+    header_->nlmsg_len += MNL_ALIGN(sizeof value);
+  }
+  nlattr* beginNest(uint16_t type) {
+    nlattr* nest = mnl_attr_nest_start_check(header_, buffer_.size(), type);
+    check(nest != nullptr);
+    return nest;
+  }
+  void endNest(nlattr* nest) { mnl_attr_nest_end(header_, nest); }
+
+  void appendTo(RequestBatch& batch) { batch.appendRaw(header_, header_->nlmsg_len, what_); }
+
+ private:
+  void check(bool fitted) {
+    if (!fitted)
+      throw Error(
+          what_ + ": the request does not fit in " + std::to_string(buffer_.size()) + " bytes",
+          EMSGSIZE);
+  }
+
+  alignas(nlmsghdr) std::array<char, kRequestBytes> buffer_{};
+  nlmsghdr* header_ = nullptr;
+  std::string what_;
+};
+
+uint32_t ticksOf(uint64_t nanoseconds) {
+  return clampToU32(nanoseconds / kNanosecondsPerTick);
 }
 
-void configureNetem(rtnl_qdisc* qdisc, const topo::Impairment& impairment, uint32_t limit) {
-  if (impairment.delayUs) rtnl_netem_set_delay(qdisc, static_cast<int>(*impairment.delayUs));
-  if (impairment.jitterUs) rtnl_netem_set_jitter(qdisc, static_cast<int>(*impairment.jitterUs));
+// tc_netem_qopt, then the attributes netem reads after it, inside one TCA_OPTIONS, as tc sends
+// them; a time beyond the 32-bit ticks (about 274 s) also in 64-bit nanoseconds
+// (TCA_NETEM_LATENCY64, JITTER64), which the kernel takes over the ticks.
+void putNetemOptions(QdiscRequest& request, const QdiscSettings& impairment, uint32_t limit) {
+  const uint64_t delayNs = impairment.delayUs.value_or(0) * kNanosecondsPerMicrosecond;
+  const uint64_t jitterNs = impairment.jitterUs.value_or(0) * kNanosecondsPerMicrosecond;
+  tc_netem_qopt fixed{};
+  fixed.latency = ticksOf(delayNs);
+  fixed.jitter = ticksOf(jitterNs);
+  fixed.limit = limit;
+  fixed.loss = probability(impairment.lossPercent.value_or(0));
+  fixed.duplicate = probability(impairment.duplicatePercent.value_or(0));
+  // As tc: with a reorder probability, every packet may be the one sent ahead.
+  fixed.gap = impairment.reorderPercent ? 1 : 0;
+  nlattr* options = request.beginNest(TCA_OPTIONS);
+  request.putRaw(fixed);
   if (impairment.jitterCorrelationPercent) {
-    rtnl_netem_set_delay_correlation(qdisc, probability(*impairment.jitterCorrelationPercent));
+    tc_netem_corr correlation{};
+    correlation.delay_corr = probability(*impairment.jitterCorrelationPercent);
+    request.putStruct(TCA_NETEM_CORR, correlation);
   }
-  if (impairment.lossPercent) rtnl_netem_set_loss(qdisc, probability(*impairment.lossPercent));
-  if (impairment.corruptPercent) {
-    rtnl_netem_set_corruption_probability(qdisc, probability(*impairment.corruptPercent));
-  }
-  if (impairment.duplicatePercent) {
-    rtnl_netem_set_duplicate(qdisc, probability(*impairment.duplicatePercent));
-  }
-  // libnl then sends gap 1, as tc does: every packet may be the one sent ahead.
   if (impairment.reorderPercent) {
-    rtnl_netem_set_reorder_probability(qdisc, probability(*impairment.reorderPercent));
+    tc_netem_reorder reorder{};
+    reorder.probability = probability(*impairment.reorderPercent);
+    request.putStruct(TCA_NETEM_REORDER, reorder);
   }
-  rtnl_netem_set_limit(qdisc, static_cast<int>(limit));
-}
-
-void configureTbf(rtnl_qdisc* qdisc, uint64_t bytesPerSecond, const QueueSizes& sizes,
-                  uint32_t mtu) {
-  // The rate table libnl computes is sized by the MTU (the kernel reads it only to detect
-  // ATM link layers). libnl turns the bucket into 32-bit ticks, which overflow beyond ~274 s
-  // of traffic, so it gets at most 200 s; the kernel takes the bucket from TCA_TBF_BURST.
-  uint64_t rate = std::min(bytesPerSecond, kMaxLibnlValue);
-  uint64_t bucket = std::min(sizes.burstBytes, rate * kMaxLibnlBucketSeconds);
-  rtnl_tc_set_mtu(TC_CAST(qdisc), mtu);
-  rtnl_qdisc_tbf_set_rate(qdisc, static_cast<int>(rate), static_cast<int>(bucket), 0);
-  rtnl_qdisc_tbf_set_limit(qdisc, static_cast<int>(sizes.shaperLimitBytes));
-}
-
-// libnl-route-3.7 fills only tbf's TCA_TBF_PARMS, whose 32-bit fields cap the rate (libnl's
-// int: ~17 Gbit/s) and hold the bucket as a time, which the kernel caps at 2^32 ns: too short
-// for a two-frame bucket below ~6 kbit/s. The kernel reads two more attributes that lift both
-// limits, TCA_TBF_BURST (the bucket in bytes, which wins over the time) and TCA_TBF_RATE64;
-// they belong inside TCA_OPTIONS, which libnl writes last.
-void addTbfAttributes(nl_msg* message, uint64_t bytesPerSecond, uint64_t burstBytes,
-                      const std::string& what) {
-  nlmsghdr* header = nlmsg_hdr(message);
-  nlattr* options = nlmsg_find_attr(header, sizeof(tcmsg), TCA_OPTIONS);
-  if (!options || reinterpret_cast<char*>(options) + NLA_ALIGN(options->nla_len) !=
-                      static_cast<char*>(nlmsg_tail(header))) {
-    throw Error("tbf request for " + what + ": libnl did not write TCA_OPTIONS last");
+  if (impairment.corruptPercent) {
+    tc_netem_corrupt corrupt{};
+    corrupt.probability = probability(*impairment.corruptPercent);
+    request.putStruct(TCA_NETEM_CORRUPT, corrupt);
   }
-  size_t optionsOffset = reinterpret_cast<char*>(options) - reinterpret_cast<char*>(header);
-  int error = nla_put_u32(message, TCA_TBF_BURST, static_cast<uint32_t>(burstBytes));
-  if (error == 0 && bytesPerSecond > kMaxLibnlValue) {
-    error = nla_put_u64(message, TCA_TBF_RATE64, bytesPerSecond);
-  }
-  if (error < 0) throwLibnl("nla_put", what, error);
-  header = nlmsg_hdr(message);
-  auto* grown = reinterpret_cast<nlattr*>(reinterpret_cast<char*>(header) + optionsOffset);
-  grown->nla_len = static_cast<uint16_t>(header->nlmsg_len - optionsOffset);
+  if (delayNs / kNanosecondsPerTick > UINT32_MAX) request.putU64(TCA_NETEM_LATENCY64, delayNs);
+  if (jitterNs / kNanosecondsPerTick > UINT32_MAX) request.putU64(TCA_NETEM_JITTER64, jitterNs);
+  request.endNest(options);
 }
 
-// libnl 3.7's netem counts its attributes after the fixed options twice in nlmsg_len, so the
-// message ends in zero bytes, which the kernel logs as "bytes leftover after parsing
-// attributes". The message ends where its last attribute does.
-void trimAfterLastAttribute(nl_msg* message) {
-  nlmsghdr* header = nlmsg_hdr(message);
-  const auto* start = reinterpret_cast<const char*>(header);
-  const auto* attribute =
-      static_cast<const nlattr*>(mnl_nlmsg_get_payload_offset(header, sizeof(tcmsg)));
-  int remaining = static_cast<int>(header->nlmsg_len) -
-                  static_cast<int>(reinterpret_cast<const char*>(attribute) - start);
-  while (mnl_attr_ok(attribute, remaining)) {
-    remaining -= static_cast<int>(NLA_ALIGN(attribute->nla_len));
-    attribute = mnl_attr_next(attribute);
-  }
-  header->nlmsg_len = static_cast<uint32_t>(reinterpret_cast<const char*>(attribute) - start);
-}
-
-// `flags` NLM_F_CREATE | NLM_F_EXCL adds a qdisc; none changes the one with the same handle
-// in place, keeping the packets it holds.
-MessagePtr buildRequest(rtnl_qdisc* qdisc, int flags, const std::string& what) {
-  nl_msg* raw = nullptr;
-  int error = rtnl_qdisc_build_add_request(qdisc, flags, &raw);
-  MessagePtr message(raw);
-  if (error < 0) throwLibnl("rtnl_qdisc_build_add_request", what, error);
-  trimAfterLastAttribute(message.get());
-  return message;
-}
-
-void append(RequestBatch& batch, nl_msg* message, std::string description) {
-  const nlmsghdr* header = nlmsg_hdr(message);
-  batch.appendRaw(header, header->nlmsg_len, std::move(description));
+// tc_tbf_qopt with an Ethernet link layer (so the kernel needs no rate table), the bucket in
+// bytes (TCA_TBF_BURST, which the kernel takes over the time in the fixed options) and, above
+// 32 bits of bytes per second, TCA_TBF_RATE64.
+void putTbfOptions(QdiscRequest& request, uint64_t bytesPerSecond, const QueueSizes& sizes) {
+  tc_tbf_qopt fixed{};
+  fixed.rate.rate = clampToU32(bytesPerSecond);
+  fixed.rate.linklayer = TC_LINKLAYER_ETHERNET;
+  fixed.limit = clampToU32(sizes.shaperLimitBytes);
+  fixed.buffer = ticksOf(sizes.burstBytes * 1'000'000'000 / bytesPerSecond);
+  nlattr* options = request.beginNest(TCA_OPTIONS);
+  request.putStruct(TCA_TBF_PARMS, fixed);
+  if (bytesPerSecond > UINT32_MAX) request.putU64(TCA_TBF_RATE64, bytesPerSecond);
+  request.putU32(TCA_TBF_BURST, clampToU32(sizes.burstBytes));
+  request.endNest(options);
 }
 
 }  // namespace
 
-QueueSizes queueSizes(const topo::Impairment& impairment, uint32_t mtu) {
+QueueSizes queueSizes(const QdiscSettings& impairment, uint32_t mtu) {
   QueueSizes sizes;
   if (impairment.rateBitsPerSecond) {
     uint64_t bytesPerSecond = *impairment.rateBitsPerSecond / 8;
     uint64_t burst = std::max(bytesPerSecond / kBurstsPerSecond, kMinBurstFrames * frameBytes(mtu));
-    sizes.burstBytes = std::min(burst, kMaxLibnlValue);
+    sizes.burstBytes = clampToU32(burst);  // TCA_TBF_BURST is 32 bits
     uint64_t queueUs = impairment.delayUs.value_or(0) + kQueueHeadroomUs;
     uint64_t limit = std::max(bytesIn(bytesPerSecond, queueUs) + sizes.burstBytes,
                               kMinQueueFrames * frameBytes(mtu));
-    sizes.shaperLimitBytes = std::min(limit, kMaxLibnlValue);
+    sizes.shaperLimitBytes = clampToU32(limit);  // tc_tbf_qopt's limit is 32 bits
   }
   sizes.netemLimitPackets = impairment.limitPackets ? *impairment.limitPackets
                                                     : defaultNetemLimit(impairment, sizes, mtu);
@@ -244,27 +237,27 @@ namespace {
 // back in its delay line: there is no queue that fills and drops, only a delay that grows up
 // to the packet limit, which TCP handles badly. tbf, a token bucket in front of a byte-limited
 // FIFO with a burst suited to the rate, behaves like the bottleneck link TCP is built for.
-void appendImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
-                      const std::string& description, uint32_t mtu, int flags) {
+// `flags` NLM_F_CREATE | NLM_F_EXCL adds the qdiscs; none changes those with the same handles
+// in place, keeping the packets they hold.
+void appendImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& impairment,
+                      const std::string& description, uint32_t mtu, uint16_t flags) {
   checkExpressible(impairment, description);
   const QueueSizes sizes = queueSizes(impairment, mtu);
   const bool netem = hasNetemField(impairment);
   if (netem) {
-    std::string what = "netem 1: root on " + description;
-    QdiscPtr qdisc = newQdisc(ifindex, TC_H_ROOT, kImpairmentRootHandle, "netem");
-    configureNetem(qdisc.get(), impairment, sizes.netemLimitPackets);
-    append(batch, buildRequest(qdisc.get(), flags, what).get(), what);
+    QdiscRequest request(RTM_NEWQDISC, flags, ifindex, TC_H_ROOT, kImpairmentRootHandle,
+                         "netem 1: root on " + description);
+    request.putString(TCA_KIND, "netem");
+    putNetemOptions(request, impairment, sizes.netemLimitPackets);
+    request.appendTo(batch);
   }
   if (impairment.rateBitsPerSecond) {
-    uint64_t bytesPerSecond = *impairment.rateBitsPerSecond / 8;
-    std::string what =
-        netem ? "tbf 10: parent 1:1 on " + description : "tbf 1: root on " + description;
-    QdiscPtr qdisc = netem ? newQdisc(ifindex, kNetemChildClass, kShaperChildHandle, "tbf")
-                           : newQdisc(ifindex, TC_H_ROOT, kImpairmentRootHandle, "tbf");
-    configureTbf(qdisc.get(), bytesPerSecond, sizes, mtu);
-    MessagePtr message = buildRequest(qdisc.get(), flags, what);
-    addTbfAttributes(message.get(), bytesPerSecond, sizes.burstBytes, what);
-    append(batch, message.get(), what);
+    QdiscRequest request(RTM_NEWQDISC, flags, ifindex, netem ? kNetemChildClass : TC_H_ROOT,
+                         netem ? kShaperChildHandle : kImpairmentRootHandle,
+                         (netem ? "tbf 10: parent 1:1 on " : "tbf 1: root on ") + description);
+    request.putString(TCA_KIND, "tbf");
+    putTbfOptions(request, *impairment.rateBitsPerSecond / 8, sizes);
+    request.appendTo(batch);
   }
 }
 
@@ -275,21 +268,20 @@ struct Layout {
   bool operator==(const Layout&) const = default;
 };
 
-Layout layoutOf(const topo::Impairment& impairment) {
+Layout layoutOf(const QdiscSettings& impairment) {
   return {hasNetemField(impairment), impairment.rateBitsPerSecond.has_value()};
 }
 
 }  // namespace
 
-void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
+void addImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& impairment,
                    const std::string& description, uint32_t mtu) {
   if (impairment.empty()) return;
   appendImpairment(batch, ifindex, impairment, description, mtu, NLM_F_CREATE | NLM_F_EXCL);
 }
 
-void changeImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& current,
-                      const topo::Impairment& wanted, const std::string& description,
-                      uint32_t mtu) {
+void changeImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& current,
+                      const QdiscSettings& wanted, const std::string& description, uint32_t mtu) {
   if (current == wanted) return;
   if (wanted.empty()) {
     removeImpairment(batch, ifindex, description);
@@ -304,16 +296,8 @@ void changeImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairm
 }
 
 void removeImpairment(RequestBatch& batch, uint32_t ifindex, const std::string& description) {
-  std::string what = "root qdisc on " + description;
-  QdiscPtr qdisc(rtnl_qdisc_alloc());
-  if (!qdisc) throw std::bad_alloc();
-  rtnl_tc_set_ifindex(TC_CAST(qdisc.get()), static_cast<int>(ifindex));
-  rtnl_tc_set_parent(TC_CAST(qdisc.get()), TC_H_ROOT);
-  nl_msg* raw = nullptr;
-  int error = rtnl_qdisc_build_delete_request(qdisc.get(), &raw);
-  MessagePtr message(raw);
-  if (error < 0) throwLibnl("rtnl_qdisc_build_delete_request", what, error);
-  append(batch, message.get(), what);
+  QdiscRequest request(RTM_DELQDISC, 0, ifindex, TC_H_ROOT, 0, "root qdisc on " + description);
+  request.appendTo(batch);
 }
 
 namespace {
@@ -420,7 +404,7 @@ int storeTbfAttribute(const nlattr* attribute, void* data) {
 
 std::optional<TbfOptions> decodeTbf(const nlattr* options) {
   TbfAttributes found;
-  mnl_attr_parse_nested(options, storeTbfAttribute, &found);
+  if (mnl_attr_parse_nested(options, storeTbfAttribute, &found) != MNL_CB_OK) return std::nullopt;
   uint64_t rate64 = 0;
   if (found.rate64) readPayload(found.rate64, rate64);
   uint32_t burst = 0;
@@ -447,7 +431,10 @@ struct TopAttributes {
 
 int storeTopAttribute(const nlattr* attribute, void* data) {
   auto* top = static_cast<TopAttributes*>(data);
-  if (mnl_attr_get_type(attribute) == TCA_KIND) top->kind = attribute;
+  if (mnl_attr_get_type(attribute) == TCA_KIND) {
+    if (mnl_attr_validate(attribute, MNL_TYPE_NUL_STRING) < 0) return MNL_CB_ERROR;
+    top->kind = attribute;
+  }
   if (mnl_attr_get_type(attribute) == TCA_OPTIONS) top->options = attribute;
   if (mnl_attr_get_type(attribute) == TCA_STATS2) top->statistics = attribute;
   return MNL_CB_OK;
@@ -473,10 +460,12 @@ std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message) {
   info.handle = header->tcm_handle;
   info.parent = header->tcm_parent;
   TopAttributes top;
-  mnl_attr_parse(&message, sizeof(tcmsg), storeTopAttribute, &top);
-  if (!top.kind) return std::nullopt;
-  const char* kind = static_cast<const char*>(mnl_attr_get_payload(top.kind));
-  info.kind.assign(kind, strnlen(kind, mnl_attr_get_payload_len(top.kind)));
+  // Every attribute is checked before it is read: a malformed one (or a kind that is not a
+  // string) rejects the message.
+  if (mnl_attr_parse(&message, sizeof(tcmsg), storeTopAttribute, &top) != MNL_CB_OK || !top.kind) {
+    return std::nullopt;
+  }
+  info.kind = mnl_attr_get_str(top.kind);
   if (top.options && info.kind == "netem") info.netem = decodeNetem(top.options);
   if (top.options && info.kind == "tbf") info.tbf = decodeTbf(top.options);
   if (top.statistics) mnl_attr_parse_nested(top.statistics, storeQueueStatistics, &info.drops);

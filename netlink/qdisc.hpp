@@ -1,6 +1,7 @@
 // Egress impairments as queueing disciplines: netem for delay, jitter, loss, corruption,
-// duplication and reordering, and tbf for a rate. Requests are built by libnl-route-3 and
-// queued in a RequestBatch, so a Session sends them and keeps the kernel's errno and extack.
+// duplication and reordering, and tbf for a rate. Requests are built with libmnl, as iproute2's
+// tc/q_netem.c and q_tbf.c lay them out (64-bit delays and rates included), and queued in a
+// RequestBatch, so a Session sends them and keeps the kernel's errno and extack.
 //
 // Layout on the device (the root is always handle 1:):
 //   netem fields only        netem 1: root
@@ -15,9 +16,25 @@
 
 #include "netlink/requests.hpp"
 #include "netlink/session.hpp"
-#include "topo/plan.hpp"
 
 namespace netlab::netlink {
+
+// What a device's egress qdiscs are to do, in the kernel's units; absent fields are not
+// applied. (nsmgr maps the topology's impairments onto it.)
+struct QdiscSettings {
+  std::optional<uint64_t> delayUs;
+  std::optional<uint64_t> jitterUs;
+  std::optional<double> jitterCorrelationPercent;
+  std::optional<double> lossPercent;
+  std::optional<double> corruptPercent;
+  std::optional<double> duplicatePercent;
+  std::optional<double> reorderPercent;
+  std::optional<uint64_t> rateBitsPerSecond;
+  std::optional<uint32_t> limitPackets;  // netem's limit: alone, it makes a netem qdisc
+
+  bool empty() const { return *this == QdiscSettings{}; }
+  bool operator==(const QdiscSettings&) const = default;
+};
 
 // Handles as tc writes them, in hex: "1:" is major 1, "10:" is major 0x10.
 inline constexpr uint32_t kImpairmentRootHandle = 0x00010000;  // 1:
@@ -30,21 +47,21 @@ struct QueueSizes {
   uint64_t shaperLimitBytes = 0;  // tbf queue; 0 without a rate
   uint32_t netemLimitPackets = 0;
 };
-QueueSizes queueSizes(const topo::Impairment& impairment, uint32_t mtu);
+QueueSizes queueSizes(const QdiscSettings& impairment, uint32_t mtu);
 
 // Appends the requests that make the egress of a device with no qdisc of its own yet (a fresh
 // veth) behave as described; nothing for an empty impairment. `description` names the
 // interface ("r1:eth0"); each request's description adds the qdisc ("netem 1: root on r1:eth0").
 // Throws Error when the impairment cannot be expressed (reorder without a delay, say).
 // `limitPackets` is netem's limit, so it alone makes a netem qdisc.
-void addImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& impairment,
+void addImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& impairment,
                    const std::string& description, uint32_t mtu = 1500);
 
 // Appends the requests that turn a device's impairment `current` (as addImpairment made it)
 // into `wanted`: qdiscs of the same layout are changed in place, so the packets they hold stay
 // and traffic sees only the new values; a different layout replaces them.
-void changeImpairment(RequestBatch& batch, uint32_t ifindex, const topo::Impairment& current,
-                      const topo::Impairment& wanted, const std::string& description,
+void changeImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& current,
+                      const QdiscSettings& wanted, const std::string& description,
                       uint32_t mtu = 1500);
 
 // Deletes the root qdisc (and with it any child), back to the device's default. The kernel

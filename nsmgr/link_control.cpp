@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "netlink/qdisc.hpp"
 #include "netlink/session.hpp"
+#include "nsmgr/impairment.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_state.hpp"
 #include "nsmgr/node_session.hpp"
@@ -161,8 +162,9 @@ void applyImpairment(const nsmgr::LabState& state, const Wiring& wiring, const I
   const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
   NodeSession session(state, state.plan.nodes[ref.node].name);
   netlink::RequestBatch batch;
-  netlink::changeImpairment(batch, verifiedIfindex(*session, state, wiring, ref), from, to,
-                            nameOf(state.plan, ref), interface.mtu);
+  netlink::changeImpairment(batch, verifiedIfindex(*session, state, wiring, ref),
+                            qdiscSettingsOf(from), qdiscSettingsOf(to), nameOf(state.plan, ref),
+                            interface.mtu);
   session->execute(batch);
 }
 
@@ -183,7 +185,7 @@ void restoreImpairment(const nsmgr::LabState& state, const Wiring& wiring, const
       // Nothing left to remove.
     }
     netlink::RequestBatch addition;
-    netlink::addImpairment(addition, ifindex, impairment, name, interface.mtu);
+    netlink::addImpairment(addition, ifindex, qdiscSettingsOf(impairment), name, interface.mtu);
     session->execute(addition);
   } catch (const Error&) {
   }
@@ -263,7 +265,8 @@ std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const 
     // Built once before any end is touched: an impairment the qdiscs cannot express (reorder
     // without a delay, say) is refused with nothing changed.
     netlink::RequestBatch check;
-    netlink::changeImpairment(check, 0, change.before, change.after, nameOf(state.plan, ref),
+    netlink::changeImpairment(check, 0, qdiscSettingsOf(change.before),
+                              qdiscSettingsOf(change.after), nameOf(state.plan, ref),
                               interface.mtu);
     changes.push_back(change);
   }

@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "netlink/qdisc.hpp"
+#include "nsmgr/impairment.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -144,8 +145,7 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
     batch.setLinkUp(ifindexOf(ref), true, name + " up");
   }
   for (const auto& address : node.loopbackAddresses) {
-    batch.newAddress(kLoopbackIfindex, address,
-                     node.name + ":lo address " + toString(address));
+    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + toString(address));
   }
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     for (const auto& address : node.interfaces[i].addresses) {
@@ -156,8 +156,8 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
   addRoutes(n, batch);
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     const topo::Interface& interface = node.interfaces[i];
-    netlink::addImpairment(batch, ifindexOf({n, i}), interface.egress, endName(node, interface),
-                           interface.mtu);
+    netlink::addImpairment(batch, ifindexOf({n, i}), qdiscSettingsOf(interface.egress),
+                           endName(node, interface), interface.mtu);
   }
   return batch;
 }

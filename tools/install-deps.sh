@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang
-  libnl-3-dev libnl-route-3-dev libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
+  libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
   frr bird2 traceroute
 )

@@ -37,7 +37,7 @@ Session sessionWithVeth() {
   return session;
 }
 
-void apply(Session& session, const topo::Impairment& impairment) {
+void apply(Session& session, const netlink::QdiscSettings& impairment) {
   RequestBatch batch;
   netlink::addImpairment(batch, kIfindex, impairment, "x0");
   session.execute(batch);
@@ -47,7 +47,7 @@ void apply(Session& session, const topo::Impairment& impairment) {
 // refuses the kind with ENOENT, and the tests that need netem skip rather than fail.
 bool kernelHasNetem(Session& session) {
   RequestBatch probe;
-  topo::Impairment delay;
+  netlink::QdiscSettings delay;
   delay.delayUs = 1'000;
   netlink::addImpairment(probe, kPeerIfindex, delay, "x1");
   try {
@@ -85,7 +85,7 @@ TEST(Qdisc, DelayJitterLossAndRateReadBack) {
   onOwnThread([] {
     Session session = sessionWithVeth();
     if (!kernelHasNetem(session)) GTEST_SKIP() << kNoNetem;
-    topo::Impairment impairment;
+    netlink::QdiscSettings impairment;
     impairment.delayUs = 100'000;
     impairment.jitterUs = 10'000;
     impairment.lossPercent = 1;
@@ -122,7 +122,7 @@ TEST(Qdisc, DelayJitterLossAndRateReadBack) {
 TEST(Qdisc, RateOnlyIsTheRoot) {
   onOwnThread([] {
     Session session = sessionWithVeth();
-    topo::Impairment impairment;
+    netlink::QdiscSettings impairment;
     impairment.rateBitsPerSecond = 100'000'000;
     apply(session, impairment);
     auto qdiscs = netlink::dumpQdiscs(session, kIfindex);
@@ -138,11 +138,11 @@ TEST(Qdisc, RateOnlyIsTheRoot) {
   });
 }
 
-// The attributes libnl does not write, TCA_TBF_BURST and TCA_TBF_RATE64, are taken.
+// The bucket in bytes (TCA_TBF_BURST) and a rate above 32 bits (TCA_TBF_RATE64) are taken.
 TEST(Qdisc, ExtremeRatesKeepTheirBucketAndRate) {
   onOwnThread([] {
     Session session = sessionWithVeth();
-    topo::Impairment slow;
+    netlink::QdiscSettings slow;
     slow.rateBitsPerSecond = 1'000;
     apply(session, slow);
     auto qdiscs = netlink::dumpQdiscs(session, kIfindex);
@@ -155,7 +155,7 @@ TEST(Qdisc, ExtremeRatesKeepTheirBucketAndRate) {
     RequestBatch reset;
     netlink::removeImpairment(reset, kIfindex, "x0");
     session.execute(reset);
-    topo::Impairment fast;
+    netlink::QdiscSettings fast;
     fast.rateBitsPerSecond = 40'000'000'000;
     apply(session, fast);
     qdiscs = netlink::dumpQdiscs(session, kIfindex);
@@ -171,7 +171,7 @@ TEST(Qdisc, EveryNetemFieldReadsBack) {
   onOwnThread([] {
     Session session = sessionWithVeth();
     if (!kernelHasNetem(session)) GTEST_SKIP() << kNoNetem;
-    topo::Impairment impairment;
+    netlink::QdiscSettings impairment;
     impairment.delayUs = 5'000;
     impairment.jitterUs = 1'000;
     impairment.jitterCorrelationPercent = 25;
@@ -202,7 +202,7 @@ TEST(Qdisc, EveryNetemFieldReadsBack) {
 TEST(Qdisc, RemovalRestoresTheDefaultAndRefusesTwice) {
   onOwnThread([] {
     Session session = sessionWithVeth();
-    topo::Impairment impairment;
+    netlink::QdiscSettings impairment;
     impairment.rateBitsPerSecond = 1'000'000;
     apply(session, impairment);
     try {

@@ -62,7 +62,7 @@ const nlattr* tbfAttribute(const nlmsghdr* message, uint16_t type) {
 
 TEST(Impairment, DelayOnlyIsANetemRoot) {
   RequestBatch batch(40);
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.delayUs = 100'000;
   addImpairment(batch, 7, impairment, "r1:eth0");
 
@@ -82,13 +82,13 @@ TEST(Impairment, DelayOnlyIsANetemRoot) {
   EXPECT_EQ(netem.netem->delayUs, 100'000u);
   EXPECT_EQ(netem.netem->lossPercent, 0.0);
   EXPECT_EQ(netem.netem->limitPackets, 1000u) << "netem's own default without a rate";
-  // libnl writes the delay in the kernel's 64 ns scheduler ticks (15.625 per microsecond).
+  // The delay in the kernel's 64 ns scheduler ticks (15.625 per microsecond).
   EXPECT_EQ(netemFixedOptions(message).latency, 1'562'500u);
 }
 
 TEST(Impairment, ProbabilitiesAreThirtyTwoBitFractions) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.delayUs = 20'000;
   impairment.jitterUs = 5'000;
   impairment.jitterCorrelationPercent = 25;
@@ -125,7 +125,7 @@ TEST(Impairment, NetemOptionsMatchWhatTcSends) {
                             0xcc, 0xcc, 0xcc, 0x4c, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x04,
                             0x00, 0x14, 0xae, 0x47, 0x01, 0x00, 0x00, 0x00, 0x00};
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.delayUs = 100'000;
   impairment.jitterUs = 10'000;
   impairment.jitterCorrelationPercent = 25;
@@ -137,8 +137,7 @@ TEST(Impairment, NetemOptionsMatchWhatTcSends) {
   addImpairment(batch, 1, impairment, "lo");
   const nlattr* options = findAttribute(messageAt(batch, 0), TCA_OPTIONS);
   ASSERT_NE(options, nullptr);
-  EXPECT_EQ(messageAt(batch, 0)->nlmsg_len, 116u)
-      << "tc's length; libnl 3.7 alone counts netem's attributes twice";
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_len, 116u) << "tc's length";
   const auto* ours = static_cast<const uint8_t*>(mnl_attr_get_payload(options));
   EXPECT_EQ(std::vector<uint8_t>(ours, ours + mnl_attr_get_payload_len(options)),
             std::vector<uint8_t>(std::begin(fromTc), std::end(fromTc)));
@@ -146,7 +145,7 @@ TEST(Impairment, NetemOptionsMatchWhatTcSends) {
 
 TEST(Impairment, RateOnlyIsATbfRoot) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.rateBitsPerSecond = 10'000'000;
   addImpairment(batch, 4, impairment, "r2:eth0");
 
@@ -166,7 +165,7 @@ TEST(Impairment, RateOnlyIsATbfRoot) {
 
 TEST(Impairment, DelayAndRateHangTbfBelowNetem) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.delayUs = 100'000;
   impairment.lossPercent = 2;
   impairment.rateBitsPerSecond = 1'000'000'000;
@@ -197,7 +196,7 @@ TEST(Impairment, DelayAndRateHangTbfBelowNetem) {
 
 TEST(Impairment, ExplicitLimitWins) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.delayUs = 100'000;
   impairment.rateBitsPerSecond = 1'000'000'000;
   impairment.limitPackets = 50;
@@ -205,20 +204,41 @@ TEST(Impairment, ExplicitLimitWins) {
   EXPECT_EQ(parsed(batch, 0).netem->limitPackets, 50u);
 }
 
-TEST(Impairment, RatesBeyondLibnlsIntGoAsRate64) {
+TEST(Impairment, RatesBeyondThirtyTwoBitsGoAsRate64) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.rateBitsPerSecond = 40'000'000'000;
   addImpairment(batch, 2, impairment, "fast");
   const nlattr* rate64 = tbfAttribute(messageAt(batch, 0), TCA_TBF_RATE64);
   ASSERT_NE(rate64, nullptr);
   EXPECT_EQ(mnl_attr_get_u64(rate64), 5'000'000'000u);
   EXPECT_EQ(parsed(batch, 0).tbf->rateBitsPerSecond, 40'000'000'000u);
+  // An Ethernet link layer: the kernel needs no rate table, and none is sent.
+  tc_tbf_qopt fixed{};
+  std::memcpy(&fixed, mnl_attr_get_payload(tbfAttribute(messageAt(batch, 0), TCA_TBF_PARMS)),
+              sizeof fixed);
+  EXPECT_EQ(fixed.rate.linklayer, TC_LINKLAYER_ETHERNET);
+  EXPECT_EQ(fixed.rate.rate, UINT32_MAX);
+  EXPECT_EQ(tbfAttribute(messageAt(batch, 0), TCA_TBF_RTAB), nullptr);
+}
+
+TEST(Impairment, DelaysBeyondThirtyTwoBitTicksGoAsLatency64) {
+  RequestBatch batch;
+  QdiscSettings impairment;
+  impairment.delayUs = 600'000'000;  // 600 s: more than 2^32 ticks of 64 ns
+  impairment.jitterUs = 1'000;
+  addImpairment(batch, 2, impairment, "far");
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(netemFixedOptions(message).latency, UINT32_MAX);
+  QdiscInfo info = parsed(batch, 0);
+  ASSERT_TRUE(info.netem);
+  EXPECT_EQ(info.netem->delayUs, 600'000'000u) << "read back from TCA_NETEM_LATENCY64";
+  EXPECT_EQ(info.netem->jitterUs, 1'000u) << "short enough for ticks alone";
 }
 
 TEST(Impairment, SlowRatesStillPassAFullFrame) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.rateBitsPerSecond = 1'000;
   addImpairment(batch, 2, impairment, "slow", 9000);
   // Two 9014-byte frames: 144 s at 125 B/s, far beyond the 4.3 s a bucket time can hold.
@@ -229,7 +249,7 @@ TEST(Impairment, SlowRatesStillPassAFullFrame) {
 
 TEST(Impairment, ReorderSendsGapOneAndNeedsADelay) {
   RequestBatch batch;
-  topo::Impairment impairment;
+  QdiscSettings impairment;
   impairment.reorderPercent = 25;
   EXPECT_THROW(addImpairment(batch, 2, impairment, "r1:eth0"), Error);
   EXPECT_TRUE(batch.empty());
@@ -244,7 +264,7 @@ TEST(Impairment, ReorderSendsGapOneAndNeedsADelay) {
 
 TEST(Impairment, EmptyImpairmentAddsNothing) {
   RequestBatch batch;
-  addImpairment(batch, 2, topo::Impairment{}, "r1:eth0");
+  addImpairment(batch, 2, QdiscSettings{}, "r1:eth0");
   EXPECT_TRUE(batch.empty());
 }
 
@@ -261,8 +281,8 @@ TEST(Impairment, RemovalDeletesTheRoot) {
   EXPECT_EQ(batch.requests()[0].description, "root qdisc on r1:eth0");
 }
 
-topo::Impairment rateOf(uint64_t bitsPerSecond) {
-  topo::Impairment impairment;
+QdiscSettings rateOf(uint64_t bitsPerSecond) {
+  QdiscSettings impairment;
   impairment.rateBitsPerSecond = bitsPerSecond;
   return impairment;
 }
@@ -282,7 +302,7 @@ TEST(ChangeImpairment, SameLayoutChangesInPlace) {
 
 TEST(ChangeImpairment, NewLayoutReplacesTheQdiscs) {
   RequestBatch batch;
-  topo::Impairment wanted = rateOf(10'000'000);
+  QdiscSettings wanted = rateOf(10'000'000);
   wanted.delayUs = 20'000;
   changeImpairment(batch, 9, rateOf(10'000'000), wanted, "r1:eth0");
   ASSERT_EQ(batch.size(), 3u);
@@ -339,6 +359,43 @@ TEST(ParseQdisc, KernelNetemDumpPrefersNanoseconds) {
   EXPECT_EQ(info->netem->delayUs, 300'000'000u);
   EXPECT_NEAR(info->netem->lossPercent, 50.0, 1e-6);
   EXPECT_FALSE(info->tbf);
+}
+
+// A reply cut short inside netem's and tbf's options: nothing is read beyond it.
+TEST(ParseQdisc, TruncatedOptionsAreNotRead) {
+  RequestBatch batch;
+  QdiscSettings impairment;
+  impairment.delayUs = 1'000;
+  impairment.reorderPercent = 5;
+  impairment.rateBitsPerSecond = 1'000'000;
+  addImpairment(batch, 2, impairment, "cut");
+  for (size_t index = 0; index < 2; ++index) {
+    const nlmsghdr* message = messageAt(batch, index);
+    std::vector<uint8_t> copy(reinterpret_cast<const uint8_t*>(message),
+                              reinterpret_cast<const uint8_t*>(message) + message->nlmsg_len);
+    auto* header = reinterpret_cast<nlmsghdr*>(copy.data());
+    auto* options = const_cast<nlattr*>(findAttribute(header, TCA_OPTIONS));
+    ASSERT_NE(options, nullptr);
+    // The options claim fewer bytes than their fixed part: a short attribute.
+    options->nla_len = sizeof(nlattr) + 8;
+    header->nlmsg_len =
+        static_cast<uint32_t>(reinterpret_cast<uint8_t*>(options) + 12 - copy.data());
+    copy.resize(header->nlmsg_len);
+    auto info = parseQdisc(*header);
+    ASSERT_TRUE(info) << "the kind is intact";
+    EXPECT_FALSE(info->netem) << index;
+    EXPECT_FALSE(info->tbf) << index;
+  }
+}
+
+TEST(ParseQdisc, AKindThatIsNotAStringRejectsTheMessage) {
+  alignas(4) uint8_t buffer[128] = {};
+  nlmsghdr* message = mnl_nlmsg_put_header(buffer);
+  message->nlmsg_type = RTM_NEWQDISC;
+  mnl_nlmsg_put_extra_header(message, sizeof(tcmsg));
+  const char notTerminated[4] = {'t', 'b', 'f', 'x'};
+  mnl_attr_put(message, TCA_KIND, sizeof notTerminated, notTerminated);
+  EXPECT_FALSE(parseQdisc(*message));
 }
 
 TEST(ParseQdisc, IgnoresOtherMessages) {
