@@ -2,13 +2,14 @@
 
 #include <algorithm>
 #include <map>
-#include <tuple>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <type_traits>
 #include <variant>
 
 #include "base/error.hpp"
+#include "nsmgr/icmp_probe.hpp"
 #include "nsmgr/node_commands.hpp"
 #include "nsmgr/node_session.hpp"
 #include "topo/checks.hpp"
@@ -16,46 +17,31 @@
 namespace netlab::nsmgr {
 namespace {
 
-std::vector<std::string> addressesOf(const topo::Node& node) {
-  std::vector<std::string> addresses;
-  for (const auto& prefix : node.loopbackAddresses) addresses.push_back(toString(prefix.address));
+std::vector<IpAddress> addressesOf(const topo::Node& node) {
+  std::vector<IpAddress> addresses;
+  for (const auto& prefix : node.loopbackAddresses) addresses.push_back(prefix.address);
   for (const auto& interface : node.interfaces) {
-    for (const auto& prefix : interface.addresses) addresses.push_back(toString(prefix.address));
+    for (const auto& prefix : interface.addresses) addresses.push_back(prefix.address);
   }
   return addresses;
-}
-
-// One shell in the node starts a ping per address in the background and reports each as
-// "ok ADDRESS" (one of `count` echo requests answered within `timeout`) or "fail ADDRESS".
-// The addresses come from the plan, so they need no quoting.
-std::vector<std::string> pingScript(const std::vector<std::string>& addresses,
-                                    std::chrono::seconds timeout, uint32_t count = 1) {
-  std::string list;
-  for (const auto& address : addresses) list += " " + address;
-  return {"/bin/sh", "-c",
-          "for a in" + list + "; do (if ping -c " + std::to_string(count) + " -i 0.2 -W " +
-              std::to_string(timeout.count()) +
-              " -q \"$a\" >/dev/null 2>&1; then echo \"ok $a\"; else echo \"fail $a\"; fi) & "
-              "done; wait"};
 }
 
 // The outcome of one try of a check: nullopt when it passed, else why not.
 using Verdict = std::optional<std::string>;
 
+// Each address answers one of `count` echo requests within a second of the last.
 Verdict tryReach(const nsmgr::LabState& state, const topo::Check& check,
                  const topo::ReachCheck& reach) {
-  std::vector<std::string> addresses;
-  for (const auto& address : reach.addresses) addresses.push_back(toString(address));
+  const ProbeOptions options{reach.count, std::chrono::seconds(1)};
+  const ProbeOutcome outcome =
+      probeReachability(state, {{check.node, reach.addresses}}, options).front();
+  if (!outcome.error.empty()) return "could not probe: " + outcome.error;
   std::string unanswered;
-  auto record = [&](size_t, bool isStdout, std::string_view line) {
-    if (isStdout && line.starts_with("fail ")) {
-      unanswered += (unanswered.empty() ? "" : ", ") + std::string(line.substr(5));
+  for (size_t i = 0; i < reach.addresses.size(); ++i) {
+    if (!outcome.answered[i]) {
+      unanswered += (unanswered.empty() ? "" : ", ") + toString(reach.addresses[i]);
     }
-  };
-  auto outcomes = runCaptured(
-      state, {{check.node, pingScript(addresses, std::chrono::seconds(1), reach.count), {}}},
-      record);
-  if (outcomes.front().exitCode != 0) return "ping could not run: " + outcomes.front().stderrText;
+  }
   if (unanswered.empty()) return std::nullopt;
   return "no reply from " + unanswered;
 }
@@ -147,15 +133,15 @@ nsmgr::CheckResult runCheck(const nsmgr::LabState& state, const topo::Check& che
     result.passed = !verdict;
     result.detail = verdict.value_or("");
     if (result.passed || now >= deadline) return result;
-    std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(kRetryInterval,
-                                                                               deadline - now));
+    std::this_thread::sleep_for(
+        std::min<std::chrono::steady_clock::duration>(kRetryInterval, deadline - now));
   }
 }
 
 }  // namespace
 
 std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
-                                         const CheckResultFn& onResult) {
+                                          const CheckResultFn& onResult) {
   std::vector<nsmgr::CheckResult> results;
   for (const auto& check : state.plan.checks) {
     results.push_back(runCheck(state, check));
@@ -164,39 +150,42 @@ std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
   return results;
 }
 
-std::vector<nsmgr::PingResult> pingAll(const nsmgr::LabState& state, std::chrono::seconds timeout) {
+PingAllReport pingAll(const nsmgr::LabState& state, std::chrono::seconds timeout) {
   std::vector<const topo::Node*> hosts;
   for (const auto& node : state.plan.nodes) {
     if (node.kind != topo::NodeKind::Switch) hosts.push_back(&node);
   }
-  // Which node owns each address, to name the destination of each reply.
-  std::map<std::string, std::string> owner;
-  for (const topo::Node* node : hosts) {
-    for (const auto& address : addressesOf(*node)) owner[address] = node->name;
-  }
-  std::vector<NodeCommand> commands;
+  // Every other node's addresses, and which node owns each, per source.
+  std::vector<ProbeRequest> requests;
+  std::vector<std::vector<std::string>> owners;
   for (const topo::Node* source : hosts) {
-    std::vector<std::string> targets;
+    ProbeRequest request{source->name, {}};
+    std::vector<std::string> owner;
     for (const topo::Node* destination : hosts) {
       if (destination == source) continue;
-      for (const auto& address : addressesOf(*destination)) targets.push_back(address);
+      for (const auto& address : addressesOf(*destination)) {
+        request.addresses.push_back(address);
+        owner.push_back(destination->name);
+      }
     }
-    if (!targets.empty()) commands.push_back({source->name, pingScript(targets, timeout), {}});
+    if (request.addresses.empty()) continue;
+    requests.push_back(std::move(request));
+    owners.push_back(std::move(owner));
   }
-  std::vector<nsmgr::PingResult> results;
-  auto record = [&](size_t command, bool isStdout, std::string_view line) {
-    if (!isStdout) return;
-    const size_t space = line.find(' ');
-    if (space == std::string_view::npos) return;
-    std::string address(line.substr(space + 1));
-    results.push_back({commands[command].node, owner[address], address,
-                       line.substr(0, space) == "ok"});
-  };
-  runCaptured(state, commands, record);
-  std::sort(results.begin(), results.end(), [](const auto& a, const auto& b) {
+  const auto outcomes = probeReachability(state, requests, {1, timeout});
+  PingAllReport report;
+  for (size_t source = 0; source < requests.size(); ++source) {
+    report.refused += outcomes[source].refused;
+    for (size_t i = 0; i < requests[source].addresses.size(); ++i) {
+      report.pings.push_back({requests[source].node, owners[source][i],
+                              toString(requests[source].addresses[i]),
+                              outcomes[source].answered[i]});
+    }
+  }
+  std::sort(report.pings.begin(), report.pings.end(), [](const auto& a, const auto& b) {
     return std::tie(a.from, a.to, a.address) < std::tie(b.from, b.to, b.address);
   });
-  return results;
+  return report;
 }
 
 }  // namespace netlab::nsmgr

@@ -6,23 +6,30 @@
 #include <functional>
 #include <vector>
 
+#include "nsmgr/report.hpp"
 #include "nsmgr/state_file.hpp"
 #include "topo/plan.hpp"
-#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 
 // Every node but the switches pings every address (interfaces and loopback, IPv4 and IPv6) of
 // every other such node, once, waiting up to `timeout` for each reply. The pings of one node
 // run at once, inside it; the nodes run side by side.
-std::vector<nsmgr::PingResult> pingAll(const nsmgr::LabState& state,
-                                      std::chrono::seconds timeout = std::chrono::seconds(2));
+struct PingAllReport {
+  std::vector<nsmgr::PingResult> pings;
+  // Echo requests the kernel refused to queue (ENOBUFS): a neighbour table shared by every
+  // namespace of the machine (net.ipv4.neigh.default.gc_thresh3) too small for the lab, most
+  // likely.
+  size_t refused = 0;
+};
+PingAllReport pingAll(const nsmgr::LabState& state,
+                      std::chrono::seconds timeout = std::chrono::seconds(2));
 
 using CheckResultFn = std::function<void(const nsmgr::CheckResult&)>;
 
 // Runs the plan's checks in order, each tried again every half second until it passes or its
 // timeout has passed since its first try, and reports each as soon as it is decided.
 std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
-                                         const CheckResultFn& onResult = {});
+                                          const CheckResultFn& onResult = {});
 
 }  // namespace netlab::nsmgr

@@ -179,6 +179,14 @@ class LabBuild {
     }
   }
 
+  // Every group may open ICMP datagram sockets, as systemd's distributions set it: `ping` works
+  // for any user of a node, and netlab's own reachability checks (nsmgr/icmp_probe) need no
+  // raw socket. Switches probe nothing.
+  void allowUnprivilegedPing(size_t i, const std::string& procSys) const {
+    if (plan_.nodes[i].kind == topo::NodeKind::Switch) return;
+    writeProcSys(procSys, "net/ipv4/ping_group_range", "0 2147483647");
+  }
+
   void createLinks() {
     const auto& pairs = wiring_.vethPairs();
     size_t chunks = (pairs.size() + kVethPairsPerBatch - 1) / kVethPairsPerBatch;
@@ -202,6 +210,7 @@ class LabBuild {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
         std::string procSys = procSysOf(nodes_[i].process.pid());
         disableDuplicateAddressDetection(i, procSys);
+        allowUnprivilegedPing(i, procSys);
         for (const auto& [name, value] : node.sysctls) writeSysctl(procSys, name, value);
       });
     });

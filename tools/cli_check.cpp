@@ -7,11 +7,11 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
-#include "tools/report_json.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_checks.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
+#include "tools/report_json.hpp"
 
 namespace netlab::tools {
 namespace {
@@ -72,8 +72,18 @@ Action definePingall(CLI::App& command) {
   return [options] {
     requireLabAccess("pingall");
     const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
-    auto pings = nsmgr::pingAll(state, std::chrono::seconds(options->timeout));
+    const nsmgr::PingAllReport report =
+        nsmgr::pingAll(state, std::chrono::seconds(options->timeout));
+    const auto& pings = report.pings;
     const nsmgr::PingSummary summary = nsmgr::summarize(pings);
+    if (report.refused > 0) {
+      std::cerr << fmt::format(
+          "netlab: the kernel refused {} echo requests (No buffer space available): its "
+          "neighbour table, shared by every namespace of the machine, is most likely full; a "
+          "flat LAN of N hosts needs about N*N entries: raise net.ipv4.neigh.default.gc_thresh3 "
+          "(and gc_thresh2) on the host\n",
+          report.refused);
+    }
     if (options->format == "json") {
       std::cout << pingResultsToJson(state.plan.name, pings);
     } else {
@@ -114,10 +124,9 @@ Action defineTest(CLI::App& command) {
     const bool json = options->format == "json";
     auto printResult = [&](const nsmgr::CheckResult& result) {
       if (json) return;
-      std::cout << fmt::format("{}  {} ({:.1f} s{})\n", result.passed ? "PASS" : "FAIL",
-                               result.label, result.seconds,
-                               result.attempts > 1 ? fmt::format(", {} tries", result.attempts)
-                                                   : "");
+      std::cout << fmt::format(
+          "{}  {} ({:.1f} s{})\n", result.passed ? "PASS" : "FAIL", result.label, result.seconds,
+          result.attempts > 1 ? fmt::format(", {} tries", result.attempts) : "");
       if (!result.passed) std::cout << "      " << result.detail << '\n';
       std::cout << std::flush;
     };
@@ -129,7 +138,8 @@ Action defineTest(CLI::App& command) {
       std::cout << checkResultsToJson(state.plan.name, results);
     } else {
       std::cout << fmt::format(
-          "{}: {} passed, {} failed in {:.1f} s\n", state.plan.name, passed, results.size() - passed,
+          "{}: {} passed, {} failed in {:.1f} s\n", state.plan.name, passed,
+          results.size() - passed,
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return passed == results.size() ? kExitOk : kExitFailure;

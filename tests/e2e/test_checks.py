@@ -2,9 +2,21 @@
 `netlab test`."""
 import json
 import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
 import unittest
 
 from test_labs import EXAMPLES, LabTest, netlab, unique_lab
+
+SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def node_pid(lab, node):
+    status = json.loads(netlab("status", lab, "--format", "json").stdout)
+    return next(n["pid"] for n in status["nodes"] if n["name"] == node)
 
 
 class Pingall(LabTest):
@@ -31,6 +43,87 @@ class Pingall(LabTest):
         lost = {(ping["from"], ping["address"]) for ping in report["pings"] if not ping["replied"]}
         self.assertIn(("r1", "10.0.12.2"), lost)
         self.assertNotIn(("r1", "10.0.13.2"), lost, "r1's other link still works")
+
+
+class EveryExample(LabTest):
+    """Issue 13: each example's pingall is what its README says."""
+
+    def pingall_of(self, topology, lab):
+        self.bring_up(topology, lab)
+        return netlab("pingall", lab, check=False).stdout.splitlines()[-1]
+
+    def test_the_plain_examples_answer_everything(self):
+        for name in ("lan", "triangle", "triangle-auto", "chain", "dualstack"):
+            with self.subTest(example=name):
+                last = self.pingall_of(os.path.join(EXAMPLES, f"{name}.json"), unique_lab(name))
+                self.assertRegex(last, r"^pingall: 0% loss, (\d+)/\1 replies$")
+                self.doCleanups()
+
+    def test_ospf_answers_everything_once_converged(self):
+        if not os.path.exists("/usr/lib/frr/frrinit.sh"):
+            self.skipTest("FRR is not installed (Debian's frr)")
+        lab = unique_lab("ospf")
+        self.bring_up(os.path.join(EXAMPLES, "ospf", "topo.json"), lab)
+        netlab("test", lab)  # its checks wait for convergence
+        last = netlab("pingall", lab).stdout.splitlines()[-1]
+        self.assertRegex(last, r"^pingall: 0% loss, (\d+)/\1 replies$")
+
+    def test_bgp_misses_only_other_ases_loopbacks(self):
+        if not shutil.which("bird"):
+            self.skipTest("BIRD is not installed (Debian's bird2)")
+        lab = unique_lab("bgp")
+        self.bring_up(os.path.join(EXAMPLES, "bgp", "topo.json"), lab)
+        netlab("test", lab)
+        result = netlab("pingall", lab, check=False)
+        self.assertEqual(result.stdout.splitlines()[-1], "pingall: 16% loss, 63/75 replies")
+
+
+class ManyNodes(LabTest):
+    """Issue 13: one dead node is that node's failure; a daemon cannot hang netlab; pingall
+    probes in process."""
+
+    def test_a_dead_node_fails_alone(self):
+        lab = unique_lab("dead")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        os.kill(node_pid(lab, "h2"), signal.SIGKILL)  # by the pid netlab reports
+        time.sleep(0.2)
+        started = time.monotonic()
+        report = json.loads(netlab("pingall", lab, "--timeout", "1", "--format", "json",
+                                   check=False).stdout)
+        self.assertLess(time.monotonic() - started, 10)
+        for ping in report["pings"]:
+            involved = "h2" in (ping["from"], ping["to"])
+            self.assertEqual(ping["replied"], not involved, ping)
+        execs = netlab("exec", "--lab", lab, "h*", "--", "hostname", check=False)
+        self.assertEqual(execs.returncode, 126)
+        self.assertIn("h2 | node `h2`", execs.stdout + execs.stderr)
+        for node in ("h1", "h3", "h4"):
+            self.assertIn(f"{node} | {node}", execs.stdout)
+
+    def test_a_daemon_holding_the_output_does_not_hang_exec(self):
+        lab = unique_lab("daemon")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        started = time.monotonic()
+        result = netlab("exec", "--lab", lab, "--all", "--", "sh", "-c", "echo up; sleep 100 &")
+        self.assertLess(time.monotonic() - started, 10)
+        self.assertEqual(result.stdout.count("| up"), 7)
+
+    def test_pingall_on_a_200_host_star(self):
+        generated = subprocess.run([sys.executable, os.path.join(SOURCE, "bench", "generate.py"),
+                                    "star", "200"], capture_output=True, text=True, check=True)
+        lab = unique_lab("star")
+        self.bring_up(self.write_topology(json.loads(generated.stdout)), lab)
+        started = time.monotonic()
+        result = netlab("pingall", lab, check=False)
+        seconds = time.monotonic() - started
+        last = result.stdout.splitlines()[-1]
+        print(f"\npingall on a 200-host star: {seconds:.2f} s, {last}", file=sys.stderr)
+        # Every pair reported. All of them answer only where the machine's neighbour table
+        # (shared by every namespace) holds 200 x 199 entries; else pingall says why.
+        self.assertRegex(last, r"^pingall: \d+% loss, \d+/39800 replies$")
+        if last.endswith("39800/39800 replies"):
+            return
+        self.assertIn("net.ipv4.neigh.default.gc_thresh3", result.stderr)
 
 
 class Test(LabTest):
