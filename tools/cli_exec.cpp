@@ -51,10 +51,14 @@ std::vector<std::string> execEnvironment(const std::vector<std::string>& nodeEnv
   return env;
 }
 
-std::string currentDirectory() {
+// The caller's directory where the node has it too (a node sees the host's files, but not its
+// /tmp or /run), else the node's root: a command lands where it can, as a login does.
+std::string directoryIn(pid_t nodePid) {
   std::error_code error;
-  auto path = std::filesystem::current_path(error);
-  return error ? "/" : path.string();
+  const auto here = std::filesystem::current_path(error);
+  if (error) return "/";
+  const auto inNode = "/proc/" + std::to_string(nodePid) + "/root" + here.string();
+  return std::filesystem::is_directory(inNode, error) ? here.string() : "/";
 }
 
 void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node,
@@ -68,7 +72,7 @@ void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node,
 int execInOne(const std::string& lab, const ExecOptions& options) {
   nsmgr::NodeHandle node = nsmgr::openNode(lab, options.node);
   nsmgr::PreparedCommand command(
-      {options.command, execEnvironment(node.env), currentDirectory(), 0, 1, 2});
+      {options.command, execEnvironment(node.env), directoryIn(node.pid), 0, 1, 2});
   command.joinCgroups(nsmgr::cgroupProcsFilesOf(node.pid));
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
   throwIfNotRun(result, node.name, options.command.front());

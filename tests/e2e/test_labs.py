@@ -220,6 +220,21 @@ class Exec(LabTest):
                          sorted(entry["node"] for entry in many))
 
 
+    def test_the_command_runs_in_the_callers_directory_where_the_node_has_it(self):
+        lab = unique_lab("cwd")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        shared = os.path.dirname(os.path.abspath(__file__))  # the host's files: the node's too
+        private = tempfile.mkdtemp()  # under /tmp, which each node has of its own
+        self.addCleanup(shutil.rmtree, private, ignore_errors=True)
+        for directory, expected in ((shared, shared), (private, "/")):
+            with self.subTest(directory=directory):
+                result = subprocess.run([NETLAB, "exec", "--lab", lab, "h1", "--", "pwd"],
+                                        cwd=directory, capture_output=True, text=True,
+                                        timeout=60)
+                self.assertEqual((result.returncode, result.stdout.strip()), (0, expected),
+                                 result.stderr)
+
+
 class Terminal(LabTest):
     def test_interactive_shell_on_a_tty_and_forwarded_signals(self):
         lab = unique_lab("tty")
