@@ -70,4 +70,12 @@ std::string readAll(int fd, const std::string& what) {
   }
 }
 
+std::string readWholeFile(const std::string& path) {
+  return readAll(openFile(path, O_RDONLY).get(), path);
+}
+
+void writeWholeFile(const std::string& path, std::string_view data) {
+  writeAll(openFile(path, O_WRONLY).get(), data, path);
+}
+
 }  // namespace netlab

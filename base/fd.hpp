@@ -43,6 +43,11 @@ Fd openInRoot(const Fd& root, const std::string& path, int flags, const std::str
 // added. An invalid Fd on failure, errno telling why (ENOENT, ELOOP for a symlink, EXDEV).
 Fd tryOpenBeneath(const Fd& dir, const std::string& path, int flags, unsigned mode = 0);
 
+// A whole file by path: opened, read or written to its end, closed; throws SystemError naming
+// the path.
+std::string readWholeFile(const std::string& path);
+void writeWholeFile(const std::string& path, std::string_view data);
+
 // Writes all of data to fd, retrying on short writes and EINTR; throws SystemError naming what.
 void writeAll(int fd, std::string_view data, const std::string& what);
 // Reads fd to its end; throws SystemError naming what.

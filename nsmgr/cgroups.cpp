@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -17,6 +16,7 @@
 #include <thread>
 
 #include "base/error.hpp"
+#include "nsmgr/process.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -36,14 +36,6 @@ std::vector<std::string> split(const std::string& text, char separator) {
 
 std::string joinPath(const std::string& directory, const std::string& name) {
   return directory.ends_with('/') ? directory + name : directory + "/" + name;
-}
-
-std::string readSmallFile(const std::string& path) {
-  return readAll(openFile(path, O_RDONLY).get(), path);
-}
-
-void writeSmallFile(const std::string& path, const std::string& value) {
-  writeAll(openFile(path, O_WRONLY).get(), value, path);
 }
 
 // A mountinfo line's mount root, mount point, type and super options.
@@ -92,9 +84,9 @@ void makeCgroup(const std::string& path) {
 void prepareCpuset(const std::string& lab) {
   const std::string parent = std::filesystem::path(lab).parent_path();
   for (const char* file : {"cpuset.cpus", "cpuset.mems"}) {
-    writeSmallFile(joinPath(lab, file), readSmallFile(joinPath(parent, file)));
+    writeWholeFile(joinPath(lab, file), readWholeFile(joinPath(parent, file)));
   }
-  writeSmallFile(joinPath(lab, "cgroup.clone_children"), "1");
+  writeWholeFile(joinPath(lab, "cgroup.clone_children"), "1");
 }
 
 // Depth first: a node may have made cgroups inside its own.
@@ -131,7 +123,7 @@ std::optional<std::vector<std::string>> recordedLabCgroups(const LabDirectory& d
 // The pids a cgroup.procs file lists now; none when the cgroup is gone.
 std::vector<std::string> processesIn(const std::string& cgroup) {
   try {
-    return split(readSmallFile(joinPath(cgroup, "cgroup.procs")), '\n');
+    return split(readWholeFile(joinPath(cgroup, "cgroup.procs")), '\n');
   } catch (const Error&) {
     return {};
   }
@@ -146,10 +138,10 @@ void killEachProcess(const std::string& cgroup) {
   }
   for (const auto& pid : processesIn(cgroup)) {
     if (pid.empty()) continue;
-    Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, std::stoi(pid), 0)));
+    const auto pidfd = openPidfd(std::stoi(pid));
     const auto now = processesIn(cgroup);
     if (pidfd && std::find(now.begin(), now.end(), pid) != now.end()) {
-      ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+      signalProcess(*pidfd, SIGKILL);
     }
   }
 }
@@ -187,8 +179,15 @@ std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo
 std::vector<CgroupHierarchy> cgroupHierarchies(pid_t pid) {
   const std::string process = pid == 0 ? "self" : std::to_string(pid);
   // netlab's mounts with the process's cgroups: read from here, its paths are netlab's view.
-  return parseCgroupHierarchies(readSmallFile("/proc/self/mountinfo"),
-                                readSmallFile("/proc/" + process + "/cgroup"));
+  return parseCgroupHierarchies(readWholeFile("/proc/self/mountinfo"),
+                                readWholeFile("/proc/" + process + "/cgroup"));
+}
+
+std::vector<std::string> LabCgroups::procsFilesOf(const std::string& node) const {
+  std::vector<std::string> files;
+  for (const auto& lab : labCgroups_)
+    files.push_back(joinPath(joinPath(lab, node), "cgroup.procs"));
+  return files;
 }
 
 std::vector<std::string> cgroupProcsFilesOf(pid_t pid) {
@@ -225,7 +224,7 @@ LabCgroups::LabCgroups(const LabDirectory& directory, const std::string& lab, ui
       // Only where netlab's own cgroup already hands pids down: enabling it there would change a
       // cgroup netlab did not make.
       if (!std::filesystem::exists(joinPath(path, "pids.max"))) continue;
-      writeSmallFile(joinPath(path, "cgroup.subtree_control"), "+pids");
+      writeWholeFile(joinPath(path, "cgroup.subtree_control"), "+pids");
       pidsCgroup_ = path;
       pidsLimitedBy_ = "cgroup v2";
     }
@@ -245,11 +244,11 @@ NodeCgroups LabCgroups::makeNode(const std::string& node) const {
     const std::string path = joinPath(lab, node);
     makeCgroup(path);
     if (lab == pidsCgroup_) {
-      writeSmallFile(joinPath(path, "pids.max"), std::to_string(pidsLimit_));
+      writeWholeFile(joinPath(path, "pids.max"), std::to_string(pidsLimit_));
     }
-    cgroups.paths_.push_back(joinPath(path, "cgroup.procs"));
-    cgroups.procs_.push_back(openFile(cgroups.paths_.back(), O_WRONLY));
   }
+  cgroups.paths_ = procsFilesOf(node);
+  for (const auto& procs : cgroups.paths_) cgroups.procs_.push_back(openFile(procs, O_WRONLY));
   return cgroups;
 }
 
@@ -259,7 +258,7 @@ bool killLabCgroups(const LabDirectory& directory) {
   for (const auto& path : *paths) {
     const std::string kill = joinPath(path, "cgroup.kill");
     if (std::filesystem::exists(kill)) {
-      writeSmallFile(kill, "1");
+      writeWholeFile(kill, "1");
       return true;  // every process of the lab is in its v2 cgroup
     }
   }

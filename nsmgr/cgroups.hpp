@@ -56,6 +56,8 @@ class LabCgroups {
 
   // Makes the node's cgroups, with the lab's pids limit.
   NodeCgroups makeNode(const std::string& node) const;
+  // The cgroup.procs files of the node's cgroups (a command joins them: writing 0 moves it).
+  std::vector<std::string> procsFilesOf(const std::string& node) const;
   // Where the pids limit is applied: "cgroup v2", "cgroup v1", or "" when nowhere.
   const std::string& pidsLimitedBy() const { return pidsLimitedBy_; }
 

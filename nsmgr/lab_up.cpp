@@ -56,10 +56,7 @@ std::string procSysOf(pid_t node) {
 void writeProcSys(const std::string& procSys, const std::string& relative,
                   const std::string& value) {
   std::string path = procSys + relative;
-  withContext("writing " + value + " to " + path, [&] {
-    Fd file = openFile(path, O_WRONLY);
-    writeAll(file.get(), value, path);
-  });
+  withContext("writing " + value + " to " + path, [&] { writeWholeFile(path, value); });
 }
 
 void writeSysctl(const std::string& procSys, const std::string& name, const std::string& value) {
@@ -289,7 +286,7 @@ class LabBuild {
                               devNull.get(),
                               log.get(),
                               log.get()});
-    prepared.joinCgroups(cgroupProcsFilesOf(nodes_[i].process.pid()));
+    prepared.joinCgroups(cgroups_->procsFilesOf(node.name));
     pid_t helper = spawnInNode(nodes_[i].process.pidfd().get(), prepared, node.name);
     int status = waitForChild(helper);
     if (exitCodeOf(status) == 0) return;

@@ -2,7 +2,6 @@
 
 #include <fcntl.h>
 #include <poll.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -38,12 +37,6 @@ Fd readEnd(int fd) {
   return end;
 }
 
-Fd openPidfd(pid_t pid, const std::string& node) {
-  Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-  if (!pidfd) throw SystemError("pidfd_open", "helper for node " + node);
-  return pidfd;
-}
-
 // A helper process joins the node and runs the command there; its output comes back through
 // pipes. A node that is gone, or a program that does not exist, is that command's failure
 // (exit code kCouldNotRun and the reason on its stderr), as a shell would report it.
@@ -65,10 +58,12 @@ Running start(const nsmgr::LabState& state, const NodeCommand& command, size_t i
                               devNull.get(), outWrite.get(), errWrite.get()});
     prepared.joinCgroups(cgroupProcsFilesOf(node.pid));
     ChildProcess helper(spawnInNode(node.pidfd.get(), prepared, command.node), Fd());
-    Fd pidfd = openPidfd(helper.pid(), command.node);  // should it fail, the guard ends the helper
+    // An unreaped child always has a pidfd; should opening it fail, the guard ends the helper.
+    auto pidfd = openPidfd(helper.pid());
+    if (!pidfd) throw Error("helper for node " + command.node + " vanished before it was reaped");
     const pid_t pid = helper.pid();
     helper.release();
-    running.helper = ChildProcess(pid, std::move(pidfd));
+    running.helper = ChildProcess(pid, std::move(*pidfd));
   } catch (const Error& error) {
     outcome.stderrText = std::string(error.what()) + "\n";
     outcome.exitCode = kCouldNotRun;

@@ -65,9 +65,7 @@ std::string idMap(const std::optional<topo::IdRange>& isolatedIds) {
 }
 
 void writeProcFile(pid_t pid, const char* name, std::string_view content) {
-  std::string path = "/proc/" + std::to_string(pid) + "/" + name;
-  Fd file = openFile(path, O_WRONLY);
-  writeAll(file.get(), content, path);
+  writeWholeFile("/proc/" + std::to_string(pid) + "/" + name, content);
 }
 
 void sendControl(const Fd& control, std::string_view message, const std::string& nodeName) {

@@ -54,12 +54,18 @@ std::optional<uint64_t> processStartTime(pid_t pid) {
   return fields->startTime;
 }
 
-std::optional<Fd> openProcess(pid_t pid, uint64_t startTime) {
+std::optional<Fd> openPidfd(pid_t pid) {
   Fd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
   if (!pidfd) {
     if (errno == ESRCH) return std::nullopt;
     throw SystemError("pidfd_open", std::to_string(pid));
   }
+  return pidfd;
+}
+
+std::optional<Fd> openProcess(pid_t pid, uint64_t startTime) {
+  auto pidfd = openPidfd(pid);
+  if (!pidfd) return std::nullopt;
   // Checked after the pidfd is open: from now on the pidfd names this very process, so a
   // matching start time proves it is the one recorded, not a later owner of the pid.
   auto fields = readStat(pid);

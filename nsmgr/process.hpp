@@ -16,6 +16,9 @@ namespace netlab::nsmgr {
 // nullopt when there is no such process.
 std::optional<uint64_t> processStartTime(pid_t pid);
 
+// A pidfd for the process that has this pid now; nullopt when there is none (ESRCH).
+std::optional<Fd> openPidfd(pid_t pid);
+
 // A pidfd for the process that has this pid AND this start time, or nullopt when that process
 // is gone (exited, or its pid now belongs to another process). A zombie counts as gone.
 std::optional<Fd> openProcess(pid_t pid, uint64_t startTime);
