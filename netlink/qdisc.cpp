@@ -164,7 +164,11 @@ uint32_t ticksOf(uint64_t nanoseconds) {
 // tc_netem_qopt, then the attributes netem reads after it, inside one TCA_OPTIONS, as tc sends
 // them; a time beyond the 32-bit ticks (about 274 s) also in 64-bit nanoseconds
 // (TCA_NETEM_LATENCY64, JITTER64), which the kernel takes over the ticks.
-void putNetemOptions(QdiscRequest& request, const QdiscSettings& impairment, uint32_t limit) {
+// A change in place keeps every attribute it leaves out (netem_change reads the correlation,
+// reorder and corrupt attributes only when present), so a change sends them all, zero when
+// unset; an addition sends only those set, as tc does.
+void putNetemOptions(QdiscRequest& request, const QdiscSettings& impairment, uint32_t limit,
+                     bool everyAttribute) {
   const uint64_t delayNs = impairment.delayUs.value_or(0) * kNanosecondsPerMicrosecond;
   const uint64_t jitterNs = impairment.jitterUs.value_or(0) * kNanosecondsPerMicrosecond;
   tc_netem_qopt fixed{};
@@ -177,19 +181,19 @@ void putNetemOptions(QdiscRequest& request, const QdiscSettings& impairment, uin
   fixed.gap = impairment.reorderPercent ? 1 : 0;
   nlattr* options = request.beginNest(TCA_OPTIONS);
   request.putRaw(fixed);
-  if (impairment.jitterCorrelationPercent) {
+  if (impairment.jitterCorrelationPercent || everyAttribute) {
     tc_netem_corr correlation{};
-    correlation.delay_corr = probability(*impairment.jitterCorrelationPercent);
+    correlation.delay_corr = probability(impairment.jitterCorrelationPercent.value_or(0));
     request.putStruct(TCA_NETEM_CORR, correlation);
   }
-  if (impairment.reorderPercent) {
+  if (impairment.reorderPercent || everyAttribute) {
     tc_netem_reorder reorder{};
-    reorder.probability = probability(*impairment.reorderPercent);
+    reorder.probability = probability(impairment.reorderPercent.value_or(0));
     request.putStruct(TCA_NETEM_REORDER, reorder);
   }
-  if (impairment.corruptPercent) {
+  if (impairment.corruptPercent || everyAttribute) {
     tc_netem_corrupt corrupt{};
-    corrupt.probability = probability(*impairment.corruptPercent);
+    corrupt.probability = probability(impairment.corruptPercent.value_or(0));
     request.putStruct(TCA_NETEM_CORRUPT, corrupt);
   }
   if (delayNs / kNanosecondsPerTick > UINT32_MAX) request.putU64(TCA_NETEM_LATENCY64, delayNs);
@@ -248,7 +252,7 @@ void appendImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings
     QdiscRequest request(RTM_NEWQDISC, flags, ifindex, TC_H_ROOT, kImpairmentRootHandle,
                          "netem 1: root on " + description);
     request.putString(TCA_KIND, "netem");
-    putNetemOptions(request, impairment, sizes.netemLimitPackets);
+    putNetemOptions(request, impairment, sizes.netemLimitPackets, flags == 0);
     request.appendTo(batch);
   }
   if (impairment.rateBitsPerSecond) {
@@ -280,17 +284,19 @@ void addImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& i
   appendImpairment(batch, ifindex, impairment, description, mtu, NLM_F_CREATE | NLM_F_EXCL);
 }
 
-void changeImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& current,
-                      const QdiscSettings& wanted, const std::string& description, uint32_t mtu) {
-  if (current == wanted) return;
+void changeImpairment(RequestBatch& batch, uint32_t ifindex,
+                      const std::optional<QdiscSettings>& current, const QdiscSettings& wanted,
+                      const std::string& description, uint32_t mtu) {
+  checkExpressible(wanted, description);
+  if (current && *current == asHeld(wanted, mtu)) return;
   if (wanted.empty()) {
     removeImpairment(batch, ifindex, description);
-  } else if (!current.empty() && layoutOf(current) == layoutOf(wanted)) {
+  } else if (current && !current->empty() && layoutOf(*current) == layoutOf(wanted)) {
     appendImpairment(batch, ifindex, wanted, description, mtu, 0);
   } else {
     // The kernel changes a qdisc in place only into one of its own kind: a new layout replaces
     // the old one, and what the old qdiscs held is dropped, as with any new queue.
-    if (!current.empty()) removeImpairment(batch, ifindex, description);
+    if (!current || !current->empty()) removeImpairment(batch, ifindex, description);
     addImpairment(batch, ifindex, wanted, description, mtu);
   }
 }
@@ -306,8 +312,14 @@ double percentOf(uint32_t probability) {
   return probability * 100.0 / UINT32_MAX;
 }
 
+// To the nearest microsecond: a whole number of microseconds is sent as ticks, which may fall
+// short of it by up to one tick (64 ns), and must read back as itself.
+uint64_t nanosecondsToMicroseconds(uint64_t nanoseconds) {
+  return (nanoseconds + kNanosecondsPerMicrosecond / 2) / kNanosecondsPerMicrosecond;
+}
+
 uint64_t ticksToMicroseconds(uint64_t ticks) {
-  return ticks * kNanosecondsPerTick / 1000;
+  return nanosecondsToMicroseconds(ticks * kNanosecondsPerTick);
 }
 
 template <typename T>
@@ -340,12 +352,14 @@ void readNetemAttribute(const nlattr* attribute, NetemOptions& netem) {
     // Exact nanoseconds, which the kernel sends beside the 32-bit ticks.
     case TCA_NETEM_LATENCY64: {
       int64_t nanoseconds = 0;
-      if (readPayload(attribute, nanoseconds)) netem.delayUs = uint64_t(nanoseconds) / 1000;
+      if (readPayload(attribute, nanoseconds))
+        netem.delayUs = nanosecondsToMicroseconds(nanoseconds);
       break;
     }
     case TCA_NETEM_JITTER64: {
       int64_t nanoseconds = 0;
-      if (readPayload(attribute, nanoseconds)) netem.jitterUs = uint64_t(nanoseconds) / 1000;
+      if (readPayload(attribute, nanoseconds))
+        netem.jitterUs = nanosecondsToMicroseconds(nanoseconds);
       break;
     }
     default:
@@ -489,6 +503,65 @@ std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex) {
   std::vector<QdiscInfo> qdiscs = dumpAllQdiscs(session);
   std::erase_if(qdiscs, [&](const QdiscInfo& qdisc) { return qdisc.ifindex != ifindex; });
   return qdiscs;
+}
+
+std::optional<QdiscSettings> settingsInForce(const std::vector<QdiscInfo>& deviceQdiscs,
+                                             uint32_t mtu) {
+  const QdiscInfo* root = nullptr;
+  const QdiscInfo* child = nullptr;
+  for (const auto& qdisc : deviceQdiscs) {
+    // The kernel's own qdiscs (noqueue, pfifo_fast, mq) have no handle; ingress is not egress.
+    if (qdisc.handle == 0 || qdisc.parent == TC_H_INGRESS) continue;
+    const QdiscInfo*& slot = qdisc.parent == TC_H_ROOT ? root : child;
+    if (slot) return std::nullopt;
+    slot = &qdisc;
+  }
+  QdiscSettings settings;
+  if (!root) return child ? std::nullopt : std::optional(settings);
+  if (root->handle != kImpairmentRootHandle) return std::nullopt;
+  if (root->kind == "tbf" && root->tbf && !child) {
+    settings.rateBitsPerSecond = root->tbf->rateBitsPerSecond;
+    return settings;
+  }
+  if (root->kind != "netem" || !root->netem) return std::nullopt;
+  if (child) {
+    if (child->kind != "tbf" || !child->tbf || child->handle != kShaperChildHandle ||
+        child->parent != kNetemChildClass) {
+      return std::nullopt;
+    }
+    settings.rateBitsPerSecond = child->tbf->rateBitsPerSecond;
+  }
+  const NetemOptions& netem = *root->netem;
+  auto setUnlessZero = [](auto& field, auto value) {
+    if (value != 0) field = value;
+  };
+  setUnlessZero(settings.delayUs, netem.delayUs);
+  setUnlessZero(settings.jitterUs, netem.jitterUs);
+  setUnlessZero(settings.jitterCorrelationPercent, netem.delayCorrelationPercent);
+  setUnlessZero(settings.lossPercent, netem.lossPercent);
+  setUnlessZero(settings.corruptPercent, netem.corruptPercent);
+  setUnlessZero(settings.duplicatePercent, netem.duplicatePercent);
+  // Reordering happens only with a gap; a probability left behind without one does nothing.
+  if (netem.reorderGap != 0) setUnlessZero(settings.reorderPercent, netem.reorderPercent);
+  // netem always has a limit: it is a setting where it is not the one netlab would choose, and
+  // what makes a netem with no other field.
+  if (!hasNetemField(settings) ||
+      netem.limitPackets != queueSizes(settings, mtu).netemLimitPackets) {
+    settings.limitPackets = netem.limitPackets;
+  }
+  return settings;
+}
+
+QdiscSettings asHeld(const QdiscSettings& settings, uint32_t mtu) {
+  RequestBatch batch;
+  addImpairment(batch, 0, settings, "", mtu);
+  std::vector<QdiscInfo> qdiscs;
+  for (const auto& request : batch.requests()) {
+    const auto* message = reinterpret_cast<const nlmsghdr*>(batch.bytes().data() + request.offset);
+    qdiscs.push_back(parseQdisc(*message).value());
+  }
+  // Requests addImpairment built are netlab's layout, whatever their values.
+  return settingsInForce(qdiscs, mtu).value();
 }
 
 std::string handleName(uint32_t handle) {

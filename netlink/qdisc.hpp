@@ -57,12 +57,13 @@ QueueSizes queueSizes(const QdiscSettings& impairment, uint32_t mtu);
 void addImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& impairment,
                    const std::string& description, uint32_t mtu = 1500);
 
-// Appends the requests that turn a device's impairment `current` (as addImpairment made it)
-// into `wanted`: qdiscs of the same layout are changed in place, so the packets they hold stay
-// and traffic sees only the new values; a different layout replaces them.
-void changeImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& current,
-                      const QdiscSettings& wanted, const std::string& description,
-                      uint32_t mtu = 1500);
+// Appends the requests that turn a device's impairment `current` (as settingsInForce read it
+// from the kernel; nullopt for qdiscs netlab did not lay out) into `wanted`: qdiscs of the same
+// layout are changed in place, so the packets they hold stay and traffic sees only the new
+// values; a different layout (or a foreign one) is replaced.
+void changeImpairment(RequestBatch& batch, uint32_t ifindex,
+                      const std::optional<QdiscSettings>& current, const QdiscSettings& wanted,
+                      const std::string& description, uint32_t mtu = 1500);
 
 // Deletes the root qdisc (and with it any child), back to the device's default. The kernel
 // refuses with ENOENT when there is nothing to delete.
@@ -104,6 +105,17 @@ std::optional<QdiscInfo> parseQdisc(const nlmsghdr& message);
 std::vector<QdiscInfo> dumpQdiscs(Session& session, uint32_t ifindex);
 // The qdiscs of every device in the Session's namespace.
 std::vector<QdiscInfo> dumpAllQdiscs(Session& session);
+
+// What a device's qdiscs (dumpQdiscs) do, as the settings addImpairment takes: empty for the
+// kernel's defaults, nullopt for qdiscs netlab does not lay out (a `tc` run in the node, say).
+// Read in the kernel's units, so a value comes back as the kernel holds it (asHeld).
+std::optional<QdiscSettings> settingsInForce(const std::vector<QdiscInfo>& deviceQdiscs,
+                                             uint32_t mtu = 1500);
+
+// The settings as settingsInForce reads them back from a device that holds exactly this
+// impairment: probabilities in 32-bit fractions, times in 64 ns ticks, rates in bytes per
+// second. Two settings the kernel cannot tell apart are equal here.
+QdiscSettings asHeld(const QdiscSettings& settings, uint32_t mtu = 1500);
 
 // "root", "1:", "1:1", as tc writes handles.
 std::string handleName(uint32_t handle);

@@ -8,5 +8,8 @@
 namespace netlab::nsmgr {
 
 netlink::QdiscSettings qdiscSettingsOf(const topo::Impairment& impairment);
+// The reverse, for settings read from the kernel; a delay beyond the topology's range (about
+// 71 minutes, set by `tc` in the node) is capped.
+topo::Impairment impairmentOf(const netlink::QdiscSettings& settings);
 
 }  // namespace netlab::nsmgr

@@ -165,15 +165,21 @@ std::optional<LabDirectory> LabDirectory::open(const std::string& lab, Lock mode
 void LabDirectory::writeFile(const std::string& relative, std::string_view content, unsigned mode,
                              std::optional<uint32_t> owner) const {
   std::string temporary = relative + ".tmp";
-  {
-    Fd file = openBeneath(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode);
-    writeAll(file.get(), content, pathOf(temporary));
-    if (owner && ::fchown(file.get(), *owner, *owner) < 0) {
-      throw SystemError("fchown", pathOf(temporary) + " to " + std::to_string(*owner));
+  try {
+    {
+      Fd file = openBeneath(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode);
+      writeAll(file.get(), content, pathOf(temporary));
+      if (owner && ::fchown(file.get(), *owner, *owner) < 0) {
+        throw SystemError("fchown", pathOf(temporary) + " to " + std::to_string(*owner));
+      }
     }
-  }
-  if (::renameat(fd_.get(), temporary.c_str(), fd_.get(), relative.c_str()) < 0) {
-    throw SystemError("rename", pathOf(relative));
+    if (::renameat(fd_.get(), temporary.c_str(), fd_.get(), relative.c_str()) < 0) {
+      throw SystemError("rename", pathOf(relative));
+    }
+  } catch (const Error&) {
+    // A half-written file (a full disk) is not left behind; the old one stands.
+    ::unlinkat(fd_.get(), temporary.c_str(), 0);
+    throw;
   }
 }
 
@@ -182,7 +188,8 @@ std::optional<std::string> LabDirectory::readFile(const std::string& relative) c
   Fd file = tryOpenBeneath(fd_, relative, O_RDONLY | O_NONBLOCK | O_NOCTTY);
   if (!file) {
     if (errno == ENOENT) return std::nullopt;
-    throw SystemError("openat2", pathOf(relative) + " (a symlink or outside the lab: ELOOP, EXDEV)");
+    throw SystemError("openat2",
+                      pathOf(relative) + " (a symlink or outside the lab: ELOOP, EXDEV)");
   }
   requireOwnEntry(file, pathOf(relative), false);
   return readAll(file.get(), pathOf(relative));

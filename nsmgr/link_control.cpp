@@ -1,6 +1,7 @@
 #include "nsmgr/link_control.hpp"
 
 #include <linux/if.h>
+#include <linux/pkt_sched.h>
 
 #include <algorithm>
 #include <chrono>
@@ -117,10 +118,10 @@ uint32_t verifiedIfindex(netlink::Session& session, const LabState& state, const
   return *recorded;
 }
 
-// What one node's kernel says about its links: by ifindex, with the drops of their qdiscs.
+// What one node's kernel says about its links: by ifindex, with their qdiscs.
 struct NodeLinks {
   std::map<uint32_t, netlink::LinkInfo> links;
-  std::map<uint32_t, uint64_t> qdiscDrops;
+  std::map<uint32_t, std::vector<netlink::QdiscInfo>> qdiscs;
 };
 
 NodeLinks readNodeLinks(const nsmgr::LabState& state, const std::string& node) {
@@ -128,8 +129,8 @@ NodeLinks readNodeLinks(const nsmgr::LabState& state, const std::string& node) {
   try {
     NodeSession session(state, node);
     for (auto& link : session->dumpLinks()) found.links[link.ifindex] = std::move(link);
-    for (const auto& qdisc : netlink::dumpAllQdiscs(*session)) {
-      found.qdiscDrops[qdisc.ifindex] += qdisc.drops;
+    for (auto& qdisc : netlink::dumpAllQdiscs(*session)) {
+      found.qdiscs[qdisc.ifindex].push_back(std::move(qdisc));
     }
   } catch (const Error&) {
     // A node that is gone has no links to read; its ends are reported as unknown.
@@ -137,11 +138,55 @@ NodeLinks readNodeLinks(const nsmgr::LabState& state, const std::string& node) {
   return found;
 }
 
+// "netem 8001: root, pfifo 10: parent 8001:1", as tc names qdiscs.
+std::string describeQdiscs(const std::vector<netlink::QdiscInfo>& qdiscs) {
+  std::string text;
+  for (const auto& qdisc : qdiscs) {
+    if (qdisc.handle == 0) continue;
+    text += (text.empty() ? "" : ", ") + qdisc.kind + " " + netlink::handleName(qdisc.handle) +
+            (qdisc.parent == TC_H_ROOT ? " root" : " parent " + netlink::handleName(qdisc.parent));
+  }
+  return text;
+}
+
+// An end's egress as its device's qdiscs hold it, which is the truth whatever the state file
+// says: a `link set` killed between the kernel and the record leaves them apart.
+struct EgressInForce {
+  // As recorded when the kernel holds exactly that (the record keeps the values as written,
+  // "20%", the kernel only its units), else as the kernel holds it.
+  topo::Impairment impairment;
+  // As read (nullopt: qdiscs netlab did not lay out, which `foreign` names).
+  std::optional<netlink::QdiscSettings> settings;
+  std::string foreign;
+};
+
+bool holdsExactly(const netlink::QdiscSettings& held, const topo::Interface& interface) {
+  try {
+    return held == netlink::asHeld(qdiscSettingsOf(interface.egress), interface.mtu);
+  } catch (const Error&) {
+    return false;  // a record no qdisc could hold is no description of the kernel's
+  }
+}
+
+EgressInForce egressInForce(const std::vector<netlink::QdiscInfo>& qdiscs,
+                            const topo::Interface& interface) {
+  EgressInForce egress;
+  egress.settings = netlink::settingsInForce(qdiscs, interface.mtu);
+  if (!egress.settings) {
+    egress.foreign = describeQdiscs(qdiscs);
+  } else if (holdsExactly(*egress.settings, interface)) {
+    egress.impairment = interface.egress;
+  } else {
+    egress.impairment = impairmentOf(*egress.settings);
+  }
+  return egress;
+}
+
 nsmgr::LinkEndReport endReport(const LabState& state, const std::vector<NodeLinks>& live,
                                const InterfaceRef& ref) {
   const topo::Node& node = state.plan.nodes[ref.node];
   const topo::Interface& interface = node.interfaces[ref.interface];
-  nsmgr::LinkEndReport report{node.name, interface.name, "unknown", interface.egress, {}};
+  nsmgr::LinkEndReport report{node.name, interface.name, "unknown", interface.egress, {}, {}};
   const auto ifindex = recordedIfindex(state, ref);
   if (!ifindex) return report;
   // Another device under the recorded number is not this end: its counters would lie.
@@ -151,42 +196,47 @@ nsmgr::LinkEndReport endReport(const LabState& state, const std::vector<NodeLink
   report.operState = netlink::operStateName(info.operState);
   report.counters = {info.rxPackets, info.txPackets, info.rxBytes,
                      info.txBytes,   info.rxDropped, info.txDropped};
-  auto drops = live[ref.node].qdiscDrops.find(*ifindex);
-  if (drops != live[ref.node].qdiscDrops.end()) report.counters.qdiscDropped = drops->second;
+  const auto qdiscs = live[ref.node].qdiscs.find(*ifindex);
+  const std::vector<netlink::QdiscInfo> none;
+  const auto& deviceQdiscs = qdiscs == live[ref.node].qdiscs.end() ? none : qdiscs->second;
+  for (const auto& qdisc : deviceQdiscs) report.counters.qdiscDropped += qdisc.drops;
+  EgressInForce egress = egressInForce(deviceQdiscs, interface);
+  report.egress = egress.impairment;
+  report.foreignQdiscs = egress.foreign;
   return report;
 }
 
-// Makes an end's egress `to`, knowing it is `from` now.
+// What the end's device holds now, read from its node's kernel.
+EgressInForce readEgress(const nsmgr::LabState& state, const Wiring& wiring,
+                         const InterfaceRef& ref) {
+  NodeSession session(state, state.plan.nodes[ref.node].name);
+  const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
+  return egressInForce(netlink::dumpQdiscs(*session, ifindex),
+                       state.plan.nodes[ref.node].interfaces[ref.interface]);
+}
+
+// Makes an end's egress `to`, from what its device holds now (read again, under the lab's
+// lock, so it is what the kernel has, whatever the record says).
 void applyImpairment(const nsmgr::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
-                     const topo::Impairment& from, const topo::Impairment& to) {
+                     const topo::Impairment& to) {
   const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
   NodeSession session(state, state.plan.nodes[ref.node].name);
+  const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
+  const auto current =
+      netlink::settingsInForce(netlink::dumpQdiscs(*session, ifindex), interface.mtu);
   netlink::RequestBatch batch;
-  netlink::changeImpairment(batch, verifiedIfindex(*session, state, wiring, ref),
-                            qdiscSettingsOf(from), qdiscSettingsOf(to), nameOf(state.plan, ref),
+  netlink::changeImpairment(batch, ifindex, current, qdiscSettingsOf(to), nameOf(state.plan, ref),
                             interface.mtu);
   session->execute(batch);
 }
 
-// After a failed change the end's qdiscs are in no known layout: whatever is there goes, and
-// the impairment it had is made anew. Best effort: the failure being reported matters more.
+// After a failed change the end's qdiscs may be half-replaced: it is made what it was, from
+// whatever it holds now. Best effort: the failure being reported matters more. (Qdiscs that
+// were not netlab's are not remade: the end is left with `before`, none.)
 void restoreImpairment(const nsmgr::LabState& state, const Wiring& wiring, const InterfaceRef& ref,
-                       const topo::Impairment& impairment) {
-  const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
-  const std::string name = nameOf(state.plan, ref);
+                       const topo::Impairment& before) {
   try {
-    NodeSession session(state, state.plan.nodes[ref.node].name);
-    const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
-    netlink::RequestBatch removal;
-    netlink::removeImpairment(removal, ifindex, name);
-    try {
-      session->execute(removal);
-    } catch (const netlink::NetlinkError&) {
-      // Nothing left to remove.
-    }
-    netlink::RequestBatch addition;
-    netlink::addImpairment(addition, ifindex, qdiscSettingsOf(impairment), name, interface.mtu);
-    session->execute(addition);
+    applyImpairment(state, wiring, ref, before);
   } catch (const Error&) {
   }
 }
@@ -243,51 +293,72 @@ std::vector<nsmgr::LinkReport> linkReports(const std::string& lab) {
   return reports;
 }
 
+// The kernel is the truth and the state file its record. Each end starts from what its device
+// holds, read under the lab's lock, so a command killed between the kernel and the record (or
+// a full disk) leaves nothing the next one trips on; both ends of the link are recorded as
+// they end up, so the record agrees with the kernel again; and a record that cannot be saved
+// puts the kernel back as it was.
 std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
                                                   const ImpairmentEdit& edit, Direction direction) {
   LockedLabState locked(lab);
   nsmgr::LabState& state = locked.state();
   const Wiring wiring(state.plan);
   const InterfaceRef named = findEnd(state.plan, end);
-  std::vector<InterfaceRef> targets;
-  if (direction != Direction::In) targets.push_back(named);
-  if (direction != Direction::Out) targets.push_back(peerOf(state.plan, named));
+  const InterfaceRef peer = peerOf(state.plan, named);
 
-  struct Change {
+  struct End {
     InterfaceRef ref;
-    topo::Impairment before, after;
+    bool changed = false;  // named by the direction; the other end is only recorded
+    EgressInForce before;
+    topo::Impairment after;
   };
-  std::vector<Change> changes;
-  for (const auto& ref : targets) {
-    const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
-    Change change{ref, interface.egress, edit.clearFirst ? topo::Impairment{} : interface.egress};
-    change.after.overlay(edit.fields);
-    // Built once before any end is touched: an impairment the qdiscs cannot express (reorder
-    // without a delay, say) is refused with nothing changed.
-    netlink::RequestBatch check;
-    netlink::changeImpairment(check, 0, qdiscSettingsOf(change.before),
-                              qdiscSettingsOf(change.after), nameOf(state.plan, ref),
-                              interface.mtu);
-    changes.push_back(change);
+  std::vector<End> ends;
+  for (const bool isNamed : {true, false}) {
+    const InterfaceRef& ref = isNamed ? named : peer;
+    End link{ref,
+             isNamed ? direction != Direction::In : direction != Direction::Out,
+             readEgress(state, wiring, ref),
+             {}};
+    link.after = link.changed && edit.clearFirst ? topo::Impairment{} : link.before.impairment;
+    if (link.changed) {
+      link.after.overlay(edit.fields);
+      // Checked before any end is touched: an impairment the qdiscs cannot express (reorder
+      // without a delay, say) is refused with nothing changed.
+      const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
+      netlink::RequestBatch check;
+      netlink::changeImpairment(check, 0, std::nullopt, qdiscSettingsOf(link.after),
+                                nameOf(state.plan, ref), interface.mtu);
+    }
+    ends.push_back(std::move(link));
   }
-  for (size_t i = 0; i < changes.size(); ++i) {
+  auto restoreChanged = [&](size_t count) {
+    for (size_t i = 0; i < count; ++i) {
+      if (ends[i].changed) restoreImpairment(state, wiring, ends[i].ref, ends[i].before.impairment);
+    }
+  };
+  for (size_t i = 0; i < ends.size(); ++i) {
+    if (!ends[i].changed) continue;
     try {
-      applyImpairment(state, wiring, changes[i].ref, changes[i].before, changes[i].after);
+      applyImpairment(state, wiring, ends[i].ref, ends[i].after);
     } catch (const Error&) {
-      for (size_t undone = 0; undone <= i; ++undone) {
-        restoreImpairment(state, wiring, changes[undone].ref, changes[undone].before);
-      }
+      restoreChanged(i + 1);
       throw;
     }
   }
   std::vector<nsmgr::LinkEndReport> changed;
-  for (const auto& change : changes) {
-    topo::Node& node = state.plan.nodes[change.ref.node];
-    topo::Interface& interface = node.interfaces[change.ref.interface];
-    interface.egress = change.after;
-    changed.push_back({node.name, interface.name, "", interface.egress, {}});
+  for (const End& link : ends) {
+    topo::Node& node = state.plan.nodes[link.ref.node];
+    topo::Interface& interface = node.interfaces[link.ref.interface];
+    // Qdiscs that are not netlab's, on an end left alone, have no record to take.
+    if (link.changed || link.before.settings) interface.egress = link.after;
+    if (link.changed) changed.push_back({node.name, interface.name, "", interface.egress, {}, {}});
   }
-  locked.save();
+  try {
+    locked.save();
+  } catch (const Error&) {
+    restoreChanged(ends.size());
+    throw;
+  }
   return changed;
 }
 

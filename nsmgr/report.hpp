@@ -48,8 +48,9 @@ struct LinkEndReport {
   std::string node;
   std::string interface;
   std::string operState;  // "up", "down", "lowerlayerdown"; "unknown" when the node is gone
-  Impairment egress;      // in force, as recorded by up and `netlab link set`
+  Impairment egress;      // in force: read from the kernel, in the record's words where they agree
   InterfaceCounters counters;
+  std::string foreignQdiscs;  // qdiscs on the end that netlab did not lay out ("" when none)
 };
 
 // One veth pair of a running lab: a point-to-point link, or a node's port on a switch.

@@ -73,6 +73,11 @@ std::string describeEgress(const topo::Impairment& impairment) {
   return text.empty() ? "-" : text;
 }
 
+std::string describeEndEgress(const nsmgr::LinkEndReport& end) {
+  if (!end.foreignQdiscs.empty()) return "not netlab's: " + end.foreignQdiscs;
+  return describeEgress(end.egress);
+}
+
 std::string endName(const nsmgr::LinkEndReport& end) {
   return end.node + ":" + end.interface;
 }
@@ -86,7 +91,7 @@ std::string linkTable(const std::vector<nsmgr::LinkReport>& links) {
     uint64_t dropped =
         a.txDropped + a.rxDropped + a.qdiscDropped + b.txDropped + b.rxDropped + b.qdiscDropped;
     table.add({endName(link.a), endName(link.b), link.a.operState + "/" + link.b.operState,
-               describeEgress(link.a.egress), describeEgress(link.b.egress),
+               describeEndEgress(link.a), describeEndEgress(link.b),
                std::to_string(a.txPackets), std::to_string(b.txPackets), std::to_string(dropped)});
   }
   return table.render();

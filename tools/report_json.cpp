@@ -44,6 +44,7 @@ ordered_json toJsonValue(const LinkEndReport& end) {
           {"interface", end.interface},
           {"oper_state", end.operState},
           {"egress", impairmentToJson(end.egress)},
+          {"foreign_qdiscs", end.foreignQdiscs},
           {"counters",
            {{"rx_packets", counters.rxPackets},
             {"tx_packets", counters.txPackets},

@@ -6,6 +6,7 @@ named namespaces, mounts, live netlab-init processes, /run/netlab) before and af
 only processes it started itself, by pid.
 """
 import concurrent.futures
+import errno
 import json
 import os
 import re
@@ -304,6 +305,131 @@ class Concurrency(ReliabilityTest):
             shaped |= {q["options"]["rate"] for q in qdiscs if "rate" in q.get("options", {})}
         self.assertEqual(len(shaped), 1, f"the two ends carry different rates: {shaped}")
         self.assertIn(shaped.pop(), [rate * 125000 for rate in rates])
+
+
+class LinkChangesAgainstCrashes(ReliabilityTest):
+    """`link set` and `link reset` killed at any instant, or unable to save the record: the next
+    `link show` tells the kernel's truth, and the next change works and leaves both ends and
+    the record in agreement (issue 14, item 3)."""
+
+    def two_hosts(self):
+        topology = {"version": 1, "name": "atomic", "nodes": {"h1": {}, "h2": {}},
+                    "links": [{"endpoints": ["h1", "h2"], "prefix": "10.8.0.0/30"}]}
+        lab = unique_lab("atomic")
+        self.bring_up(self.write_topology(topology), lab)
+        return lab
+
+    def kernel_rates(self, lab):
+        """Each end's tbf rate in bit/s as the kernel holds it (None: no shaper)."""
+        rates = {}
+        for node in ("h1", "h2"):
+            qdiscs = json.loads(self.exec(lab, node, "tc", "-j", "qdisc", "show", "dev",
+                                          "eth0").stdout)
+            shaped = [q["options"]["rate"] * 8 for q in qdiscs if q["kind"] == "tbf"]
+            rates[node] = shaped[0] if shaped else None
+        return rates
+
+    def shown_rates(self, lab):
+        [link] = json.loads(netlab("link", "show", lab, "--format", "json").stdout)["links"]
+        return {end["node"]: end["egress"].get("rate_bps") for end in link["ends"]}
+
+    def recorded_rates(self, lab):
+        status = json.loads(netlab("status", lab, "--format", "json").stdout)
+        return {node["name"]: interface["egress"].get("rate_bps")
+                for node in status["nodes"] for interface in node["interfaces"]
+                if interface["name"] == "eth0"}
+
+    def assert_all_agree(self, lab, expected, what):
+        self.assertEqual(self.kernel_rates(lab), expected, f"{what}: the kernel")
+        self.assertEqual(self.shown_rates(lab), expected, f"{what}: link show")
+        self.assertEqual(self.recorded_rates(lab), expected, f"{what}: the record")
+
+    def test_sigkill_at_every_step_of_link_set_and_reset(self):
+        """strace kills netlab on entering each netlink send (the dumps, each end's change) and
+        the record's rename: between the two ends, and between the kernel and the record."""
+        if not shutil.which("strace"):
+            self.skipTest("strace is not installed (tools/install-deps.sh installs it)")
+        lab = self.two_hosts()
+        changes = {"set": ["set", "--lab", lab, "h1:eth0", "--rate", "7mbit"],
+                   "reset": ["reset", "--lab", lab, "h1:eth0"]}
+        for verb, change in changes.items():
+            netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "2mbit")
+            traced = subprocess.run(["strace", "-f", "-qq", "-e", "trace=sendto,renameat",
+                                     NETLAB, "link", *change], capture_output=True, text=True,
+                                    check=True)
+            calls = [line.split("(")[0].split()[-1] for line in traced.stderr.splitlines()
+                     if "sendto(" in line or "renameat(" in line]
+            self.assertEqual(calls[-1], "renameat", "the record is saved last")
+            points = [("sendto", n) for n in range(1, calls.count("sendto") + 1)]
+            points.append(("renameat", 1))
+            for call, when in points:
+                with self.subTest(verb=verb, call=call, when=when):
+                    netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "2mbit")
+                    killed = subprocess.run(
+                        ["strace", "-f", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e",
+                         f"inject={call}:signal=SIGKILL:when={when}", NETLAB, "link", *change],
+                        capture_output=True, text=True, timeout=60)
+                    self.assertNotEqual(killed.returncode, 0, "netlab was not killed")
+                    # Whatever the instant: link show says what the kernel holds, end by end.
+                    self.assertEqual(self.shown_rates(lab), self.kernel_rates(lab),
+                                     "link show after the kill")
+                    netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "9mbit")
+                    self.assert_all_agree(lab, {"h1": 9_000_000, "h2": 9_000_000}, "set after")
+                    netlab("link", "reset", "--lab", lab, "h1:eth0")
+                    self.assert_all_agree(lab, {"h1": None, "h2": None}, "reset after")
+
+    def test_qdiscs_the_record_does_not_know_are_shown_and_changed(self):
+        lab = self.two_hosts()
+        # As a killed `link set` leaves it: a shaper the record does not have (the kernel's
+        # `File exists` on the next set, before), and a recorded one the kernel lost.
+        netlab("link", "set", "--lab", lab, "h2:eth0", "--rate", "4mbit", "--direction", "out")
+        self.exec(lab, "h1", "tc", "qdisc", "add", "dev", "eth0", "root", "handle", "1:", "tbf",
+                  "rate", "1mbit", "burst", "10kb", "latency", "50ms")
+        self.exec(lab, "h2", "tc", "qdisc", "del", "dev", "eth0", "root")
+        self.assertEqual(self.shown_rates(lab), {"h1": 1_000_000, "h2": None})
+        self.assertRegex(netlab("link", "show", lab).stdout, r"h1:eth0\s+h2:eth0\s+up/up\s+"
+                         r"rate 1mbit\s+-")
+        netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "3mbit", "--direction", "out")
+        # The other end, left alone, is recorded as the kernel holds it.
+        self.assert_all_agree(lab, {"h1": 3_000_000, "h2": None}, "after set")
+
+        # Qdiscs netlab does not lay out are named, and a change replaces them.
+        self.exec(lab, "h2", "tc", "qdisc", "add", "dev", "eth0", "root", "pfifo")
+        [link] = json.loads(netlab("link", "show", lab, "--format", "json").stdout)["links"]
+        ends = {end["node"]: end for end in link["ends"]}
+        self.assertRegex(ends["h2"]["foreign_qdiscs"], r"^pfifo [0-9a-f]+: root$")
+        self.assertIn("not netlab's: pfifo", netlab("link", "show", lab).stdout)
+        netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "6mbit")
+        self.assert_all_agree(lab, {"h1": 6_000_000, "h2": 6_000_000}, "after replacing")
+        netlab("link", "reset", "--lab", lab, "h1:eth0")
+        self.assert_all_agree(lab, {"h1": None, "h2": None}, "after reset")
+
+    def test_a_record_that_cannot_be_saved_puts_the_kernel_back(self):
+        # A full state directory: a small tmpfs of this test's own (its mount namespace is
+        # private), filled once the lab is up.
+        os.makedirs(STATE_ROOT, mode=0o700, exist_ok=True)
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "netlab-full",
+                        STATE_ROOT], check=True)
+        self.addCleanup(subprocess.run, ["umount", STATE_ROOT], check=True)
+        lab = self.two_hosts()
+        netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "2mbit")
+        filler = os.path.join(STATE_ROOT, "filler")
+        self.addCleanup(lambda: os.path.exists(filler) and os.unlink(filler))
+        with open(filler, "wb", buffering=0) as file:
+            try:
+                while True:
+                    file.write(b"\0" * 4096)
+            except OSError as error:
+                self.assertEqual(error.errno, errno.ENOSPC)
+        failed = netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "5mbit", check=False)
+        self.assert_clean_failure(failed, "No space left on device")
+        self.assert_all_agree(lab, {"h1": 2_000_000, "h2": 2_000_000}, "after the failed save")
+        lab_directory = os.path.join(STATE_ROOT, lab)
+        self.assertEqual([name for name in os.listdir(lab_directory) if name.endswith(".tmp")],
+                         [], "no half-written record is left")
+        os.unlink(filler)
+        netlab("link", "set", "--lab", lab, "h1:eth0", "--rate", "5mbit")
+        self.assert_all_agree(lab, {"h1": 5_000_000, "h2": 5_000_000}, "once there is room")
 
 
 class RecycledPid(ReliabilityTest):

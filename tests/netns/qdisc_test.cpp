@@ -199,6 +199,75 @@ TEST(Qdisc, EveryNetemFieldReadsBack) {
   });
 }
 
+// What the kernel holds reads back as the settings that made it (asHeld): the kernel's default
+// and a rate here, netem with a shaper below it in the next test.
+TEST(Qdisc, ARateReadsBackAsItsSettings) {
+  onOwnThread([] {
+    Session session = sessionWithVeth();
+    EXPECT_EQ(netlink::settingsInForce(netlink::dumpQdiscs(session, kIfindex)),
+              netlink::QdiscSettings{})
+        << "a fresh veth's own qdisc is no impairment";
+    netlink::QdiscSettings rate;
+    rate.rateBitsPerSecond = 12'345'678;
+    apply(session, rate);
+    EXPECT_EQ(netlink::settingsInForce(netlink::dumpQdiscs(session, kIfindex)),
+              netlink::asHeld(rate));
+  });
+}
+
+TEST(Qdisc, NetemAndARateReadBackAsTheirSettings) {
+  onOwnThread([] {
+    Session session = sessionWithVeth();
+    if (!kernelHasNetem(session)) GTEST_SKIP() << kNoNetem;
+    netlink::QdiscSettings rate;
+    rate.rateBitsPerSecond = 12'345'678;
+    apply(session, rate);
+    netlink::QdiscSettings everything = rate;
+    everything.delayUs = 40'001;
+    everything.jitterUs = 3;
+    everything.lossPercent = 12.5;
+    everything.reorderPercent = 7;
+    RequestBatch change;
+    netlink::changeImpairment(change, kIfindex, netlink::asHeld(rate), everything, "x0");
+    session.execute(change);
+    EXPECT_EQ(netlink::settingsInForce(netlink::dumpQdiscs(session, kIfindex)),
+              netlink::asHeld(everything));
+  });
+}
+
+// netem keeps what a change leaves out: a change from corruption and reordering to a plain
+// delay must leave neither behind.
+TEST(Qdisc, ANetemChangeInPlaceDropsTheFieldsLeftOut) {
+  onOwnThread([] {
+    Session session = sessionWithVeth();
+    if (!kernelHasNetem(session)) GTEST_SKIP() << kNoNetem;
+    netlink::QdiscSettings before;
+    before.delayUs = 10'000;
+    before.jitterUs = 2'000;
+    before.jitterCorrelationPercent = 25;
+    before.corruptPercent = 5;
+    before.reorderPercent = 10;
+    apply(session, before);
+    netlink::QdiscSettings after;
+    after.delayUs = 20'000;
+    RequestBatch change;
+    netlink::changeImpairment(change, kIfindex, netlink::asHeld(before), after, "x0");
+    session.execute(change);
+    auto qdiscs = netlink::dumpQdiscs(session, kIfindex);
+    const QdiscInfo* netem = findKind(qdiscs, "netem");
+    ASSERT_TRUE(netem && netem->netem);
+    EXPECT_EQ(netem->handle, netlink::kImpairmentRootHandle) << "changed in place";
+    EXPECT_EQ(netem->netem->delayUs, 20'000u);
+    EXPECT_EQ(netem->netem->corruptPercent, 0.0);
+    EXPECT_EQ(netem->netem->delayCorrelationPercent, 0.0);
+    EXPECT_EQ(netem->netem->reorderPercent, 0.0);
+    EXPECT_EQ(netlink::settingsInForce(qdiscs), netlink::asHeld(after));
+    std::string shown = tcShow("x0");
+    EXPECT_EQ(shown.find("corrupt"), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("reorder"), std::string::npos) << shown;
+  });
+}
+
 TEST(Qdisc, RemovalRestoresTheDefaultAndRefusesTwice) {
   onOwnThread([] {
     Session session = sessionWithVeth();

@@ -315,7 +315,7 @@ TEST(ChangeImpairment, NewLayoutReplacesTheQdiscs) {
 
 TEST(ChangeImpairment, FromNothingAddsAndToNothingRemoves) {
   RequestBatch added;
-  changeImpairment(added, 4, {}, rateOf(1'000'000), "h1:eth0");
+  changeImpairment(added, 4, QdiscSettings{}, rateOf(1'000'000), "h1:eth0");
   ASSERT_EQ(added.size(), 1u);
   EXPECT_EQ(messageAt(added, 0)->nlmsg_flags,
             NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
@@ -328,6 +328,124 @@ TEST(ChangeImpairment, FromNothingAddsAndToNothingRemoves) {
   RequestBatch unchanged;
   changeImpairment(unchanged, 4, rateOf(1'000'000), rateOf(1'000'000), "h1:eth0");
   EXPECT_TRUE(unchanged.empty());
+}
+
+// netem keeps what a change leaves out, so a change says every field: a corruption set before
+// and not wanted now goes as a zero, not as nothing.
+TEST(ChangeImpairment, ANetemChangeSendsEveryFieldZeroWhenUnset) {
+  QdiscSettings before;
+  before.delayUs = 10'000;
+  before.corruptPercent = 5;
+  before.jitterUs = 1'000;
+  before.jitterCorrelationPercent = 25;
+  before.reorderPercent = 10;
+  QdiscSettings wanted;
+  wanted.delayUs = 20'000;
+  RequestBatch batch;
+  changeImpairment(batch, 9, asHeld(before), wanted, "r1:eth0");
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK) << "in place";
+  QdiscInfo netem = parsed(batch, 0);
+  ASSERT_TRUE(netem.netem);
+  EXPECT_EQ(netem.netem->delayUs, 20'000u);
+  EXPECT_EQ(netem.netem->reorderGap, 0u);
+  for (uint16_t type : {TCA_NETEM_CORR, TCA_NETEM_REORDER, TCA_NETEM_CORRUPT}) {
+    const nlattr* options = findAttribute(messageAt(batch, 0), TCA_OPTIONS);
+    ASSERT_NE(options, nullptr);
+    // The attributes after netem's fixed options, as the kernel walks them.
+    const auto* first = reinterpret_cast<const nlattr*>(
+        static_cast<const char*>(mnl_attr_get_payload(options)) + NLA_ALIGN(sizeof(tc_netem_qopt)));
+    int remaining =
+        static_cast<int>(mnl_attr_get_payload_len(options) - NLA_ALIGN(sizeof(tc_netem_qopt)));
+    const nlattr* found = nullptr;
+    for (const nlattr* attribute = first; mnl_attr_ok(attribute, remaining);
+         attribute = mnl_attr_next(attribute)) {
+      remaining -= NLA_ALIGN(attribute->nla_len);
+      if (mnl_attr_get_type(attribute) == type) found = attribute;
+    }
+    ASSERT_NE(found, nullptr) << "attribute " << type << " is sent";
+    uint32_t probability = 1;
+    std::memcpy(&probability, mnl_attr_get_payload(found), sizeof probability);
+    EXPECT_EQ(probability, 0u) << "attribute " << type;
+  }
+}
+
+TEST(ChangeImpairment, QdiscsNetlabDidNotLayOutAreReplaced) {
+  RequestBatch batch;
+  changeImpairment(batch, 9, std::nullopt, rateOf(10'000'000), "r1:eth0");
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_type, RTM_DELQDISC);
+  EXPECT_EQ(messageAt(batch, 1)->nlmsg_flags,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+}
+
+TEST(ChangeImpairment, WhatTheKernelHoldsAlreadyIsNotSentAgain) {
+  QdiscSettings wanted;
+  wanted.delayUs = 1;  // 15 ticks, 960 ns: held as 1 us
+  wanted.lossPercent = 20;
+  wanted.rateBitsPerSecond = 1'001;  // held in bytes per second: 1000 bit/s
+  RequestBatch batch;
+  changeImpairment(batch, 9, asHeld(wanted), wanted, "r1:eth0");
+  EXPECT_TRUE(batch.empty());
+}
+
+QdiscInfo qdisc(std::string kind, uint32_t handle, uint32_t parent) {
+  QdiscInfo info;
+  info.kind = std::move(kind);
+  info.handle = handle;
+  info.parent = parent;
+  return info;
+}
+
+// Each of netlab's layouts, as built, reads back as the settings that made it.
+TEST(SettingsInForce, NetlabsLayoutsReadBack) {
+  QdiscSettings everything;
+  everything.delayUs = 40'000;
+  everything.jitterUs = 1;
+  everything.jitterCorrelationPercent = 25;
+  everything.lossPercent = 0.5;
+  everything.corruptPercent = 1;
+  everything.duplicatePercent = 2;
+  everything.reorderPercent = 3;
+  everything.rateBitsPerSecond = 8'000'000;
+  QdiscSettings delayOnly;
+  delayOnly.delayUs = 300'000'000'000;  // beyond 32-bit ticks: LATENCY64
+  QdiscSettings limitOnly;
+  limitOnly.limitPackets = 77;
+  for (const QdiscSettings& settings : {everything, delayOnly, limitOnly, rateOf(1'000'000)}) {
+    QdiscSettings held = asHeld(settings);
+    EXPECT_EQ(held.delayUs, settings.delayUs);
+    EXPECT_EQ(held.jitterUs, settings.jitterUs);
+    EXPECT_EQ(held.rateBitsPerSecond, settings.rateBitsPerSecond);
+    EXPECT_EQ(held.limitPackets, settings.limitPackets) << "netlab's own limit is no setting";
+    EXPECT_EQ(held.lossPercent.has_value(), settings.lossPercent.has_value());
+    if (held.lossPercent) {
+      EXPECT_NEAR(*held.lossPercent, *settings.lossPercent, 1e-6);
+    }
+    EXPECT_EQ(held.reorderPercent.has_value(), settings.reorderPercent.has_value());
+  }
+  EXPECT_EQ(asHeld(QdiscSettings{}), QdiscSettings{});
+}
+
+TEST(SettingsInForce, TheKernelsDefaultsAreNoImpairment) {
+  std::vector<QdiscInfo> defaults = {qdisc("noqueue", 0, TC_H_ROOT),
+                                     qdisc("ingress", 0xffff0000, TC_H_INGRESS)};
+  EXPECT_EQ(settingsInForce(defaults), QdiscSettings{});
+  EXPECT_EQ(settingsInForce({}), QdiscSettings{});
+}
+
+TEST(SettingsInForce, OtherQdiscsAreNotNetlabs) {
+  EXPECT_FALSE(settingsInForce({qdisc("fq_codel", 0x80010000, TC_H_ROOT)}));
+  QdiscInfo netem = qdisc("netem", kImpairmentRootHandle, TC_H_ROOT);
+  netem.netem = NetemOptions{};
+  netem.netem->delayUs = 1'000;
+  netem.netem->limitPackets = 1000;
+  ASSERT_TRUE(settingsInForce({netem}));
+  EXPECT_FALSE(settingsInForce({netem, qdisc("pfifo", 0x00100000, kNetemChildClass)}))
+      << "a child that is not a tbf";
+  QdiscInfo elsewhere = netem;
+  elsewhere.handle = 0x80010000;
+  EXPECT_FALSE(settingsInForce({elsewhere})) << "netem, but not under netlab's handle";
 }
 
 // A netem dump as the kernel writes it: the fixed options (times capped in ticks), then the
