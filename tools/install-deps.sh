@@ -3,9 +3,9 @@
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang
-  libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
+  libmnl-dev libpcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
-  frr bird2 traceroute strace
+  frr bird2 traceroute strace tshark
 )
 missing=()
 for package in "${packages[@]}"; do

@@ -15,7 +15,8 @@ ALLOWED = {
     "topo": {"base"},
     "netlink": {"base"},
     "nsmgr": {"base", "topo", "netlink"},
-    "tools": {"base", "topo", "netlink", "nsmgr"},
+    "capture": {"base", "topo", "netlink", "nsmgr"},
+    "tools": {"base", "topo", "netlink", "nsmgr", "capture"},
     "bench": {"base", "topo", "netlink", "nsmgr"},
 }
 NODE_INIT = re.compile(r"nsmgr/node_init\.(cpp|hpp)$")
