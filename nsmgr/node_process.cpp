@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <linux/futex.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -19,6 +20,10 @@
 #include <filesystem>
 #include <utility>
 #include <vector>
+
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#endif
 
 #include "base/error.hpp"
 #include "nsmgr/namespaces.hpp"
@@ -155,6 +160,19 @@ void awaitLeft(std::atomic<int>& word, pid_t pid) noexcept {
   }
 }
 
+// AddressSanitizer marks the redzones of a child's stack frames in the shadow memory it shares
+// with netlab, and a child that execs or exits never returns from those frames to clear them:
+// before a stack is used again, its marks go, or the next child's writes look like overflows
+// and it dies reporting one instead of its failure.
+void forgetEarlierFrames(std::byte* stack, size_t bytes) noexcept {
+#if defined(__SANITIZE_ADDRESS__)
+  ASAN_UNPOISON_MEMORY_REGION(stack, bytes);
+#else
+  static_cast<void>(stack);
+  static_cast<void>(bytes);
+#endif
+}
+
 // Blocks every signal of the calling thread while it lives, so a child cloned meanwhile starts
 // with them all blocked: no handler of netlab's can run in it, on memory it shares with netlab,
 // before it execs (which resets the handlers).
@@ -194,6 +212,7 @@ ChildProcess createOwnedNamespaces(LaunchArea& area,
                                    const std::optional<topo::IdRange>& isolatedIds,
                                    const std::string& nodeName, Fd& userns, Fd& netns) {
   awaitLeft(area.ownerHere, area.ownerPid);  // the previous node's, killed long ago
+  forgetEarlierFrames(area.ownerStack, kOwnerStackBytes);
   area.netlabPid = ::getpid();
   area.ownerHere.store(kChildHere);
   pid_t pid;
@@ -268,6 +287,7 @@ int launchNode(void* argument) noexcept {
 // Sharing the address space spares copying netlab's page tables, which would cost more than
 // creating all the namespaces; sharing the fd table spares copying it.
 ChildProcess cloneNode(LaunchArea& area, const std::string& nodeName) {
+  forgetEarlierFrames(area.stack, kLaunchStackBytes);
   area.nodeHere.store(kChildHere);
   int pidfd = -1;
   pid_t pid;
@@ -346,10 +366,23 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   return node;
 }
 
+// The control socket's other end stays open in the launcher's slot after the node has gone,
+// so a node that dies without a report (killed, or crashed) shows no end of file there: its
+// pidfd says it has ended.
+bool reportOrEnd(NodeProcess& node, const std::string& nodeName) {
+  pollfd waited[] = {{node.control.get(), POLLIN, 0}, {node.process.pidfd().get(), POLLIN, 0}};
+  while (::poll(waited, std::size(waited), -1) < 0) {
+    if (errno != EINTR) throw SystemError("poll", "control socket of node " + nodeName);
+  }
+  return waited[0].revents != 0;
+}
+
 void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
   ChildReport report;
-  ssize_t got;
-  while ((got = ::read(node.control.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+  ssize_t got = 0;
+  if (reportOrEnd(node, nodeName)) {
+    while ((got = ::read(node.control.get(), &report, sizeof report)) < 0 && errno == EINTR) {
+    }
   }
   if (got < 0) throw SystemError("read", "control socket of node " + nodeName);
   if (got != sizeof report) throw Error("node " + nodeName + " ended during its setup");
