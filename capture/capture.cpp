@@ -14,6 +14,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
+#include "nsmgr/limits.hpp"
 #include "nsmgr/namespaces.hpp"
 
 namespace netlab::capture {
@@ -27,7 +28,7 @@ constexpr std::chrono::seconds kTickInterval{1};
 // The kernel's buffer per interface: tcpdump's 2 MiB for a few, less each for many (a thousand
 // interfaces at 2 MiB would take 2 GiB), never below what holds a burst of full frames.
 constexpr size_t kBufferBudgetBytes = 64 << 20;
-constexpr size_t kMinBufferBytes = 256 << 10;
+constexpr size_t kMinBufferBytes = 64 << 10;
 constexpr size_t kMaxBufferBytes = 2 << 20;
 
 struct PcapCloser {
@@ -265,6 +266,10 @@ LiveCapture::LiveCapture(const nsmgr::LabState& state, const std::vector<std::st
                          const CaptureOptions& options)
     : options_(options) {
   if (!options.filter.empty()) checkFilter(options.filter, options.snapLength);
+  // A socket and a node's pidfd per interface, with room for the output and libpcap's own.
+  constexpr uint64_t kOtherFiles = 64;
+  nsmgr::raiseOpenFileLimit(2 * ends.size() + kOtherFiles,
+                            "capturing on " + std::to_string(ends.size()) + " interfaces");
   const size_t bufferBytes = std::clamp(kBufferBudgetBytes / std::max<size_t>(ends.size(), 1),
                                         kMinBufferBytes, kMaxBufferBytes);
   for (const auto& end : ends) {

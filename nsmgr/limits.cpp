@@ -102,13 +102,23 @@ void ensureLabFitsLimits(const topo::Plan& plan) {
     for (size_t i = 1; i < problems.size(); ++i) message += "; " + problems[i];
     throw Error(message);
   }
+  raiseOpenFileLimit(demand.openFiles, "the lab");
+}
+
+void raiseOpenFileLimit(uint64_t needed, const std::string& purpose) {
   rlimit openFiles{};
   if (::getrlimit(RLIMIT_NOFILE, &openFiles) < 0) throw SystemError("getrlimit", "RLIMIT_NOFILE");
-  if (openFiles.rlim_cur >= demand.openFiles) return;
+  if (openFiles.rlim_cur >= needed) return;
+  if (openFiles.rlim_max < needed) {
+    throw Error(purpose + " needs about " + std::to_string(needed) +
+                    " open files, above the hard limit of " + std::to_string(openFiles.rlim_max) +
+                    " (raise it with `ulimit -Hn " + std::to_string(needed) + "`)",
+                EMFILE);
+  }
   openFiles.rlim_cur = openFiles.rlim_max;
   if (::setrlimit(RLIMIT_NOFILE, &openFiles) < 0) {
-    throw SystemError("setrlimit", "RLIMIT_NOFILE to " + std::to_string(openFiles.rlim_max) +
-                                       " (the lab needs about " + std::to_string(demand.openFiles) +
+    throw SystemError("setrlimit", "RLIMIT_NOFILE to " + std::to_string(openFiles.rlim_max) + " (" +
+                                       purpose + " needs about " + std::to_string(needed) +
                                        " open files)");
   }
 }

@@ -40,6 +40,10 @@ std::vector<std::string> limitProblems(const KernelLimits& limits, const LabDema
 
 KernelLimits readKernelLimits();
 
+// Raises the open-file soft limit to the hard limit when it is below `needed`; throws, naming
+// `purpose`, when the hard limit is below it too.
+void raiseOpenFileLimit(uint64_t needed, const std::string& purpose);
+
 // Raises the open-file soft limit to what the lab needs, and throws, naming every limit to
 // raise, when the lab cannot fit.
 void ensureLabFitsLimits(const topo::Plan& plan);

@@ -90,16 +90,33 @@ struct Output {
   std::optional<capture::PcapngWriter> pcapng;
 };
 
+// "r1:eth0, r2:eth0", or on many "600 interfaces (h0:eth0, h1:eth0, ..., h599:eth0)".
+std::string describeEnds(const std::vector<std::string>& ends) {
+  constexpr size_t kNamedAlways = 8;
+  if (ends.size() <= kNamedAlways) return join(ends, ", ");
+  return fmt::format("{} interfaces ({}, {}, ..., {})", ends.size(), ends[0], ends[1], ends.back());
+}
+
+// A line per interface; on many, only those that saw something (or stopped), then a count of
+// the quiet ones.
 void printSummary(const capture::LiveCapture& live, const std::string& destination) {
+  constexpr size_t kListedAlways = 16;
   uint64_t total = 0;
   for (const auto& interface : live.interfaces()) total += interface.packets;
   std::cerr << fmt::format("{} packet{} captured{}\n", total, total == 1 ? "" : "s",
                            destination.empty() ? "" : " to " + destination);
+  const bool all = live.interfaces().size() <= kListedAlways;
+  size_t quiet = 0;
   for (const auto& interface : live.interfaces()) {
+    if (!all && interface.packets == 0 && interface.dropped == 0 && interface.stopped.empty()) {
+      ++quiet;
+      continue;
+    }
     std::cerr << fmt::format("  {}: {} packets, {} dropped{}\n", interface.end, interface.packets,
                              interface.dropped,
                              interface.stopped.empty() ? "" : "; stopped: " + interface.stopped);
   }
+  if (quiet > 0) std::cerr << fmt::format("  {} more interfaces: no packets\n", quiet);
 }
 
 int runCapture(const CaptureArguments& arguments) {
@@ -154,7 +171,7 @@ int runCapture(const CaptureArguments& arguments) {
     output.pcapng->flush();
   }
   const bool liveCount = !lines && isTerminal(STDERR_FILENO);
-  std::cerr << fmt::format("capturing on {}{}{}\n", join(ends, ", "),
+  std::cerr << fmt::format("capturing on {}{}{}\n", describeEnds(ends),
                            filter.empty() ? "" : " (filter: " + filter + ")",
                            lines ? "" : "; Ctrl-C ends it");
   auto deliver = [&](const capture::CapturedPacket& packet) {
