@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <string_view>
 
 #include "base/error.hpp"
 #include "nsmgr/node_init.hpp"
@@ -53,7 +54,7 @@ std::string findInPath(const std::string& program, const std::vector<std::string
     }
     start = end + 1;
   }
-  throw Error(program + ": command not found", ENOENT);
+  throw CommandNotFound(program);
 }
 
 // The steps of execCommand that may fail, as it reports them (RunResult::failedStep).
@@ -141,12 +142,18 @@ PreparedCommand::PreparedCommand(CommandSpec spec) : spec_(std::move(spec)) {
   envp_.push_back(nullptr);
 }
 
+int exitCodeOfFailure(const RunResult& result) {
+  const bool notFound = result.failedStep && std::string_view(result.failedStep) == "execve" &&
+                        result.failedErrno == ENOENT;
+  return notFound ? kCommandNotFound : kCouldNotRun;
+}
+
 pid_t spawnInNode(int pidfd, const PreparedCommand& command, const std::string& node) {
   pid_t helper = ::fork();
   if (helper < 0) throw SystemError("fork", "helper for node " + node);
   if (helper == 0) {
     RunResult result = runInNode(pidfd, command);
-    ::_exit(result.failedStep ? kCouldNotRun : exitCodeOf(result.waitStatus));
+    ::_exit(result.failedStep ? exitCodeOfFailure(result) : exitCodeOf(result.waitStatus));
   }
   return helper;
 }

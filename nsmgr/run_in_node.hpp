@@ -4,8 +4,11 @@
 
 #include <sys/types.h>
 
+#include <cerrno>
 #include <string>
 #include <vector>
+
+#include "base/error.hpp"
 
 namespace netlab::nsmgr {
 
@@ -64,8 +67,18 @@ struct RunResult {
 // terminal already reach it, as it shares the caller's process group.
 RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept;
 
-// The command's exit code when a helper runs it on a caller's behalf and it could not run.
+// A program found nowhere on the command's PATH.
+class CommandNotFound : public Error {
+ public:
+  explicit CommandNotFound(const std::string& program)
+      : Error(program + ": command not found", ENOENT) {}
+};
+
+// The command's exit code when it could not run, as shells have it: 127 for a program that is
+// not there, 126 for any other failure (not executable, a redirection, the node gone).
 inline constexpr int kCouldNotRun = 126;
+inline constexpr int kCommandNotFound = 127;
+int exitCodeOfFailure(const RunResult& result);
 
 // Forks a helper that runs the command in the node (runInNode) and exits with the command's
 // exit code, or kCouldNotRun; callable from any thread, since the helper only makes system

@@ -20,6 +20,8 @@ struct Verb {
   const char* summary;
   // Adds the verb's options to its subcommand and returns the action that runs it.
   Action (*define)(CLI::App& command);
+  // Printed under a usage error of the verb: the way out of its most frequent mistake.
+  const char* usageHint = nullptr;
 };
 
 // Adds --format with its choices; the first choice is the default.

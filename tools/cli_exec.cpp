@@ -5,8 +5,11 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <sstream>
 
 #include "base/error.hpp"
 #include "nsmgr/cgroups.hpp"
@@ -61,21 +64,51 @@ std::string directoryIn(pid_t nodePid) {
   return std::filesystem::is_directory(inNode, error) ? here.string() : "/";
 }
 
-void throwIfNotRun(const nsmgr::RunResult& result, const std::string& node,
-                   const std::string& program) {
-  if (!result.failedStep) return;
+// A program that could not start is reported as a shell reports it, with its exit code (127
+// when it is not there); any other failure to run is an Error.
+int reportNotRun(const nsmgr::RunResult& result, const std::string& node,
+                 const std::string& program) {
+  if (std::string_view(result.failedStep) == "execve") {
+    std::cerr << "netlab: " << node << ": " << program << ": "
+              << (result.failedErrno == ENOENT ? "command not found"
+                                               : errnoText(result.failedErrno))
+              << '\n';
+    return nsmgr::exitCodeOfFailure(result);
+  }
   std::string object = result.failedObject ? std::string(result.failedObject) : "node " + node;
-  if (std::string(result.failedStep) == "execve") object = program;
   throw SystemError(result.failedStep, object, result.failedErrno);
+}
+
+// The login shell of the node's root (its /etc/passwd, seen from inside), as a terminal
+// session opens it; /bin/sh when there is none.
+std::vector<std::string> loginShellOf(pid_t nodePid) {
+  std::ifstream passwd("/proc/" + std::to_string(nodePid) + "/root/etc/passwd");
+  std::string line;
+  while (std::getline(passwd, line)) {
+    std::vector<std::string> fields;
+    std::stringstream split(line);
+    for (std::string field; std::getline(split, field, ':');) fields.push_back(field);
+    if (fields.size() == 7 && fields[2] == "0" && !fields[6].empty()) return {fields[6], "-l"};
+  }
+  return {"/bin/sh", "-l"};
 }
 
 int execInOne(const std::string& lab, const ExecOptions& options) {
   nsmgr::NodeHandle node = nsmgr::openNode(lab, options.node);
-  nsmgr::PreparedCommand command(
-      {options.command, execEnvironment(node.env), directoryIn(node.pid), 0, 1, 2});
+  const std::vector<std::string> argv =
+      options.command.empty() ? loginShellOf(node.pid) : options.command;
+  std::optional<nsmgr::PreparedCommand> prepared;
+  try {
+    prepared.emplace(
+        nsmgr::CommandSpec{argv, execEnvironment(node.env), directoryIn(node.pid), 0, 1, 2});
+  } catch (const nsmgr::CommandNotFound& notFound) {
+    std::cerr << "netlab: " << node.name << ": " << notFound.what() << '\n';
+    return nsmgr::kCommandNotFound;
+  }
+  nsmgr::PreparedCommand& command = *prepared;
   command.joinCgroups(nsmgr::cgroupProcsFilesOf(node.pid));
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
-  throwIfNotRun(result, node.name, options.command.front());
+  if (result.failedStep) return reportNotRun(result, node.name, argv.front());
   return nsmgr::exitCodeOf(result.waitStatus);
 }
 
@@ -115,19 +148,24 @@ Action defineExec(CLI::App& command) {
                   "Output format (json: run as for several nodes, output collected)");
   command.add_option("node", options->node, "Node name, or a glob such as 'r*'");
   command.add_option("command", options->command,
-                     "Command and its arguments; put `--` before a command that has options");
+                     "Command and its arguments (put `--` before a command that has options); "
+                     "none opens the node's login shell");
   command.footer(
-      "Examples:\n  netlab exec r1 -- ip -br addr\n  netlab exec r1 bash\n"
+      "Examples:\n  netlab exec r1 -- ip -br addr\n  netlab exec r1             (a login shell)\n"
       "  netlab exec 'h*' -- ping -c1 10.0.0.1\n  netlab exec --all --format json -- hostname");
   return [options] {
     requireLabAccess("exec");
     // With --all, the first word is the command's, not a node's.
     if (options->all && !options->node.empty())
       options->command.insert(options->command.begin(), options->node);
-    if (options->command.empty())
-      throw Error("no command given: netlab exec NODE -- COMMAND [ARG...]");
     std::string lab = chooseLab(options->lab);
     bool many = options->all || isPattern(options->node) || options->format == "json";
+    if (options->command.empty() && (many || options->node.empty())) {
+      throw Error(
+          "no command given: netlab exec NODE -- COMMAND [ARG...] (a login shell, "
+          "`netlab exec NODE`, takes one node)",
+          EINVAL);
+    }
     return many ? execInMany(nsmgr::readLabState(lab), *options) : execInOne(lab, *options);
   };
 }

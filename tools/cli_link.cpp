@@ -65,7 +65,7 @@ void addImpairmentOptions(CLI::App& command, ImpairmentOptions& options) {
   command.add_option("--rate", options.rate, "Bandwidth, e.g. 10mbit")
       ->check(unitValidator(topo::parseRate, "RATE"));
   command.add_option("--limit", options.limit, "Queue limit in packets (netem)")
-      ->check(CLI::Range(1u, 1'000'000'000u));
+      ->check(CLI::Range(1u, topo::kMaxLimitPackets));
 }
 
 std::string describeEgress(const topo::Impairment& impairment) {

@@ -17,7 +17,9 @@ constexpr Verb kVerbs[] = {
     {"plan", "Show the fully resolved lab a topology describes", netlab::tools::definePlan},
     {"graph", "Draw a topology (Graphviz dot or Mermaid)", netlab::tools::defineGraph},
     {"up", "Build and start a lab", netlab::tools::defineUp},
-    {"exec", "Run a command inside one or more nodes", netlab::tools::defineExec},
+    {"exec", "Run a command inside one or more nodes", netlab::tools::defineExec,
+     "hint: put `--` between the node and a command that has options, e.g.\n"
+     "  netlab exec r1 -- ip -br address\n"},
     {"status", "Show a running lab's nodes and interfaces, read live from the kernel",
      netlab::tools::defineStatus},
     {"ls", "List running labs", netlab::tools::defineList},
@@ -31,7 +33,8 @@ constexpr Verb kVerbs[] = {
 
 constexpr const char* kFooter = R"(
 Exit status: 0 success, 1 the operation failed (the message says why),
-2 bad usage or an invalid topology; `netlab exec` exits with the command's status.
+2 bad usage or an invalid topology; `netlab exec` exits with the command's status
+(127 when it is not found, 126 when it cannot run).
 State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
 Documentation: docs/topology.md, docs/architecture.md.)";
 
@@ -44,15 +47,21 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(kFooter);
   std::map<CLI::App*, netlab::tools::Action> actions;
+  std::map<CLI::App*, const char*> hints;
   for (const Verb& verb : kVerbs) {
     CLI::App* command = app.add_subcommand(verb.name, verb.summary);
     actions[command] = verb.define(*command);
+    if (verb.usageHint) hints[command] = verb.usageHint;
   }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
     int code = app.exit(error);
-    return code == 0 ? 0 : netlab::tools::kExitInvalid;
+    if (code == 0) return 0;
+    for (CLI::App* command : app.get_subcommands()) {
+      if (hints.count(command)) std::cerr << hints[command];
+    }
+    return netlab::tools::kExitInvalid;
   }
   try {
     return actions.at(app.get_subcommands().front())();

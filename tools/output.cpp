@@ -33,7 +33,12 @@ std::string chooseLab(const std::string& labOrTopology) {
   std::vector<std::string> labs = nsmgr::listLabs();
   if (labs.size() == 1) return labs.front();
   if (labs.empty()) throw Error("no lab is running", ENOENT);
-  throw Error("several labs are running (" + join(labs, ", ") + "): name one");
+  throw Error("several labs are running (" + join(labs, ", ") +
+                  "): say which, as the command's "
+                  "lab argument or with --lab (`netlab status " +
+                  labs.front() + "`, `netlab exec --lab " + labs.front() +
+                  " NODE ...`; `netlab VERB --help` shows which)",
+              EINVAL);
 }
 
 void addFormatOption(CLI::App& command, std::string& format,

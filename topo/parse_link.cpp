@@ -19,7 +19,6 @@ namespace {
 constexpr int64_t kMinIpv4Mtu = 68;
 constexpr int64_t kMinMtu = 1280;
 constexpr int64_t kMaxMtu = 65535;
-constexpr int64_t kMaxLimitPackets = 1'000'000;
 
 std::optional<double> parsePercentValue(ParseContext& context, const Cursor& at) {
   if (at.value.type() == JsonType::Number) {

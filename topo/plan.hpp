@@ -26,6 +26,9 @@ using netlab::toString;
 
 // Shaping and emulation applied on one interface's egress (netem, plus a rate shaper).
 // Absent fields are not applied.
+// The largest netem queue limit a topology or `netlab link set --limit` may ask for.
+inline constexpr uint32_t kMaxLimitPackets = 1'000'000;
+
 struct Impairment {
   std::optional<uint32_t> delayUs;
   std::optional<uint32_t> jitterUs;

@@ -212,12 +212,39 @@ class Exec(LabTest):
         self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
         self.assertEqual(self.exec(lab, "h1", "sh", "-c", "exit 7", check=False).returncode, 7)
         self.assertEqual(self.exec(lab, "h1", "cat", stdin="through stdin\n").stdout, "through stdin\n")
+        # As shells have it: 127 for a program that is not there, in one node or several.
         missing = self.exec(lab, "h1", "no-such-program", check=False)
-        self.assertNotEqual(missing.returncode, 0)
-        self.assertIn("no-such-program", missing.stderr)
+        self.assertEqual(missing.returncode, 127)
+        self.assertIn("netlab: h1: no-such-program: command not found", missing.stderr)
         many = json.loads(netlab("exec", "--lab", lab, "--format", "json", "h*", "--", "hostname").stdout)
         self.assertEqual(sorted(entry["stdout"].strip() for entry in many),
                          sorted(entry["node"] for entry in many))
+        missing = json.loads(netlab("exec", "--lab", lab, "--format", "json", "h*", "--",
+                                    "no-such-program", check=False).stdout)
+        self.assertEqual({entry["exit_code"] for entry in missing}, {127})
+
+    def test_usage_mistakes_get_the_way_out(self):
+        lab = unique_lab("usage")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        # A command's options without `--` before them: CLI11 takes them for exec's own.
+        result = netlab("exec", "--lab", lab, "h1", "ip", "-br", "address", check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("hint: put `--` between the node and a command that has options",
+                      result.stderr)
+        # Several labs running and none named: the message says how to name one.
+        other = unique_lab("usage")
+        self.bring_up(os.path.join(EXAMPLES, "triangle.json"), other)
+        result = netlab("status", check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertRegex(result.stderr, r"several labs are running \(.*\): say which, as the "
+                                        r"command's lab argument or with --lab")
+        # The CLI's limit is the topology's.
+        self.assertIn("[1 - 1000000]", netlab("link", "set", "--help").stdout)
+        topology = {"version": 1, "nodes": {"a": {}, "b": {}},
+                    "links": [{"endpoints": ["a", "b"], "limit": 1000001}]}
+        result = netlab("validate", self.write_topology(topology), check=False)
+        self.assertEqual(result.returncode, 2)
+        self.assertIn("limit", result.stderr)
 
 
     def test_the_command_runs_in_the_callers_directory_where_the_node_has_it(self):
@@ -246,6 +273,13 @@ class Terminal(LabTest):
         self.assertEqual(session.returncode, 3, session.stdout)
         self.assertIn("/dev/pts/", session.stdout)
         self.assertIn("inside-h1", session.stdout)
+        # No command: the node's login shell, as `docker exec -it` users expect.
+        session = subprocess.run(
+            ["script", "-qec", f"{NETLAB} exec --lab {lab} h1", "/dev/null"],
+            input="shopt -q login_shell && echo login-$(hostname)\nexit 4\n",
+            capture_output=True, text=True, timeout=60)
+        self.assertEqual(session.returncode, 4, session.stdout)
+        self.assertIn("login-h1", session.stdout)
         sleeper = subprocess.Popen([NETLAB, "exec", "--lab", lab, "h1", "--", "sleep", "30"])
         time.sleep(0.5)
         sleeper.send_signal(signal.SIGTERM)
