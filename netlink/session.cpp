@@ -68,8 +68,36 @@ class SocketTransport final : public Transport {
 
 }  // namespace
 
+namespace {
+
+// What the kernel lacks when it does not know a qdisc kind netlab asks for: ENOENT with "Specified
+// qdisc kind is unknown" says only that, for a kernel built without the qdisc, or without its
+// module loaded (the kernel loads it itself where modules can be loaded).
+std::string missingQdiscHint(const std::string& request, int errnoValue,
+                             const std::string& extack) {
+  static const std::pair<const char*, const char*> kOptions[] = {
+      {"RTM_NEWQDISC netem ",
+       "this kernel has no netem queueing discipline (CONFIG_NET_SCH_NETEM, module sch_netem), "
+       "which delay, jitter, loss, corruption, duplication and reordering need; a rate alone "
+       "needs only tbf"},
+      {"RTM_NEWQDISC tbf ",
+       "this kernel has no tbf queueing discipline (CONFIG_NET_SCH_TBF, module sch_tbf), which "
+       "a rate needs"},
+  };
+  if (errnoValue != ENOENT || (!extack.empty() && extack != "Specified qdisc kind is unknown")) {
+    return "";
+  }
+  for (const auto& [prefix, hint] : kOptions) {
+    if (request.rfind(prefix, 0) == 0) return std::string(": ") + hint;
+  }
+  return "";
+}
+
+}  // namespace
+
 NetlinkError::NetlinkError(const std::string& request, int errnoValue, const std::string& extack)
-    : Error(request + ": " + errnoText(errnoValue) + (extack.empty() ? "" : " (" + extack + ")"),
+    : Error(request + ": " + errnoText(errnoValue) + (extack.empty() ? "" : " (" + extack + ")") +
+                missingQdiscHint(request, errnoValue, extack),
             errnoValue),
       extack_(extack) {}
 

@@ -2,13 +2,14 @@
 # Installs what is missing, builds netlab, and runs every test: unit, netns and e2e tiers
 # (the root tiers inside private namespaces, tests/run_isolated.sh), then all of them again
 # under the sanitizers (build-asan), then the topology fuzzer for a bounded time
-# (NETLAB_FUZZ_SECONDS, default 60; 0 skips it).
+# (NETLAB_FUZZ_SECONDS, default 60; 0 skips it), then the vm tier on Debian's stock kernel.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j"$(nproc)"
-ctest --test-dir build --output-on-failure
+# Every tier but vm, which boots virtual machines and runs last.
+ctest --test-dir build --output-on-failure -LE vm
 # Every tier again under AddressSanitizer and UndefinedBehaviorSanitizer, in a tree of its own
 # (NETLAB_SANITIZE; netlab-init stays unsanitized: it is static, and ASan's runtime cannot be).
 # Any finding fails its test. LeakSanitizer checks the unit and netns tiers only: at exit it
@@ -28,3 +29,5 @@ if [ "$seconds" -gt 0 ]; then
   cmake --build build-fuzz -j"$(nproc)" --target topology_fuzz
   tests/fuzz/run.sh build-fuzz "$seconds"
 fi
+# The vm tier: netem and the e2e core on Debian's stock kernel, in QEMU (tests/vm/run).
+ctest --test-dir build -L vm --output-on-failure

@@ -265,5 +265,21 @@ TEST(SocketReceive, TruncatedDatagramIsAnError) {
   }
 }
 
+// A kernel without a qdisc says only "Specified qdisc kind is unknown"; the error names what it
+// lacks, and nothing else gets the hint.
+TEST(NetlinkError, AMissingQdiscKindNamesTheKernelOption) {
+  NetlinkError netem("RTM_NEWQDISC netem 1: root on a:eth0", ENOENT,
+                     "Specified qdisc kind is unknown");
+  EXPECT_NE(std::string(netem.what()).find("(CONFIG_NET_SCH_NETEM, module sch_netem)"),
+            std::string::npos)
+      << netem.what();
+  NetlinkError tbf("RTM_NEWQDISC tbf 1: root on a:eth0", ENOENT, "");
+  EXPECT_NE(std::string(tbf.what()).find("CONFIG_NET_SCH_TBF"), std::string::npos);
+  NetlinkError other("RTM_NEWQDISC netem 1: root on a:eth0", ENOENT, "Qdisc not found");
+  EXPECT_EQ(std::string(other.what()).find("CONFIG_"), std::string::npos);
+  NetlinkError link("RTM_NEWLINK veth a:eth0", ENOENT, "Specified qdisc kind is unknown");
+  EXPECT_EQ(std::string(link.what()).find("CONFIG_"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace netlab::netlink
