@@ -18,9 +18,10 @@ RTT_TOLERANCE = 0.10
 
 
 def kernel_has_netem():
-    """Whether a netem qdisc can be made; tried on a dummy device of this private namespace."""
+    """Whether a netem qdisc can be made; tried on a veth pair of this private namespace (a
+    kernel without modules may lack the dummy device)."""
     probe = subprocess.run(
-        "ip link add netem-probe type dummy && "
+        "ip link add netem-probe type veth peer name netem-probe1 && "
         "tc qdisc add dev netem-probe root netem delay 1ms; status=$?; "
         "ip link del netem-probe; exit $status",
         shell=True, capture_output=True, text=True)
