@@ -51,7 +51,7 @@ struct MessageBuffer {
 };
 
 // A mount step's flags, in the order encodeNodeSetup writes them.
-constexpr size_t kStepFlags = 6;
+constexpr size_t kStepFlags = 7;
 std::bitset<kStepFlags> stepFlags(const MountStep& step) {
   std::bitset<kStepFlags> flags;
   flags[0] = step.bindSource;
@@ -60,6 +60,7 @@ std::bitset<kStepFlags> stepFlags(const MountStep& step) {
   flags[3] = step.skipIfTargetMissing;
   flags[4] = step.createTarget;
   flags[5] = step.targetIsDirectory;
+  flags[6] = step.replaceMounted;
   return flags;
 }
 
@@ -70,6 +71,7 @@ void setStepFlags(MountStep& step, const std::bitset<kStepFlags>& flags) {
   step.skipIfTargetMissing = flags[3];
   step.createTarget = flags[4];
   step.targetIsDirectory = flags[5];
+  step.replaceMounted = flags[6];
 }
 
 // Fields of an encoded step: mount flags, step flags, what, source, target, fsType, data.
@@ -158,11 +160,20 @@ void remountReadOnly(const MountStep& step) {
   }
 }
 
+// Detaches every mount stacked on the target, each with the mounts below it, until the target
+// is a plain directory again (EINVAL).
+void detachMounted(const MountStep& step) {
+  while (::umount2(step.target.c_str(), MNT_DETACH) == 0) {
+  }
+  if (errno != EINVAL) failNode(kControlFd, "umount", step.what.c_str(), errno);
+}
+
 void mountStep(const MountStep& step, int sourceFd) {
   if (::access(step.target.c_str(), F_OK) != 0) {
     if (step.skipIfTargetMissing) return;
     if (step.createTarget) createTarget(step);
   }
+  if (step.replaceMounted) detachMounted(step);
   char sourcePath[64] = "";
   const char* source = step.source.empty() ? nullptr : step.source.c_str();
   if (needsSourceFd(step)) {

@@ -57,6 +57,9 @@ struct MountStep {
   // tmpfs (/tmp, /run), never on the host's filesystem.
   bool createTarget = false;
   bool targetIsDirectory = false;
+  // What is mounted on the target goes first (detached, with all below it): a covered mount
+  // still counts when the kernel decides whether a new mount would show more than the node's.
+  bool replaceMounted = false;
 
   bool operator==(const MountStep&) const = default;
 };

@@ -143,8 +143,18 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   // Read-only for the same reason as /proc/sys (/sys/kernel, /sys/module): the node changes its
   // own interfaces over netlink. Without child mounts, so a node can still mount a read-only
   // sysfs of a network namespace of its own (`ip netns exec`).
-  MountStep sysfs = freshMount("sysfs", "/sys", kNoExec);
+  // Read-only from its first mount, so the network namespace's sysfs superblock is: a new
+  // sysfs node root mounts shares it (one per network namespace), and the kernel refuses a
+  // writable one (a read-only mount alone did not stop Debian's 6.1 from allowing it, and node
+  // root from writing host-wide files such as /sys/kernel/mm through it).
+  MountStep sysfs = freshMount("sysfs", "/sys", kNoExec | MS_RDONLY);
   sysfs.remountReadOnly = true;
+  // The host's /sys goes, not only out of sight: the kernel lets node root mount a new sysfs
+  // as writable as any whole sysfs in its mount namespace, covered ones included, and a
+  // host's /sys, writable, with only empty mount points below it (Debian's), would let it
+  // write host-wide settings through one. Then only the node's, read-only, counts: a new
+  // sysfs must be read-only too.
+  sysfs.replaceMounted = true;
   // /sys/firmware stays visible (read-only): a mount over it would make the kernel refuse the
   // node a sysfs of its own, as `ip netns exec` mounts.
   setup.mounts.push_back(sysfs);
@@ -159,7 +169,8 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
       bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
   hostname.skipIfTargetMissing = true;
   setup.mounts.push_back(hostname);
-  setup.mounts.push_back(bindMount(directory.pathOf(nodeDirectory + "/hosts"), "/etc/hosts", false));
+  setup.mounts.push_back(
+      bindMount(directory.pathOf(nodeDirectory + "/hosts"), "/etc/hosts", false));
   addTopologyMounts(node, directory, setup);
   return setup;
 }
