@@ -123,8 +123,12 @@ class Netem(LabTest):
         self.assert_near(mean, 20, RTT_TOLERANCE, "mean RTT with jitter")
         # Uniform over ±5 ms: a standard deviation of 5/√3 = 2.89 ms.
         self.assertTrue(2.0 <= spread <= 3.8, f"standard deviation {spread:.2f} ms")
-        self.assertGreaterEqual(min(rtts), 14.5)
-        self.assertLessEqual(max(rtts), 27)
+        # Within the jitter's range but for the odd round trip an emulated CPU stalled (one of
+        # 400 took 32.6 ms in a run under QEMU): the 1st and 99th percentiles, not the extremes.
+        ordered = sorted(rtts)
+        low, high = ordered[len(ordered) // 100], ordered[-len(ordered) // 100 - 1]
+        self.assertGreaterEqual(low, 14.5)
+        self.assertLessEqual(high, 27)
 
     def test_loss_is_within_binomial_bounds(self):
         lab = self.up()
