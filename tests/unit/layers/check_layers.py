@@ -15,7 +15,9 @@ ALLOWED = {
     "topo": {"base"},
     "netlink": {"base"},
     "nsmgr": {"base", "topo", "netlink"},
-    "tools": {"base", "topo", "netlink", "nsmgr"},
+    "report": {"base", "topo", "nsmgr"},
+    "web": {"base", "topo", "nsmgr", "report"},
+    "tools": {"base", "topo", "netlink", "nsmgr", "report", "web"},
     "bench": {"base", "topo", "netlink", "nsmgr"},
 }
 NODE_INIT = re.compile(r"nsmgr/node_init\.(cpp|hpp)$")

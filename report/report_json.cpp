@@ -1,10 +1,10 @@
-#include "tools/report_json.hpp"
+#include "report/report_json.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "topo/impairment_json.hpp"
 
-namespace netlab::tools {
+namespace netlab::report {
 namespace {
 
 using nlohmann::ordered_json;
@@ -130,4 +130,4 @@ std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes) {
   return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace netlab::tools
+}  // namespace netlab::report
