@@ -6,6 +6,7 @@ packages=(
   libmnl-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
   frr bird2 traceroute strace
+  libcpp-httplib-dev chromium
 )
 missing=()
 for package in "${packages[@]}"; do
