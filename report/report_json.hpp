@@ -15,6 +15,8 @@ std::string linkReportsToJson(const std::string& lab, const std::vector<nsmgr::L
 std::string pingResultsToJson(const std::string& lab, const std::vector<nsmgr::PingResult>& pings);
 std::string checkResultsToJson(const std::string& lab,
                                const std::vector<nsmgr::CheckResult>& results);
+std::string routesToJson(const std::string& lab, const std::string& node,
+                         const std::vector<nsmgr::RouteStatus>& routes);
 std::string execOutcomesToJson(const std::vector<nsmgr::ExecOutcome>& outcomes);
 
 }  // namespace netlab::report

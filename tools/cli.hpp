@@ -38,5 +38,6 @@ Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
 Action definePingall(CLI::App& command);
 Action defineTest(CLI::App& command);
+Action defineWeb(CLI::App& command);
 
 }  // namespace netlab::tools

@@ -24,6 +24,8 @@ constexpr Verb kVerbs[] = {
     {"test", "Run the topology's tests against a running lab", netlab::tools::defineTest},
     {"pingall", "Ping every node's addresses from every other node", netlab::tools::definePingall},
     {"link", "Show, impair, fail and restore a running lab's links", netlab::tools::defineLink},
+    {"web", "Serve a live view of the running labs in the browser (and its JSON API)",
+     netlab::tools::defineWeb},
     {"down", "Stop a lab and remove everything it made", netlab::tools::defineDown},
 };
 
