@@ -146,23 +146,27 @@ bool controlAllowed(const ApiSettings& settings, const Request& request, Respons
   return true;
 }
 
-void setLinkState(const ApiSettings& settings, const Request& request, Response& response) {
+void setLinkState(LiveFeed& feed, const ApiSettings& settings, const Request& request,
+                  Response& response) {
   if (!controlAllowed(settings, request, response)) return;
   const std::string lab = request.matches[1], end = request.matches[2];
   const bool up = request.matches[3] == "up";
   withContext(std::string(up ? "restoring" : "failing") + " the link of " + end,
               [&] { nsmgr::setLinkState(lab, end, up); });
+  feed.readNow();
   response.set_content(oneLine({{"lab", lab}, {"end", end}, {"state", up ? "up" : "down"}}) + "\n",
                        kJson);
 }
 
-void editImpairments(const ApiSettings& settings, const Request& request, Response& response) {
+void editImpairments(LiveFeed& feed, const ApiSettings& settings, const Request& request,
+                     Response& response) {
   if (!controlAllowed(settings, request, response)) return;
   const std::string lab = request.matches[1], end = request.matches[2];
   const ImpairmentRequest edit = parseImpairmentRequest(request.body);
   auto changed = withContext("changing the impairments of " + end, [&] {
     return nsmgr::editImpairments(lab, end, edit.edit, edit.direction);
   });
+  feed.readNow();
   response.set_content(oneLine({{"lab", lab}, {"changed", endsJson(changed)}}) + "\n", kJson);
 }
 
@@ -224,12 +228,12 @@ void addRoutes(httplib::Server& server, LiveFeed& feed, const ApiSettings& setti
                streamEvents(feed, request, response);
              }));
   server.Post(lab + R"(/links/([^/]+)/(down|up))",
-              guarded([settings](const Request& request, Response& response) {
-                setLinkState(settings, request, response);
+              guarded([&feed, settings](const Request& request, Response& response) {
+                setLinkState(feed, settings, request, response);
               }));
   server.Post(lab + R"(/links/([^/]+)/impairments)",
-              guarded([settings](const Request& request, Response& response) {
-                editImpairments(settings, request, response);
+              guarded([&feed, settings](const Request& request, Response& response) {
+                editImpairments(feed, settings, request, response);
               }));
   // Unknown paths and methods: JSON, like every other answer of the API.
   server.set_error_handler([](const Request& request, Response& response) {

@@ -73,7 +73,7 @@ void LiveFeed::stop() {
 LiveFeed::Watch::Watch(LiveFeed& feed, std::string lab) : feed_(feed), lab_(std::move(lab)) {
   std::lock_guard lock(feed_.mutex_);
   if (feed_.labs_[lab_].watchers++ == 0) {
-    feed_.newLab_ = true;
+    feed_.readNow_ = true;
     feed_.wake_.notify_all();
   }
 }
@@ -93,6 +93,12 @@ std::optional<LiveEvent> LiveFeed::Watch::next(uint64_t after, std::chrono::mill
   return latest;
 }
 
+void LiveFeed::readNow() {
+  std::lock_guard lock(mutex_);
+  readNow_ = true;
+  wake_.notify_all();
+}
+
 bool LiveFeed::Watch::stopped() const {
   std::lock_guard lock(feed_.mutex_);
   return feed_.stopping_;
@@ -104,7 +110,7 @@ void LiveFeed::run() {
     const auto start = Clock::now();
     std::vector<std::string> watched;
     for (const auto& [lab, entry] : labs_) watched.push_back(lab);
-    newLab_ = false;
+    readNow_ = false;
     // Read without the lock: streams keep sending the previous events meanwhile.
     lock.unlock();
     std::vector<LiveEvent> events;
@@ -118,7 +124,7 @@ void LiveFeed::run() {
     }
     published_.notify_all();
     std::erase_if(lastReadings_, [&](const auto& reading) { return !labs_.count(reading.first); });
-    wake_.wait_until(lock, start + period_, [&] { return stopping_ || newLab_; });
+    wake_.wait_until(lock, start + period_, [&] { return stopping_ || readNow_; });
   }
 }
 

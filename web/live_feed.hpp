@@ -49,6 +49,10 @@ class LiveFeed {
     std::string lab_;
   };
 
+  // Reads the watched labs now rather than at the period's end: after a change made through
+  // the server, so its page shows it at once.
+  void readNow();
+
   // Wakes every waiting stream and ends the reading thread.
   void stop();
 
@@ -73,7 +77,8 @@ class LiveFeed {
   std::map<std::string, WatchedLab> labs_;
   uint64_t sequence_ = 0;
   bool stopping_ = false;
-  bool newLab_ = false;  // a lab watched for the first time: read it now, not at the period's end
+  // A lab watched for the first time, or a change made through the server: read now.
+  bool readNow_ = false;
   std::map<std::string, LastReading> lastReadings_;  // the reading thread's alone
   std::thread reader_;
 };
