@@ -32,8 +32,28 @@ function formatRate(bits, packets) {
   return `${Math.round(packets)} pkt/s ${(bits / size).toFixed(size === 1 ? 0 : 1)} ${unit}`;
 }
 
+// Nodes in breadth-first order from the first, so that neighbours start side by side on the
+// circle and the spring layout does not begin (and stay) tangled.
+function breadthFirst(names, edges) {
+  const neighbours = new Map(names.map((name) => [name, []]));
+  for (const [a, b] of edges) { neighbours.get(a).push(b); neighbours.get(b).push(a); }
+  const order = [], seen = new Set();
+  for (const root of names) {
+    if (seen.has(root)) continue;
+    const queue = [root];
+    seen.add(root);
+    while (queue.length) {
+      const name = queue.shift();
+      order.push(name);
+      for (const next of neighbours.get(name)) if (!seen.has(next)) { seen.add(next); queue.push(next); }
+    }
+  }
+  return order;
+}
+
 // Positions: a spring layout for labs small enough to settle quickly, a grid beyond.
 function layout(names, edges) {
+  names = breadthFirst(names, edges);
   const count = names.length;
   const position = new Map();
   names.forEach((name, i) => {
@@ -69,10 +89,13 @@ function layout(names, edges) {
   // Scaled into the drawing, with room for the labels.
   const xs = [...position.values()].map((p) => p.x), ys = [...position.values()].map((p) => p.y);
   const [minX, maxX, minY, maxY] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
-  const scale = Math.min((WIDTH - 160) / Math.max(maxX - minX, 1), (HEIGHT - 100) / Math.max(maxY - minY, 1), 3);
+  // Each axis stretched on its own: the page is wide, and labels need the room more than the
+  // layout needs its proportions.
+  const scaleX = Math.min((WIDTH - 160) / Math.max(maxX - minX, 1), 3);
+  const scaleY = Math.min((HEIGHT - 100) / Math.max(maxY - minY, 1), 3);
   for (const p of position.values()) {
-    p.x = 80 + (p.x - minX) * scale + ((WIDTH - 160) - (maxX - minX) * scale) / 2;
-    p.y = 50 + (p.y - minY) * scale + ((HEIGHT - 100) - (maxY - minY) * scale) / 2;
+    p.x = 80 + (p.x - minX) * scaleX + ((WIDTH - 160) - (maxX - minX) * scaleX) / 2;
+    p.y = 50 + (p.y - minY) * scaleY + ((HEIGHT - 100) - (maxY - minY) * scaleY) / 2;
   }
   return position;
 }
@@ -98,7 +121,7 @@ function drawNode(lab, node, p) {
 
 // An end's label sits a third of the way along the link, beside its node.
 function drawEndLabel(from, to, text) {
-  return element("text", {x: from.x + (to.x - from.x) * 0.3, y: from.y + (to.y - from.y) * 0.3 - 4,
+  return element("text", {x: from.x + (to.x - from.x) * 0.22, y: from.y + (to.y - from.y) * 0.22 - 4,
                           class: "end"}, text);
 }
 
