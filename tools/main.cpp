@@ -33,7 +33,7 @@ constexpr const char* kFooter = R"(
 Exit status: 0 success, 1 the operation failed (the message says why),
 2 bad usage or an invalid topology; `netlab exec` exits with the command's status.
 State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
-Documentation: docs/topology.md, docs/architecture.md.)";
+Documentation: docs/topology.md, docs/architecture.md, docs/web.md.)";
 
 }  // namespace
 
