@@ -13,16 +13,17 @@ int main(int argc, char** argv) {
   netlab::tools::WebOptions options;
   netlab::tools::addWebOptions(app, options);
   // Checked here rather than in netlab, which links nothing of the web server.
-  app.get_option("--listen")->check(CLI::Validator(
-      [](const std::string& text) {
-        try {
-          netlab::web::parseListenAddress(text);
-          return std::string();
-        } catch (const netlab::Error& error) {
-          return std::string(error.what());
-        }
-      },
-      "ADDRESS:PORT"));
+  app.get_option("--listen")
+      ->check(CLI::Validator(
+          [](const std::string& text) {
+            try {
+              netlab::web::parseListenAddress(text);
+              return std::string();
+            } catch (const netlab::Error& error) {
+              return std::string(error.what());
+            }
+          },
+          "ADDRESS:PORT"));
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

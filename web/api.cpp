@@ -17,9 +17,9 @@
 namespace netlab::web {
 namespace {
 
-using nlohmann::ordered_json;
 using httplib::Request;
 using httplib::Response;
+using nlohmann::ordered_json;
 
 constexpr const char* kJson = "application/json";
 // How long a stream waits for an event before it sends a comment: the write finds a client
@@ -91,8 +91,8 @@ class EventStream {
     auto event = watch_.next(sequence_, kStreamHeartbeat);
     if (!event) return !watch_.stopped() && sink.write(": waiting\n\n", 12);
     sequence_ = event->sequence;
-    const std::string text = "event: " + event->name + "\nid: " +
-                             std::to_string(event->sequence) + "\ndata: " + event->data + "\n\n";
+    const std::string text = "event: " + event->name + "\nid: " + std::to_string(event->sequence) +
+                             "\ndata: " + event->data + "\n\n";
     if (!sink.write(text.data(), text.size())) return false;
     if (event->name == "gone") sink.done();
     return true;
@@ -215,14 +215,14 @@ void addRoutes(httplib::Server& server, LiveFeed& feed, const ApiSettings& setti
              }));
   server.Get(lab + "/links", guarded([](const Request& request, Response& response) {
                const std::string name = request.matches[1];
-               response.set_content(
-                   report::linkReportsToJson(name, nsmgr::linkReports(name)), kJson);
+               response.set_content(report::linkReportsToJson(name, nsmgr::linkReports(name)),
+                                    kJson);
              }));
   server.Get(lab + R"(/nodes/([^/]+)/routes)",
              guarded([](const Request& request, Response& response) {
                const std::string name = request.matches[1], node = request.matches[2];
-               response.set_content(
-                   report::routesToJson(name, node, nsmgr::nodeRoutes(name, node)), kJson);
+               response.set_content(report::routesToJson(name, node, nsmgr::nodeRoutes(name, node)),
+                                    kJson);
              }));
   server.Get(lab + "/events", guarded([&feed](const Request& request, Response& response) {
                streamEvents(feed, request, response);

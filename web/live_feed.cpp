@@ -19,8 +19,8 @@ using Clock = std::chrono::steady_clock;
 
 // Packets and bits per second one end sent since the last reading; 0 on the first reading and
 // when a counter went backwards (a device made again under the same name).
-ordered_json sendRate(const nsmgr::InterfaceCounters& now,
-                      const nsmgr::InterfaceCounters* before, double seconds) {
+ordered_json sendRate(const nsmgr::InterfaceCounters& now, const nsmgr::InterfaceCounters* before,
+                      double seconds) {
   double packets = 0, bits = 0;
   if (before && seconds > 0 && now.txPackets >= before->txPackets &&
       now.txBytes >= before->txBytes) {
@@ -44,8 +44,7 @@ std::string endName(const nsmgr::LinkEndReport& end) {
 }
 
 double unixSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 bool isRunning(const std::string& lab) {
@@ -159,15 +158,17 @@ LiveEvent LiveFeed::read(const std::string& lab, uint64_t sequence) {
     last = {now, std::move(counters)};
     ordered_json update = {
         {"lab", lab}, {"time", unixSeconds()}, {"nodes", nodes}, {"links", linkList}};
-    return {sequence, "update", update.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    return {sequence, "update",
+            update.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
   } catch (const Error& error) {
     lastReadings_.erase(lab);
     if (!isRunning(lab)) {
       return {sequence, "gone",
               ordered_json{{"lab", lab}, {"reason", "lab `" + lab + "` is not running"}}.dump()};
     }
-    return {sequence, "problem", ordered_json{{"lab", lab}, {"error", error.what()}}
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)};
+    return {sequence, "problem",
+            ordered_json{{"lab", lab}, {"error", error.what()}}.dump(
+                -1, ' ', false, nlohmann::json::error_handler_t::replace)};
   }
 }
 

@@ -75,7 +75,7 @@ ListenAddress parseListenAddress(std::string_view text) {
   const bool knownHost =
       parts && (parts->name == "localhost" || parseAddress(parts->name).has_value());
   if (!port || !knownHost) {
-    throw Error("--listen " + std::string(text) +
+    throw Error("`" + std::string(text) + "`" +
                     ": expected ADDRESS:PORT with an IP address or localhost (127.0.0.1:8080, "
                     "[::1]:8080; port 0 picks a free one)",
                 EINVAL);
@@ -117,9 +117,9 @@ bool sameOrigin(std::string_view origin, std::string_view host) {
 ImpairmentRequest parseImpairmentRequest(std::string_view text) {
   const nlohmann::json body = nlohmann::json::parse(text, nullptr, false);
   if (!body.is_object()) throw Error("the body is not a JSON object", EINVAL);
-  static const char* const kKeys[] = {"delay",   "jitter",  "jitter_correlation", "loss",
-                                      "corrupt", "duplicate", "reorder", "rate", "limit",
-                                      "direction", "reset"};
+  static const char* const kKeys[] = {
+      "delay", "jitter", "jitter_correlation", "loss", "corrupt", "duplicate", "reorder",
+      "rate",  "limit",  "direction",          "reset"};
   for (const auto& [key, value] : body.items()) {
     if (std::find(std::begin(kKeys), std::end(kKeys), key) == std::end(kKeys)) {
       throw Error("\"" + key + "\": not an impairment field", EINVAL);

@@ -12,7 +12,7 @@
 namespace netlab::web {
 
 struct ListenAddress {
-  std::string host;  // an IP address ("127.0.0.1", "::1", "0.0.0.0") or "localhost"
+  std::string host;   // an IP address ("127.0.0.1", "::1", "0.0.0.0") or "localhost"
   uint16_t port = 0;  // 0: any free port
 };
 

@@ -56,10 +56,9 @@ void serve(const ServerOptions& options,
   httplib::Server server;
   server.new_task_queue = [] { return new httplib::ThreadPool(kWorkers); };
   const ListenAddress& listen = options.listen;
-  const int port = listen.port == 0 ? server.bind_to_any_port(listen.host)
-                                    : (server.bind_to_port(listen.host, listen.port)
-                                           ? listen.port
-                                           : -1);
+  const int port = listen.port == 0
+                       ? server.bind_to_any_port(listen.host)
+                       : (server.bind_to_port(listen.host, listen.port) ? listen.port : -1);
   if (port <= 0) {
     throw Error("netlab web cannot listen on " + urlOf(listen, listen.port) +
                     " (in use, or not an address of this machine)",

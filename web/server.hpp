@@ -18,6 +18,7 @@ struct ServerOptions {
 
 // Binds, calls onListening with the page's URL, and serves until a signal asks it to stop.
 // Throws Error when the address cannot be bound.
-void serve(const ServerOptions& options, const std::function<void(const std::string& url)>& onListening);
+void serve(const ServerOptions& options,
+           const std::function<void(const std::string& url)>& onListening);
 
 }  // namespace netlab::web
