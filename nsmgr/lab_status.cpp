@@ -1,5 +1,6 @@
 // Reading running labs: recorded state, live status from the kernel, nodes found by identity.
 #include <fcntl.h>
+#include <linux/rtnetlink.h>
 
 #include <algorithm>
 #include <map>
@@ -34,6 +35,18 @@ std::vector<nsmgr::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::s
   std::vector<nsmgr::InterfaceStatus> interfaces;
   for (auto& [index, status] : byIndex) interfaces.push_back(std::move(status));
   return interfaces;
+}
+
+// The names `ip route` prints for rtm_protocol (iproute2's rt_protos).
+std::string protocolName(uint8_t protocol) {
+  static const std::map<uint8_t, std::string> kNames = {
+      {RTPROT_REDIRECT, "redirect"}, {RTPROT_KERNEL, "kernel"}, {RTPROT_BOOT, "boot"},
+      {RTPROT_STATIC, "static"},     {RTPROT_RA, "ra"},         {RTPROT_DHCP, "dhcp"},
+      {RTPROT_ZEBRA, "zebra"},       {RTPROT_BIRD, "bird"},     {RTPROT_BGP, "bgp"},
+      {RTPROT_ISIS, "isis"},         {RTPROT_OSPF, "ospf"},     {RTPROT_RIP, "rip"},
+      {RTPROT_EIGRP, "eigrp"}};
+  auto name = kNames.find(protocol);
+  return name == kNames.end() ? std::to_string(protocol) : name->second;
 }
 
 nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& runtime) {
@@ -86,6 +99,26 @@ nsmgr::LabStatus labStatus(const std::string& lab) {
     if (node) status.nodes.push_back(nodeStatus(*node, runtime));
   }
   return status;
+}
+
+std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::string& node) {
+  NodeHandle handle = openNode(lab, node);
+  NetworkNamespaceVisit visit(handle.pidfd, "node " + node);
+  netlink::Session session = netlink::Session::openInCurrentNamespace();
+  std::map<uint32_t, std::string> names;
+  for (const auto& link : session.dumpLinks()) names[link.ifindex] = link.name;
+  std::vector<nsmgr::RouteStatus> routes;
+  for (const auto& route : session.dumpRoutes()) {
+    nsmgr::RouteStatus& status = routes.emplace_back();
+    status.destination = toString(route.destination);
+    status.protocol = protocolName(route.protocol);
+    for (const auto& hop : route.nextHops) {
+      auto name = names.find(hop.oifindex);
+      status.nextHops.push_back({hop.gateway ? toString(*hop.gateway) : "",
+                                 name == names.end() ? "" : name->second});
+    }
+  }
+  return routes;
 }
 
 std::vector<std::string> nodeEnvironment(const std::string& lab, const topo::Node& node) {

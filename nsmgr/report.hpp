@@ -36,6 +36,17 @@ struct LabStatus {
   std::vector<NodeStatus> nodes;
 };
 
+// One route of a node's main table, read live (what a routing daemon installed included).
+struct RouteStatus {
+  std::string destination;  // "10.0.0.0/24", "0.0.0.0/0"
+  std::string protocol;     // who installed it: "kernel", "static", "ospf", "bgp", ... or a number
+  struct NextHop {
+    std::string gateway;  // "" when the destination is on the link
+    std::string device;   // "" when the kernel names no device
+  };
+  std::vector<NextHop> nextHops;
+};
+
 // Traffic through one interface, as the kernel counts it.
 struct InterfaceCounters {
   uint64_t rxPackets = 0, txPackets = 0, rxBytes = 0, txBytes = 0, rxDropped = 0, txDropped = 0;

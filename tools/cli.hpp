@@ -41,5 +41,6 @@ Action defineLink(CLI::App& command);
 Action definePingall(CLI::App& command);
 Action defineTest(CLI::App& command);
 Action defineCapture(CLI::App& command);
+Action defineWeb(CLI::App& command);
 
 }  // namespace netlab::tools

@@ -11,7 +11,7 @@
 #include "nsmgr/lab_checks.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "tools/report_json.hpp"
+#include "report/report_json.hpp"
 
 namespace netlab::tools {
 namespace {
@@ -85,7 +85,7 @@ Action definePingall(CLI::App& command) {
           report.refused);
     }
     if (options->format == "json") {
-      std::cout << pingResultsToJson(state.plan.name, pings);
+      std::cout << report::pingResultsToJson(state.plan.name, pings);
     } else {
       size_t nodes = 0;
       for (const auto& node : state.plan.nodes) nodes += node.kind != topo::NodeKind::Switch;
@@ -135,7 +135,7 @@ Action defineTest(CLI::App& command) {
     size_t passed = 0;
     for (const auto& result : results) passed += result.passed ? 1 : 0;
     if (json) {
-      std::cout << checkResultsToJson(state.plan.name, results);
+      std::cout << report::checkResultsToJson(state.plan.name, results);
     } else {
       std::cout << fmt::format(
           "{}: {} passed, {} failed in {:.1f} s\n", state.plan.name, passed,

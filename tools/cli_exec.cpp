@@ -19,7 +19,7 @@
 #include "nsmgr/run_in_node.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "tools/report_json.hpp"
+#include "report/report_json.hpp"
 
 extern char** environ;
 
@@ -130,7 +130,7 @@ int execInMany(const nsmgr::LabState& state, const ExecOptions& options) {
   std::vector<nsmgr::ExecOutcome> outcomes = nsmgr::runCaptured(state, commands, printLine);
   int worst = 0;
   for (const auto& outcome : outcomes) worst = std::max(worst, outcome.exitCode);
-  if (json) std::cout << execOutcomesToJson(outcomes);
+  if (json) std::cout << report::execOutcomesToJson(outcomes);
   return worst;
 }
 

@@ -11,7 +11,7 @@
 #include "nsmgr/signals.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "tools/report_json.hpp"
+#include "report/report_json.hpp"
 #include "topo/units.hpp"
 
 namespace netlab::tools {
@@ -192,7 +192,7 @@ Action defineStatus(CLI::App& command) {
     requireLabAccess("status");
     nsmgr::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
     if (options->format == "json") {
-      std::cout << labStatusToJson(status);
+      std::cout << report::labStatusToJson(status);
       return kExitOk;
     }
     Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES", "EGRESS"});
@@ -224,7 +224,7 @@ Action defineList(CLI::App& command) {
       }
     }
     if (*format == "json") {
-      std::cout << labListToJson(labs);
+      std::cout << report::labListToJson(labs);
       return kExitOk;
     }
     Table table({"LAB", "NODES", "RUNNING", "TOPOLOGY"});

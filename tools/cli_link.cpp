@@ -5,7 +5,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
-#include "tools/report_json.hpp"
+#include "report/report_json.hpp"
 #include "nsmgr/link_control.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
@@ -108,7 +108,7 @@ void defineShow(CLI::App& command, Action& action) {
     requireLabAccess("link show");
     const std::string lab = chooseLab(options->lab);
     std::vector<nsmgr::LinkReport> links = nsmgr::linkReports(lab);
-    std::cout << (options->format == "json" ? linkReportsToJson(lab, links)
+    std::cout << (options->format == "json" ? report::linkReportsToJson(lab, links)
                                             : linkTable(links));
     return kExitOk;
   };

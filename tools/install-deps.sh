@@ -6,6 +6,7 @@ packages=(
   libmnl-dev libpcap-dev nlohmann-json3-dev libcli11-dev libfmt-dev libgtest-dev
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
   frr bird2 traceroute strace tshark
+  libcpp-httplib-dev chromium
   # The vm test tier (tests/vm/run): Debian's stock kernel, which has netem, booted in QEMU.
   qemu-system-x86 linux-image-amd64 busybox-static
 )

@@ -28,6 +28,8 @@ constexpr Verb kVerbs[] = {
     {"link", "Show, impair, fail and restore a running lab's links", netlab::tools::defineLink},
     {"capture", "Capture packets on a running lab's interfaces (pcapng for Wireshark)",
      netlab::tools::defineCapture},
+    {"web", "Serve a live view of the running labs in the browser (and its JSON API)",
+     netlab::tools::defineWeb},
     {"down", "Stop a lab and remove everything it made", netlab::tools::defineDown},
 };
 
@@ -36,7 +38,7 @@ Exit status: 0 success, 1 the operation failed (the message says why),
 2 bad usage or an invalid topology; `netlab exec` exits with the command's status
 (127 when it is not found, 126 when it cannot run).
 State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
-Documentation: docs/topology.md, docs/architecture.md.)";
+Documentation: docs/topology.md, docs/architecture.md, docs/web.md.)";
 
 }  // namespace
 

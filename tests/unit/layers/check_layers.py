@@ -16,7 +16,9 @@ ALLOWED = {
     "netlink": {"base"},
     "nsmgr": {"base", "topo", "netlink"},
     "capture": {"base", "topo", "netlink", "nsmgr"},
-    "tools": {"base", "topo", "netlink", "nsmgr", "capture"},
+    "report": {"base", "topo", "nsmgr"},
+    "web": {"base", "topo", "nsmgr", "report", "capture"},
+    "tools": {"base", "topo", "netlink", "nsmgr", "capture", "report", "web"},
     "bench": {"base", "topo", "netlink", "nsmgr"},
 }
 NODE_INIT = re.compile(r"nsmgr/node_init\.(cpp|hpp)$")

@@ -1,4 +1,5 @@
-// The JSON form of what commands report about running labs (`--format json`).
+// The JSON form of what commands report about running labs (`--format json`, and the API of
+// `netlab web`).
 #pragma once
 
 #include <string>
@@ -6,7 +7,7 @@
 
 #include "nsmgr/report.hpp"
 
-namespace netlab::tools {
+namespace netlab::report {
 
 std::string labStatusToJson(const nsmgr::LabStatus& status);
 std::string labListToJson(const std::vector<nsmgr::LabStatus>& labs);
@@ -14,6 +15,8 @@ std::string linkReportsToJson(const std::string& lab, const std::vector<nsmgr::L
 std::string pingResultsToJson(const std::string& lab, const std::vector<nsmgr::PingResult>& pings);
 std::string checkResultsToJson(const std::string& lab,
                                const std::vector<nsmgr::CheckResult>& results);
+std::string routesToJson(const std::string& lab, const std::string& node,
+                         const std::vector<nsmgr::RouteStatus>& routes);
 std::string execOutcomesToJson(const std::vector<nsmgr::ExecOutcome>& outcomes);
 
-}  // namespace netlab::tools
+}  // namespace netlab::report

@@ -1,10 +1,10 @@
-#include "tools/report_json.hpp"
+#include "report/report_json.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "topo/impairment_json.hpp"
 
-namespace netlab::tools {
+namespace netlab::report {
 namespace {
 
 using nlohmann::ordered_json;
@@ -119,6 +119,20 @@ std::string labListToJson(const std::vector<LabStatus>& labs) {
   return list.dump(2) + "\n";
 }
 
+std::string routesToJson(const std::string& lab, const std::string& node,
+                         const std::vector<RouteStatus>& routes) {
+  ordered_json list = ordered_json::array();
+  for (const auto& route : routes) {
+    ordered_json hops = ordered_json::array();
+    for (const auto& hop : route.nextHops) {
+      hops.push_back({{"gateway", hop.gateway}, {"device", hop.device}});
+    }
+    list.push_back(
+        {{"destination", route.destination}, {"protocol", route.protocol}, {"next_hops", hops}});
+  }
+  return ordered_json{{"lab", lab}, {"node", node}, {"routes", list}}.dump(2) + "\n";
+}
+
 std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes) {
   ordered_json list = ordered_json::array();
   for (const auto& outcome : outcomes) {
@@ -130,4 +144,4 @@ std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes) {
   return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
-}  // namespace netlab::tools
+}  // namespace netlab::report

@@ -1,0 +1,166 @@
+"""End-to-end tests of `netlab web`'s JSON API (docs/web.md), over HTTP from Python, against a
+running lab: what it serves, what it refuses, control with and without --control, and a lab
+that goes down while a client watches it. The page itself is tested in a browser by
+test_web_browser.py."""
+import json
+import os
+import time
+import unittest
+
+from test_labs import EXAMPLES, LabTest, netlab, unique_lab
+from web_support import WebServer, link_of, link_path
+
+LAN = os.path.join(EXAMPLES, "lan.json")
+
+
+class WebApi(LabTest):
+    def serve(self, *options):
+        server = WebServer(*options)
+        self.addCleanup(self.stop, server)
+        return server
+
+    def stop(self, server):
+        code, out, err = server.stop()
+        self.assertEqual(code, 0, f"netlab web exited {code}: {out}{err}")
+        self.assertIn("stopped", out)
+
+    def test_reads_what_the_command_line_prints_and_refuses_the_rest(self):
+        lab = unique_lab("web")
+        plan = self.bring_up(LAN, lab)
+        server = self.serve()
+        status, labs = server.get("/api/labs")
+        self.assertEqual(status, 200)
+        self.assertIn(lab, [entry["name"] for entry in labs])
+        self.assertEqual(server.get(f"/api/labs/{lab}"),
+                         (200, json.loads(netlab("status", lab, "--format", "json").stdout)))
+        status, links = server.get(f"/api/labs/{lab}/links")
+        cli_links = json.loads(netlab("link", "show", lab, "--format", "json").stdout)
+        ends = lambda report: [[(e["node"], e["interface"]) for e in l["ends"]]
+                               for l in report["links"]]
+        self.assertEqual((status, ends(links)), (200, ends(cli_links)))
+        status, routes = server.get(f"/api/labs/{lab}/nodes/r1/routes")
+        self.assertEqual(status, 200)
+        kernel = json.loads(self.exec(lab, "r1", "ip", "-j", "route").stdout)
+        self.assertTrue({r["dst"] for r in kernel if "/" in r["dst"]}
+                        <= {r["destination"] for r in routes["routes"]})
+        status, page = server.get("/")
+        self.assertEqual(status, 200)
+        self.assertIn('<script src="/app.js">', page)
+        self.assertEqual(server.get("/app.js")[0], 200)
+        # Bad paths, unknown labs and nodes: 404 with a JSON reason.
+        for path in ["/api/nope", "/api/labs/no-such-lab", "/api/labs/no-such-lab/events",
+                     f"/api/labs/{lab}/nodes/no-such-node/routes", "/favicon.ico"]:
+            with self.subTest(path=path):
+                status, body = server.get(path)
+                self.assertEqual(status, 404)
+                self.assertIn("error", body)
+        # Read-only: control is refused, and nothing changed.
+        status, body = server.post(link_path(lab, "r1:eth0", "down"), {})
+        self.assertEqual(status, 403)
+        self.assertIn("--control", body["error"])
+        self.assertEqual(server.post(link_path(lab, "r1:eth0", "impairments"),
+                                     {"delay": "20ms"})[0], 403)
+        self.assertTrue(link_of(self.first_update(server, lab), "r1:eth0")["up"])
+        # A page whose DNS name was rebound to this address names its own host: refused.
+        self.assertEqual(server.get("/api/labs", Host=f"attacker.example:{server.port}")[0], 403)
+        self.assertEqual(server.get("/api/labs", Host=f"localhost:{server.port}")[0], 200)
+        self.assertEqual(len(plan["nodes"]), len(server.get(f"/api/labs/{lab}")[1]["nodes"]))
+
+    def first_update(self, server, lab):
+        stream = server.stream(lab)
+        try:
+            update, _ = stream.wait_for(lambda update: True, 5)
+            return update
+        finally:
+            stream.close()
+
+    def test_control_fails_restores_and_impairs_links(self):
+        lab = unique_lab("webctl")
+        self.bring_up(LAN, lab)
+        server = self.serve("--control")
+        down = link_path(lab, "r1:eth0", "down")
+        # Another site's page posting through the user's browser names its origin.
+        status, body = server.post(down, {}, Origin="http://attacker.example")
+        self.assertEqual(status, 403, body)
+        status, _ = server.request("POST", down, "delay=20ms",
+                                   {"Content-Type": "application/x-www-form-urlencoded"})
+        self.assertEqual(status, 415)
+        self.assertTrue(link_of(self.first_update(server, lab), "r1:eth0")["up"])
+        # This server's own page may.
+        stream = server.stream(lab)
+        self.addCleanup(stream.close)
+        stream.wait_for(lambda update: True, 5)
+        status, body = server.post(down, {}, Origin=server.url.rstrip("/"))
+        self.assertEqual((status, body["state"]), (200, "down"), body)
+        update, seconds = stream.wait_for(lambda u: not link_of(u, "r1:eth0")["up"], 5)
+        print(f"link down shown in the stream {seconds:.3f} s after the POST returned")
+        # A change made through the server is read at once, not at the period's end.
+        self.assertLess(seconds, 0.5, "a link downed through the API must show at once")
+        link = link_of(update, "r1:eth0")
+        self.assertIn("down", (link["a"]["oper_state"], link["b"]["oper_state"]))
+        inside = json.loads(self.exec(lab, "r1", "ip", "-j", "link", "show", "eth0").stdout)
+        self.assertNotEqual(inside[0]["operstate"], "UP", "the kernel still has the link up")
+        status, body = server.post(link_path(lab, "r1:eth0", "up"), {})
+        self.assertEqual(status, 200, body)
+        stream.wait_for(lambda u: link_of(u, "r1:eth0")["up"], 5)
+        # Impairments (a rate: tbf, which every kernel has, unlike netem): set, shown, refused
+        # when bad, reset.
+        impair = link_path(lab, "r1:eth0", "impairments")
+        status, body = server.post(impair, {"rate": "10mbit", "direction": "out"})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["changed"][0]["egress"]["rate_bps"], 10_000_000)
+        stream.wait_for(lambda u: "rate 10mbit" in link_of(u, "r1:eth0")["a"]["egress_text"], 5)
+        cli = json.loads(netlab("link", "show", lab, "--format", "json").stdout)
+        self.assertIn({"rate_bps": 10_000_000},
+                      [end["egress"] for link in cli["links"] for end in link["ends"]])
+        for bad in [{"delay": "soon"}, {"colour": "red"}, {}, {"direction": "up", "loss": "1%"}]:
+            with self.subTest(body=bad):
+                status, body = server.post(impair, bad)
+                self.assertEqual(status, 400, body)
+        self.assertEqual(server.post(link_path(lab, "r1:nope", "down"), {})[0], 404)
+        status, body = server.post(impair, {"reset": True})
+        self.assertEqual(status, 200, body)
+        stream.wait_for(lambda u: link_of(u, "r1:eth0")["a"]["egress_text"] == "", 5)
+
+    def test_a_link_downed_from_the_command_line_shows_within_a_second(self):
+        lab = unique_lab("webcli")
+        self.bring_up(LAN, lab)
+        server = self.serve()
+        stream = server.stream(lab)
+        self.addCleanup(stream.close)
+        stream.wait_for(lambda update: True, 5)
+        start = time.monotonic()
+        netlab("link", "down", "--lab", lab, "r1:eth1")
+        returned = time.monotonic() - start
+        _, seconds = stream.wait_for(lambda u: not link_of(u, "r1:eth1")["up"], 5)
+        print(f"`netlab link down` took {returned:.3f} s; the stream showed it "
+              f"{seconds:.3f} s after it began")
+        self.assertLess(seconds, 1.5, "a downed link must show within about a second")
+
+    def test_a_lab_that_goes_down_while_watched_ends_its_stream(self):
+        lab = unique_lab("webgone")
+        self.bring_up(LAN, lab)
+        server = self.serve()
+        stream = server.stream(lab)
+        self.addCleanup(stream.close)
+        stream.wait_for(lambda update: True, 5)
+        netlab("down", lab)
+        start = time.monotonic()
+        events = []
+        while True:
+            event = stream.next()
+            if event is None:
+                break
+            events.append(event)
+            self.assertLess(time.monotonic() - start, 10, events)
+        self.assertEqual(events[-1][0], "gone", events)
+        self.assertIn("not running", events[-1][1]["reason"])
+        # The server goes on.
+        status, labs = server.get("/api/labs")
+        self.assertEqual(status, 200)
+        self.assertNotIn(lab, [entry["name"] for entry in labs])
+        self.assertEqual(server.get(f"/api/labs/{lab}")[0], 404)
+
+
+if __name__ == "__main__":
+    unittest.main()
