@@ -31,7 +31,10 @@ size_t paddedLength(size_t length) {
 
 }  // namespace
 
-PcapngWriter::PcapngWriter(int fd, std::string what) : fd_(fd), what_(std::move(what)) {
+PcapngWriter::PcapngWriter(int fd, const std::string& what)
+    : PcapngWriter([fd, what](std::string_view bytes) { writeAll(fd, bytes, what); }) {}
+
+PcapngWriter::PcapngWriter(Output output) : output_(std::move(output)) {
   beginBlock(kSectionHeaderBlock);
   putU32(kByteOrderMagic);
   putU16(1);           // major version
@@ -71,7 +74,8 @@ void PcapngWriter::addPacket(uint32_t interface, uint64_t timestampNs, std::stri
 }
 
 void PcapngWriter::flush() {
-  writeAll(fd_, buffer_, what_);
+  if (buffer_.empty()) return;
+  output_(buffer_);
   buffer_.clear();
 }
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -12,8 +13,12 @@ namespace netlab::capture {
 
 class PcapngWriter {
  public:
+  // Where the bytes go: a file, a pipe, an HTTP response. It throws when they cannot.
+  using Output = std::function<void(std::string_view bytes)>;
+
+  explicit PcapngWriter(Output output);
   // Writes to `fd`, which it does not own; `what` names it in errors ("capture.pcapng").
-  PcapngWriter(int fd, std::string what);
+  PcapngWriter(int fd, const std::string& what);
 
   // The section header; then interfaces and packets in any order, each packet naming an
   // interface added before it. `linkType` is a LINKTYPE_ value (1 for Ethernet).
@@ -22,8 +27,8 @@ class PcapngWriter {
   void addPacket(uint32_t interface, uint64_t timestampNs, std::string_view data,
                  uint32_t originalLength);
 
-  // Writes what is buffered. A reader at the other end of a pipe that went away is an Error
-  // with EPIPE.
+  // Hands what is buffered to the output. A reader at the other end of a pipe that went away
+  // is an Error with EPIPE.
   void flush();
 
  private:
@@ -34,8 +39,7 @@ class PcapngWriter {
   void beginBlock(uint32_t type);
   void endBlock();
 
-  int fd_;
-  std::string what_;
+  Output output_;
   std::string buffer_;
   size_t blockStart_ = 0;
   uint32_t interfaces_ = 0;

@@ -9,9 +9,9 @@
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_checks.hpp"
+#include "report/report_json.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "report/report_json.hpp"
 
 namespace netlab::tools {
 namespace {

@@ -17,9 +17,9 @@
 #include "nsmgr/node_commands.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/run_in_node.hpp"
+#include "report/report_json.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "report/report_json.hpp"
 
 extern char** environ;
 

@@ -9,9 +9,9 @@
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/signals.hpp"
+#include "report/report_json.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
-#include "report/report_json.hpp"
 #include "topo/units.hpp"
 
 namespace netlab::tools {

@@ -5,8 +5,8 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
-#include "report/report_json.hpp"
 #include "nsmgr/link_control.hpp"
+#include "report/report_json.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 #include "topo/units.hpp"
@@ -54,8 +54,7 @@ void addImpairmentOptions(CLI::App& command, ImpairmentOptions& options) {
   const auto percent = unitValidator(topo::parsePercent, "PERCENT");
   command.add_option("--delay", options.delay, "One-way delay, e.g. 20ms")->check(duration);
   command.add_option("--jitter", options.jitter, "Delay variation, e.g. 5ms")->check(duration);
-  command.add_option("--jitter-correlation", options.jitterCorrelation, "e.g. 25%")
-      ->check(percent);
+  command.add_option("--jitter-correlation", options.jitterCorrelation, "e.g. 25%")->check(percent);
   command.add_option("--loss", options.loss, "Packets lost, e.g. 1%")->check(percent);
   command.add_option("--corrupt", options.corrupt, "Packets corrupted, e.g. 0.1%")->check(percent);
   command.add_option("--duplicate", options.duplicate, "Packets duplicated, e.g. 1%")
@@ -91,8 +90,8 @@ std::string linkTable(const std::vector<nsmgr::LinkReport>& links) {
     uint64_t dropped =
         a.txDropped + a.rxDropped + a.qdiscDropped + b.txDropped + b.rxDropped + b.qdiscDropped;
     table.add({endName(link.a), endName(link.b), link.a.operState + "/" + link.b.operState,
-               describeEndEgress(link.a), describeEndEgress(link.b),
-               std::to_string(a.txPackets), std::to_string(b.txPackets), std::to_string(dropped)});
+               describeEndEgress(link.a), describeEndEgress(link.b), std::to_string(a.txPackets),
+               std::to_string(b.txPackets), std::to_string(dropped)});
   }
   return table.render();
 }
@@ -143,11 +142,12 @@ void defineImpair(CLI::App& command, Action& action, bool reset) {
     requireLabAccess(reset ? "link reset" : "link set");
     nsmgr::ImpairmentEdit edit{options->impairment.impairment(), reset};
     if (!reset && edit.fields.empty()) {
-      throw Error("nothing to set: give at least one of --delay, --jitter, --loss, --rate, ... "
-                  "(`netlab link reset` clears them)",
-                  EINVAL);
+      throw Error(
+          "nothing to set: give at least one of --delay, --jitter, --loss, --rate, ... "
+          "(`netlab link reset` clears them)",
+          EINVAL);
     }
-    const nsmgr::Direction direction = options->direction == "out" ? nsmgr::Direction::Out
+    const nsmgr::Direction direction = options->direction == "out"  ? nsmgr::Direction::Out
                                        : options->direction == "in" ? nsmgr::Direction::In
                                                                     : nsmgr::Direction::Both;
     const std::string lab = chooseLab(options->link.lab);

@@ -36,8 +36,9 @@ int main(int argc, char** argv) {
                                       options.control};
     netlab::web::serve(server, [&](const std::string& url) {
       std::cout << "netlab web: serving the running labs on " << url
-                << (options.control ? " (with --control: links can be failed and impaired)"
-                                    : " (read-only)")
+                << (options.control
+                        ? " (with --control: links can be failed and impaired, captures downloaded)"
+                        : " (read-only)")
                 << "\nCtrl-C stops it\n"
                 << std::flush;
     });

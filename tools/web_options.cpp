@@ -9,8 +9,8 @@ void addWebOptions(CLI::App& command, WebOptions& options) {
                   "free port")
       ->capture_default_str();
   command.add_flag("--control", options.control,
-                   "Let the page and the API fail, restore and impair links (POST requests); "
-                   "read-only without it");
+                   "Let the page and the API fail, restore and impair links and download "
+                   "captures; read-only without it");
   command.footer(
       "The page shows every running lab as a graph, updated about once a second: node and link\n"
       "states, packets and bytes per second on every link, impairments; a node's interfaces,\n"
@@ -22,6 +22,7 @@ void addWebOptions(CLI::App& command, WebOptions& options) {
       "  GET  /api/labs/LAB/events               server-sent events: update, problem, gone\n"
       "  POST /api/labs/LAB/links/END/down|up    with --control (403 without)\n"
       "  POST /api/labs/LAB/links/END/impairments {\"delay\": \"20ms\", ...} with --control\n"
+      "  GET  /api/labs/LAB/links/END/capture?seconds=10&filter=ospf  pcapng, with --control\n"
       "Requests naming another host, and control requests from another site's page, are "
       "refused.\nCtrl-C stops it.");
 }

@@ -7,6 +7,8 @@
 #include <memory>
 
 #include "base/error.hpp"
+#include "capture/capture.hpp"
+#include "capture/pcapng_writer.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/link_control.hpp"
 #include "report/report_json.hpp"
@@ -170,6 +172,79 @@ void editImpairments(LiveFeed& feed, const ApiSettings& settings, const Request&
   response.set_content(oneLine({{"lab", lab}, {"changed", endsJson(changed)}}) + "\n", kJson);
 }
 
+// A capture's download is refused without --control (it shows the traffic itself, not only its
+// counts) and from another site's page. It is a GET, so that a plain link downloads it: it
+// changes nothing, and another site's page cannot read what it answers.
+bool captureAllowed(const ApiSettings& settings, const Request& request, Response& response) {
+  if (!settings.control) {
+    sendError(response, 403, "read-only: start `netlab web --control` to download captures");
+    return false;
+  }
+  if (request.has_header("Origin") &&
+      !sameOrigin(request.get_header_value("Origin"), request.get_header_value("Host"))) {
+    sendError(response, 403,
+              "cross-origin request refused: Origin " + request.get_header_value("Origin"));
+    return false;
+  }
+  return true;
+}
+
+// The capture's pcapng, streamed as it is taken (flushed about once a second), until its time
+// or count is reached, the client goes away or the server stops. Errors after the first byte
+// can only cut the download short, which is how the client learns of them.
+bool streamCapture(capture::LiveCapture& live, const std::string& lab, uint32_t snapLength,
+                   int stopFd, httplib::DataSink& sink) {
+  try {
+    capture::PcapngWriter writer([&sink](std::string_view bytes) {
+      if (!sink.write(bytes.data(), bytes.size())) {
+        throw Error("the client stopped reading the capture", EPIPE);
+      }
+    });
+    for (const auto& interface : live.interfaces()) {
+      writer.addInterface(interface.end, "lab " + lab + ", " + interface.end, interface.linkType,
+                          snapLength);
+    }
+    writer.flush();
+    live.run(
+        [&writer](const capture::CapturedPacket& packet) {
+          writer.addPacket(static_cast<uint32_t>(packet.interface), packet.timestampNs, packet.data,
+                           packet.originalLength);
+        },
+        stopFd,
+        [&writer, &sink] {
+          writer.flush();
+          if (!sink.is_writable()) throw Error("the client went away", EPIPE);
+        });
+    writer.flush();
+    sink.done();
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+// GET /api/labs/LAB/links/END/capture?seconds=S&count=N&filter=F: pcapng, as `netlab capture
+// END -w FILE` writes it. Everything that can be refused is refused before the first byte, as
+// a JSON error: a bad query or filter, an end the lab does not have, a lab not running.
+void downloadCapture(const ApiSettings& settings, const Request& request, Response& response) {
+  if (!captureAllowed(settings, request, response)) return;
+  const std::string lab = request.matches[1], end = request.matches[2];
+  const capture::CaptureOptions options = parseCaptureQuery(request.params);
+  if (!options.filter.empty()) capture::checkFilter(options.filter, options.snapLength);
+  const nsmgr::LabState state = nsmgr::readLabState(lab);
+  auto live = std::make_shared<capture::LiveCapture>(
+      state, capture::matchingEnds(state, {end}, false), options);
+  std::string file = lab + "-" + end + ".pcapng";
+  std::replace(file.begin(), file.end(), ':', '-');
+  response.set_header("Content-Disposition", "attachment; filename=\"" + file + "\"");
+  response.set_header("Cache-Control", "no-store");
+  response.set_chunked_content_provider(
+      "application/x-pcapng", [live, lab, snapLength = options.snapLength,
+                               stopFd = settings.stopFd](size_t, httplib::DataSink& sink) {
+        return streamCapture(*live, lab, snapLength, stopFd, sink);
+      });
+}
+
 void addPage(httplib::Server& server) {
   for (const Asset& asset : kAssets) {
     auto serve = [&asset](const Request&, Response& response) {
@@ -235,6 +310,10 @@ void addRoutes(httplib::Server& server, LiveFeed& feed, const ApiSettings& setti
               guarded([&feed, settings](const Request& request, Response& response) {
                 editImpairments(feed, settings, request, response);
               }));
+  server.Get(lab + R"(/links/([^/]+)/capture)",
+             guarded([settings](const Request& request, Response& response) {
+               downloadCapture(settings, request, response);
+             }));
   // Unknown paths and methods: JSON, like every other answer of the API.
   server.set_error_handler([](const Request& request, Response& response) {
     if (!response.body.empty()) return;

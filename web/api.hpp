@@ -16,6 +16,7 @@ struct ApiSettings {
   ListenAddress listen;
   uint16_t port = 0;     // the port bound (listen.port may be 0)
   bool control = false;  // POST requests change labs; without it they are refused (403)
+  int stopFd = -1;       // readable once the server stops: a capture being downloaded ends
 };
 
 // Registers the page, the API and the checks every request passes (Host, and for control

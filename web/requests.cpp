@@ -153,4 +153,35 @@ ImpairmentRequest parseImpairmentRequest(std::string_view text) {
   return request;
 }
 
+capture::CaptureOptions parseCaptureQuery(const std::multimap<std::string, std::string>& query) {
+  auto number = [&query](const std::string& name, int64_t least, int64_t most) {
+    std::optional<int64_t> value;
+    if (auto found = query.find(name); found != query.end()) {
+      const std::string& text = found->second;
+      int64_t parsed = 0;
+      const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), parsed);
+      if (error != std::errc() || end != text.data() + text.size() || parsed < least ||
+          parsed > most) {
+        throw Error(name + "=" + text + ": expected a whole number from " + std::to_string(least) +
+                        " to " + std::to_string(most),
+                    EINVAL);
+      }
+      value = parsed;
+    }
+    return value;
+  };
+  for (const auto& [name, value] : query) {
+    if (name != "seconds" && name != "count" && name != "filter") {
+      throw Error(name + ": not a capture parameter (seconds, count, filter)", EINVAL);
+    }
+    if (query.count(name) > 1) throw Error(name + ": given more than once", EINVAL);
+  }
+  capture::CaptureOptions options;
+  options.duration = std::chrono::seconds(
+      number("seconds", 1, kCaptureSecondsMost).value_or(kCaptureSecondsDefault));
+  if (auto count = number("count", 1, 1'000'000'000)) options.count = *count;
+  if (auto filter = query.find("filter"); filter != query.end()) options.filter = filter->second;
+  return options;
+}
+
 }  // namespace netlab::web

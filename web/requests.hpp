@@ -4,9 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 
+#include "capture/capture.hpp"
 #include "nsmgr/link_control.hpp"
 
 namespace netlab::web {
@@ -41,5 +43,13 @@ struct ImpairmentRequest {
   nsmgr::Direction direction = nsmgr::Direction::Both;
 };
 ImpairmentRequest parseImpairmentRequest(std::string_view body);
+
+// The query of GET /api/labs/LAB/links/END/capture: `seconds` (1 to 3600; 10 when not given,
+// so that a download always ends), `count` (packets, 1 to 10^9; stops earlier) and `filter` (a
+// pcap filter expression, with `netlab capture`'s names for routing protocols, not yet
+// compiled). Throws Error (EINVAL) naming the parameter.
+constexpr int64_t kCaptureSecondsDefault = 10;
+constexpr int64_t kCaptureSecondsMost = 3600;
+capture::CaptureOptions parseCaptureQuery(const std::multimap<std::string, std::string>& query);
 
 }  // namespace netlab::web

@@ -1,6 +1,8 @@
 #include "web/server.hpp"
 
 #include <signal.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <httplib.h>
 
@@ -8,6 +10,7 @@
 #include <thread>
 
 #include "base/error.hpp"
+#include "base/fd.hpp"
 #include "web/api.hpp"
 #include "web/live_feed.hpp"
 
@@ -65,7 +68,9 @@ void serve(const ServerOptions& options,
                 EADDRNOTAVAIL);
   }
   LiveFeed feed(options.period);
-  addRoutes(server, feed, {listen, static_cast<uint16_t>(port), options.control});
+  Fd stopping(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
+  if (!stopping) throw SystemError("eventfd", "netlab web's stop");
+  addRoutes(server, feed, {listen, static_cast<uint16_t>(port), options.control, stopping.get()});
   std::atomic<bool> serving = true;
   std::thread worker([&] {
     server.listen_after_bind();
@@ -74,8 +79,13 @@ void serve(const ServerOptions& options,
   onListening(urlOf(listen, static_cast<uint16_t>(port)));
   while (serving && !signals.wait(std::chrono::milliseconds(250))) {
   }
-  // The server first, so that the streams the feed then wakes see it stopping and end.
+  // The server first, so that the streams the feed then wakes see it stopping and end; the
+  // captures being downloaded end when `stopping` becomes readable.
   server.stop();
+  // Adding 1 to a fresh eventfd's counter cannot fail, and nothing here may throw before the
+  // worker is joined.
+  const uint64_t one = 1;
+  [[maybe_unused]] const ssize_t written = ::write(stopping.get(), &one, sizeof one);
   feed.stop();
   worker.join();
 }

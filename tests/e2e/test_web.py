@@ -2,12 +2,17 @@
 running lab: what it serves, what it refuses, control with and without --control, and a lab
 that goes down while a client watches it. The page itself is tested in a browser by
 test_web_browser.py."""
+import http.client
 import json
 import os
+import subprocess
+import tempfile
+import threading
 import time
 import unittest
 
 from test_labs import EXAMPLES, LabTest, netlab, unique_lab
+from test_capture import read_pcapng
 from web_support import WebServer, link_of, link_path
 
 LAN = os.path.join(EXAMPLES, "lan.json")
@@ -60,6 +65,7 @@ class WebApi(LabTest):
         self.assertIn("--control", body["error"])
         self.assertEqual(server.post(link_path(lab, "r1:eth0", "impairments"),
                                      {"delay": "20ms"})[0], 403)
+        self.assertEqual(server.get(link_path(lab, "h1:eth0", "capture"))[0], 403)
         self.assertTrue(link_of(self.first_update(server, lab), "r1:eth0")["up"])
         # A page whose DNS name was rebound to this address names its own host: refused.
         self.assertEqual(server.get("/api/labs", Host=f"attacker.example:{server.port}")[0], 403)
@@ -121,6 +127,70 @@ class WebApi(LabTest):
         status, body = server.post(impair, {"reset": True})
         self.assertEqual(status, 200, body)
         stream.wait_for(lambda u: link_of(u, "r1:eth0")["a"]["egress_text"] == "", 5)
+
+    def open_capture(self, server, lab, end, query):
+        """The download's response, once its headers are in: the capture is then open."""
+        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+        self.addCleanup(connection.close)
+        connection.request("GET", link_path(lab, end, "capture") + "?" + query)
+        return connection.getresponse()
+
+    def pcapng_of(self, body):
+        with tempfile.NamedTemporaryFile(suffix=".pcapng") as file:
+            file.write(body)
+            file.flush()
+            return read_pcapng(file.name)
+
+    def test_control_downloads_a_capture_as_pcapng(self):
+        lab = unique_lab("webcap")
+        self.bring_up(LAN, lab)
+        server = self.serve("--control")
+        response = self.open_capture(server, lab, "h1:eth0", "count=10&filter=icmp")
+        self.assertEqual(response.status, 200)
+        self.assertEqual(response.getheader("Content-Type"), "application/x-pcapng")
+        self.assertIn(f'filename="{lab}-h1-eth0.pcapng"',
+                      response.getheader("Content-Disposition"))
+        self.exec(lab, "h1", "ping", "-c", "5", "-i", "0.05", "172.16.1.3")
+        names, packets = self.pcapng_of(response.read())
+        self.assertEqual(names, ["h1:eth0"])
+        self.assertEqual(len(packets), 10, "five requests and five replies, no ARP (the filter)")
+        # ICMP (IPv4 protocol 1) in every frame: the filter was applied.
+        self.assertEqual({packet[2][14 + 9] for packet in packets}, {1})
+        # Refused before the first byte, each with its reason.
+        for end, query, status in [("h1:eth0", "filter=not%20a%20filter%20(", 400),
+                                   ("h1:eth0", "seconds=0", 400),
+                                   ("h1:eth0", "snaplen=64", 400),
+                                   ("h1:eth9", "", 404),
+                                   ("nobody:eth0", "", 404)]:
+            with self.subTest(end=end, query=query):
+                response = self.open_capture(server, lab, end, query)
+                body = json.loads(response.read())
+                self.assertEqual(response.status, status, body)
+                self.assertIn("error", body)
+        status, body = server.get(link_path(lab, "h1:eth0", "capture"),
+                                  Origin="http://attacker.example")
+        self.assertEqual(status, 403, body)
+
+    def test_a_capture_being_downloaded_ends_with_the_server(self):
+        lab = unique_lab("webcapstop")
+        self.bring_up(LAN, lab)
+        server = WebServer("--control")
+        response = self.open_capture(server, lab, "h1:eth0", "seconds=3600")
+        self.exec(lab, "h1", "ping", "-c", "3", "-i", "0.05", "172.16.1.3")
+        time.sleep(1.5)  # the pings flushed (about once a second)
+        body = []
+        reader = threading.Thread(target=lambda: body.append(response.read()))
+        reader.start()
+        start = time.monotonic()
+        code, out, err = server.stop()
+        self.assertEqual(code, 0, f"netlab web exited {code}: {out}{err}")
+        print(f"netlab web with an hour's capture open stopped in "
+              f"{time.monotonic() - start:.2f} s")
+        reader.join(10)
+        self.assertFalse(reader.is_alive(), "the download did not end with the server")
+        names, packets = self.pcapng_of(body[0])
+        self.assertEqual(names, ["h1:eth0"])
+        self.assertGreaterEqual(len(packets), 6, "the pings taken before the stop")
 
     def test_a_link_downed_from_the_command_line_shows_within_a_second(self):
         lab = unique_lab("webcli")

@@ -299,7 +299,29 @@ function showLink(lab, a, b) {
         return post(`${base}/impairments`, body);
       }),
       act("reset impairments", () => post(`${base}/impairments`, {reset: true})),
-      message);
+      message, captureForm(lab.name, a, b));
+}
+
+// A capture of either end, downloaded as pcapng (GET .../capture; docs/web.md): the browser
+// saves it as the packets come, until the seconds are over.
+function captureForm(labName, a, b) {
+  const form = element("form", {class: "capture"});
+  form.append(element("label", {}, "capture seconds"), element("input", {name: "seconds", value: "10"}),
+              element("label", {}, "capture filter"), element("input", {name: "filter", placeholder: "ospf or arp"}));
+  form.addEventListener("submit", (event) => event.preventDefault());
+  const links = [a, b].map((end) => {
+    const link = element("a", {class: "download", "data-end": end, download: "", href: "#"}, `capture ${end} (pcapng)`);
+    // The address is made at the click, from the form as it is then.
+    link.addEventListener("click", () => {
+      const query = new URLSearchParams({seconds: form.elements.seconds.value});
+      if (form.elements.filter.value) query.set("filter", form.elements.filter.value);
+      link.href = `/api/labs/${enc(labName)}/links/${enc(end)}/capture?${query}`;
+    });
+    return link;
+  });
+  const wrapper = element("div");
+  wrapper.append(form, ...links);
+  return wrapper;
 }
 
 async function refreshLabs() {

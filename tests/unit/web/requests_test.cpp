@@ -66,5 +66,37 @@ TEST(ImpairmentRequest, RefusesWhatLinkSetWould) {
   }
 }
 
+TEST(CaptureQuery, TenSecondsUnlessToldAndAlwaysBounded) {
+  const capture::CaptureOptions plain = parseCaptureQuery({});
+  EXPECT_EQ(plain.duration, std::chrono::seconds(10));
+  EXPECT_FALSE(plain.count);
+  EXPECT_EQ(plain.filter, "");
+  const capture::CaptureOptions told =
+      parseCaptureQuery({{"seconds", "60"}, {"count", "5"}, {"filter", "ospf or arp"}});
+  EXPECT_EQ(told.duration, std::chrono::seconds(60));
+  EXPECT_EQ(told.count, 5u);
+  EXPECT_EQ(told.filter, "ospf or arp");
+}
+
+TEST(CaptureQuery, RefusesWhatItCannotUseByName) {
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"seconds", "0"},
+                                                        {"seconds", "3601"},
+                                                        {"seconds", "1.5"},
+                                                        {"seconds", ""},
+                                                        {"count", "-1"},
+                                                        {"count", "ten"},
+                                                        {"snaplen", "64"}}) {
+    try {
+      parseCaptureQuery({{name, value}});
+      ADD_FAILURE() << name << "=" << value << " was taken";
+    } catch (const Error& error) {
+      EXPECT_EQ(error.errnoValue(), EINVAL);
+      EXPECT_NE(std::string(error.what()).find(name), std::string::npos) << error.what();
+    }
+  }
+  EXPECT_THROW(parseCaptureQuery({{"count", "1"}, {"count", "2"}}), Error);
+}
+
 }  // namespace
 }  // namespace netlab::web
