@@ -279,6 +279,9 @@ class LabBuild {
     const topo::Node& node = plan_.nodes[i];
     std::string logName = "nodes/" + node.name + "/log";
     Fd log = openFile(directory_.pathOf(logName), O_WRONLY | O_CREAT | O_APPEND, 0600);
+    // The node's earlier commands wrote to the same log: only what follows is this one's.
+    const off_t before = ::lseek(log.get(), 0, SEEK_END);
+    if (before < 0) throw SystemError("lseek", directory_.pathOf(logName));
     Fd devNull = openFile("/dev/null", O_RDONLY);
     PreparedCommand prepared({{"/bin/sh", "-c", command},
                               nodeEnvironment(plan_.name, node),
@@ -291,9 +294,11 @@ class LabBuild {
     int status = waitForChild(helper);
     if (exitCodeOf(status) == 0) return;
     std::string output = directory_.readFile(logName).value_or("");
+    output.erase(0, std::min(output.size(), static_cast<size_t>(before)));
     throw Error("node " + node.name + ": startup command `" + command + "` exited with status " +
-                std::to_string(exitCodeOf(status)) + "; its output ends with:\n" +
-                lastLines(output, kLogTailLines));
+                std::to_string(exitCodeOf(status)) +
+                (output.empty() ? " (no output)"
+                                : "; its output ends with:\n" + lastLines(output, kLogTailLines)));
   }
 
   struct RecordedState {

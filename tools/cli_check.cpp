@@ -90,8 +90,9 @@ Action definePingall(CLI::App& command) {
       size_t nodes = 0;
       for (const auto& node : state.plan.nodes) nodes += node.kind != topo::NodeKind::Switch;
       if (nodes <= kMaxMatrixNodes) std::cout << pingMatrix(state, pings);
+      // A matrix cell says which pair failed, not which of the node's addresses: each is named.
       for (const auto& ping : pings) {
-        if (!ping.replied && nodes > kMaxMatrixNodes) {
+        if (!ping.replied) {
           std::cout << fmt::format("{} -> {} ({}): no reply\n", ping.from, ping.to, ping.address);
         }
       }

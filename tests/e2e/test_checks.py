@@ -39,6 +39,9 @@ class Pingall(LabTest):
         netlab("link", "down", "--lab", lab, "r1:eth0")
         result = netlab("pingall", lab, "--timeout", "1", check=False)
         self.assertEqual(result.returncode, 1)
+        # Under the matrix, each failing source and address by name, as in the JSON.
+        self.assertIn("r1 -> r2 (10.0.12.2): no reply", result.stdout)
+        self.assertNotIn("r1 -> r3 (10.0.13.2)", result.stdout, "r1's other link still works")
         report = json.loads(netlab("pingall", lab, "--timeout", "1", "--format", "json",
                                    check=False).stdout)
         lost = {(ping["from"], ping["address"]) for ping in report["pings"] if not ping["replied"]}

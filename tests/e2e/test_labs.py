@@ -308,6 +308,12 @@ class Failures(LabTest):
             {"nodes": {"a": {"exec": ["echo about to fail; exit 3"]}, "b": {}}, "links": [["a", "b"]]},
             "node a", "exit 3", "status 3", "about to fail")
 
+    def test_a_silent_failing_startup_command_says_it_printed_nothing(self):
+        # The first command's output is not the second's.
+        self.assert_up_fails_cleanly(
+            {"nodes": {"a": {"exec": ["echo fine", "false"]}, "b": {}}, "links": [["a", "b"]]},
+            "node a: startup command `false` exited with status 1 (no output)")
+
     def test_setting_the_kernel_rejects_rolls_back(self):
         # Validation already refuses the routes the kernel would (duplicates, gateways off the
         # device's subnet); a sysctl value is only judged by the kernel.
