@@ -1,7 +1,11 @@
 #include "nsmgr/lab_checks.hpp"
 
+#include <fnmatch.h>
+
 #include <algorithm>
+#include <atomic>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <tuple>
@@ -12,6 +16,7 @@
 #include "nsmgr/icmp_probe.hpp"
 #include "nsmgr/node_commands.hpp"
 #include "nsmgr/node_session.hpp"
+#include "nsmgr/parallel.hpp"
 #include "topo/checks.hpp"
 
 namespace netlab::nsmgr {
@@ -115,12 +120,22 @@ Verdict tryCheck(const nsmgr::LabState& state, const topo::Check& check) {
       check.condition);
 }
 
-nsmgr::CheckResult runCheck(const nsmgr::LabState& state, const topo::Check& check) {
+// Checks run at once: each is mostly waiting, so many share a core.
+constexpr size_t kConcurrentChecks = 32;
+
+nsmgr::CheckResult runCheck(const nsmgr::LabState& state, const topo::Check& check,
+                            const CheckOptions& options, const std::atomic<bool>& stop) {
   constexpr auto kRetryInterval = std::chrono::milliseconds(500);
   const auto start = std::chrono::steady_clock::now();
-  const auto deadline = start + std::chrono::milliseconds(check.timeoutMs);
-  nsmgr::CheckResult result{topo::label(check), check.node, false, 0, 0, ""};
+  const auto deadline =
+      start + options.timeout.value_or(std::chrono::milliseconds(check.timeoutMs));
+  nsmgr::CheckResult result{topo::label(check), check.node, false, 0, 0, "", false};
   for (;;) {
+    if (stop) {
+      result.stopped = true;
+      result.detail = "stopped undecided: another check failed (--fail-fast)";
+      return result;
+    }
     ++result.attempts;
     Verdict verdict;
     try {
@@ -140,13 +155,45 @@ nsmgr::CheckResult runCheck(const nsmgr::LabState& state, const topo::Check& che
 
 }  // namespace
 
-std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
-                                          const CheckResultFn& onResult) {
-  std::vector<nsmgr::CheckResult> results;
-  for (const auto& check : state.plan.checks) {
-    results.push_back(runCheck(state, check));
-    if (onResult) onResult(results.back());
+std::vector<const topo::Check*> chosenChecks(const topo::Plan& plan, const CheckOptions& options) {
+  std::vector<const topo::Check*> chosen;
+  auto matches = [](const std::string& glob, const topo::Check& check) {
+    return ::fnmatch(glob.c_str(), topo::label(check).c_str(), 0) == 0;
+  };
+  for (const auto& glob : options.only) {
+    if (std::none_of(plan.checks.begin(), plan.checks.end(),
+                     [&](const topo::Check& check) { return matches(glob, check); })) {
+      std::string labels;
+      for (const auto& check : plan.checks) {
+        labels += (labels.empty() ? "" : ", ") + topo::label(check);
+      }
+      throw Error(
+          "no test of lab `" + plan.name + "` is named `" + glob + "` (its tests: " + labels + ")",
+          EINVAL);
+    }
   }
+  for (const auto& check : plan.checks) {
+    if (options.only.empty() ||
+        std::any_of(options.only.begin(), options.only.end(),
+                    [&](const auto& glob) { return matches(glob, check); })) {
+      chosen.push_back(&check);
+    }
+  }
+  return chosen;
+}
+
+std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state, const CheckOptions& options,
+                                          const CheckResultFn& onResult) {
+  const std::vector<const topo::Check*> chosen = chosenChecks(state.plan, options);
+  std::vector<nsmgr::CheckResult> results(chosen.size());
+  std::atomic<bool> stop{false};
+  std::mutex reporting;
+  parallelForOn(kConcurrentChecks, chosen.size(), [&](size_t i) {
+    results[i] = runCheck(state, *chosen[i], options, stop);
+    if (options.failFast && !results[i].passed) stop = true;
+    std::lock_guard lock(reporting);
+    if (onResult) onResult(results[i]);
+  });
   return results;
 }
 

@@ -4,6 +4,8 @@
 
 #include <chrono>
 #include <functional>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "nsmgr/report.hpp"
@@ -27,9 +29,25 @@ PingAllReport pingAll(const nsmgr::LabState& state,
 
 using CheckResultFn = std::function<void(const nsmgr::CheckResult&)>;
 
-// Runs the plan's checks in order, each tried again every half second until it passes or its
-// timeout has passed since its first try, and reports each as soon as it is decided.
+struct CheckOptions {
+  // Globs on the checks' labels (topo::label): only the checks that one matches run. Empty:
+  // every check.
+  std::vector<std::string> only;
+  std::optional<std::chrono::milliseconds> timeout;  // instead of each check's own
+  // The first failure ends the checks still undecided (CheckResult::stopped).
+  bool failFast = false;
+};
+
+// The checks the options choose, in plan order; throws Error (EINVAL) for a glob that matches
+// no check, naming the labels there are.
+std::vector<const topo::Check*> chosenChecks(const topo::Plan& plan, const CheckOptions& options);
+
+// Runs the chosen checks side by side (most of a check's time is waiting: for a reply, for the
+// next try), each tried again every half second until it passes or its timeout has passed
+// since its first try; reports each, one at a time, as soon as it is decided, and returns them
+// in plan order.
 std::vector<nsmgr::CheckResult> runChecks(const nsmgr::LabState& state,
+                                          const CheckOptions& options = {},
                                           const CheckResultFn& onResult = {});
 
 }  // namespace netlab::nsmgr

@@ -18,12 +18,12 @@ inline size_t workerCount(size_t items) {
   return std::max<size_t>(1, std::min(cores, items));
 }
 
-// Runs work(context, i) for i in [0, count) on worker threads, each with its own context made
+// Runs work(context, i) for i in [0, count) on `workers` threads, each with its own context made
 // by makeContext() inside that thread (a netlink socket in the thread's namespace, say).
 // Workers block every signal, so processes they clone start with signals blocked; the main
 // thread never changes namespace. The first exception stops the others and is rethrown.
 template <typename MakeContext, typename Work>
-void parallelFor(size_t count, MakeContext makeContext, Work work) {
+void parallelForOn(size_t workers, size_t count, MakeContext makeContext, Work work) {
   if (count == 0) return;
   std::atomic<size_t> next{0};
   std::atomic<bool> failed{false};
@@ -43,16 +43,29 @@ void parallelFor(size_t count, MakeContext makeContext, Work work) {
     }
   };
   std::vector<std::thread> threads;
-  for (size_t t = 0; t < workerCount(count); ++t) threads.emplace_back(worker);
+  for (size_t t = 0; t < std::max<size_t>(1, std::min(workers, count)); ++t) {
+    threads.emplace_back(worker);
+  }
   for (auto& thread : threads) thread.join();
   if (firstError) std::rethrow_exception(firstError);
 }
 
-// parallelFor for work that needs no per-thread context.
+// Kernel work: a thread per core.
+template <typename MakeContext, typename Work>
+void parallelFor(size_t count, MakeContext makeContext, Work work) {
+  parallelForOn(workerCount(count), count, makeContext, work);
+}
+
+// parallelForOn and parallelFor for work that needs no per-thread context.
+template <typename Work>
+void parallelForOn(size_t workers, size_t count, Work work) {
+  parallelForOn(
+      workers, count, [] { return 0; }, [&](int, size_t i) { work(i); });
+}
+
 template <typename Work>
 void parallelFor(size_t count, Work work) {
-  parallelFor(
-      count, [] { return 0; }, [&](int, size_t i) { work(i); });
+  parallelForOn(workerCount(count), count, work);
 }
 
 }  // namespace netlab::nsmgr

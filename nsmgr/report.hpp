@@ -84,8 +84,9 @@ struct CheckResult {
   std::string node;
   bool passed = false;
   uint32_t attempts = 0;
-  double seconds = 0;  // from its first try to the verdict
-  std::string detail;  // why its last try failed; empty when it passed
+  double seconds = 0;    // from its first try to the verdict
+  std::string detail;    // why its last try failed; empty when it passed
+  bool stopped = false;  // ended undecided, another check having failed (CheckOptions::failFast)
 };
 
 struct PingSummary {

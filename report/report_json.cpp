@@ -85,25 +85,30 @@ std::string pingResultsToJson(const std::string& lab, const std::vector<PingResu
 
 std::string checkResultsToJson(const std::string& lab, const std::vector<CheckResult>& results) {
   ordered_json list = ordered_json::array();
-  size_t passed = 0;
+  size_t passed = 0, stopped = 0;
   for (const auto& result : results) {
     passed += result.passed ? 1 : 0;
+    stopped += result.stopped ? 1 : 0;
     list.push_back({{"name", result.label},
                     {"node", result.node},
                     {"passed", result.passed},
+                    {"stopped", result.stopped},
                     {"attempts", result.attempts},
                     {"seconds", result.seconds},
                     {"detail", result.detail}});
   }
   return ordered_json{{"lab", lab},
                       {"passed", passed},
-                      {"failed", results.size() - passed},
+                      {"failed", results.size() - passed - stopped},
+                      {"stopped", stopped},
                       {"checks", list}}
              .dump(2) +
          "\n";
 }
 
-std::string labStatusToJson(const LabStatus& status) { return toJsonValue(status).dump(2) + "\n"; }
+std::string labStatusToJson(const LabStatus& status) {
+  return toJsonValue(status).dump(2) + "\n";
+}
 
 std::string labListToJson(const std::vector<LabStatus>& labs) {
   ordered_json list = ordered_json::array();

@@ -106,13 +106,25 @@ Action definePingall(CLI::App& command) {
 Action defineTest(CLI::App& command) {
   struct Options {
     std::string lab, format;
+    std::vector<std::string> only;
+    double timeoutSeconds = 0;
+    bool failFast = false;
   };
   auto options = std::make_shared<Options>();
   addLabArgument(command, options->lab);
   addFormatOption(command, options->format, {"text", "json"});
+  command.add_option("--only", options->only,
+                     "Run only the tests whose name matches (a glob; repeat for several)");
+  command
+      .add_option("--timeout", options->timeoutSeconds,
+                  "Seconds each test may take, instead of its own timeout")
+      ->check(CLI::Range(0.1, 3600.0));
+  command.add_flag("--fail-fast", options->failFast,
+                   "Stop the tests still undecided at the first failure");
   command.footer(
       "Runs the checks of the topology's `tests` section (see docs/topology.md#tests) against\n"
-      "the running lab, each retried until it passes or its timeout.\n"
+      "the running lab, side by side, each retried until it passes or its timeout; each is\n"
+      "printed as it is decided, with its tries and time.\n"
       "Exit status: 0 every check passed, 1 some failed, 2 the lab has no checks.");
   return [options] {
     requireLabAccess("test");
@@ -126,21 +138,34 @@ Action defineTest(CLI::App& command) {
     auto printResult = [&](const nsmgr::CheckResult& result) {
       if (json) return;
       std::cout << fmt::format(
-          "{}  {} ({:.1f} s{})\n", result.passed ? "PASS" : "FAIL", result.label, result.seconds,
+          "{}  {} ({:.1f} s{})\n",
+          result.passed    ? "PASS"
+          : result.stopped ? "STOP"
+                           : "FAIL",
+          result.label, result.seconds,
           result.attempts > 1 ? fmt::format(", {} tries", result.attempts) : "");
       if (!result.passed) std::cout << "      " << result.detail << '\n';
       std::cout << std::flush;
     };
+    nsmgr::CheckOptions checkOptions{options->only, std::nullopt, options->failFast};
+    if (options->timeoutSeconds > 0) {
+      checkOptions.timeout =
+          std::chrono::milliseconds(static_cast<int64_t>(options->timeoutSeconds * 1000));
+    }
     auto start = std::chrono::steady_clock::now();
-    auto results = nsmgr::runChecks(state, printResult);
-    size_t passed = 0;
-    for (const auto& result : results) passed += result.passed ? 1 : 0;
+    auto results = nsmgr::runChecks(state, checkOptions, printResult);
+    size_t passed = 0, stopped = 0;
+    for (const auto& result : results) {
+      passed += result.passed ? 1 : 0;
+      stopped += result.stopped ? 1 : 0;
+    }
     if (json) {
       std::cout << report::checkResultsToJson(state.plan.name, results);
     } else {
       std::cout << fmt::format(
-          "{}: {} passed, {} failed in {:.1f} s\n", state.plan.name, passed,
-          results.size() - passed,
+          "{}: {} passed, {} failed{} in {:.1f} s\n", state.plan.name, passed,
+          results.size() - passed - stopped,
+          stopped > 0 ? fmt::format(", {} stopped", stopped) : "",
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     return passed == results.size() ? kExitOk : kExitFailure;

@@ -19,9 +19,9 @@ std::string describeReach(const Check& check, const ReachCheck& reach) {
   const std::string target = reach.targetNode.empty() && !reach.addresses.empty()
                                  ? toString(reach.addresses.front())
                                  : reach.targetNode;
-  if (!reach.family) return fmt::format("{} reaches {}", check.node, target);
-  return fmt::format("{} reaches {} over IPv{}", check.node, target,
-                     static_cast<int>(*reach.family));
+  const std::string what = reach.loopbacksOnly ? target + "'s loopbacks" : target;
+  if (!reach.family) return fmt::format("{} reaches {}", check.node, what);
+  return fmt::format("{} reaches {} over IPv{}", check.node, what, static_cast<int>(*reach.family));
 }
 
 std::string describeRoute(const Check& check, const RouteCheck& route) {

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <span>
 
 #include "topo/checks.hpp"
 #include "topo/parse.hpp"
@@ -30,14 +31,17 @@ enum class CheckKind : uint8_t { Reach, Route, Command };
 struct KindKeys {
   CheckKind kind;
   std::string_view selector;
-  std::array<std::string_view, 2> options;
+  std::span<const std::string_view> options;
   std::string_view noun;  // "a reach test"
 };
 
+constexpr std::string_view kReachKeys[] = {"family", "count", "addresses"};
+constexpr std::string_view kRouteKeys[] = {"via", "dev"};
+constexpr std::string_view kCommandKeys[] = {"match", "status"};
 constexpr std::array<KindKeys, 3> kKindKeys{{
-    {CheckKind::Reach, "reach", {"family", "count"}, "a reach test"},
-    {CheckKind::Route, "route", {"via", "dev"}, "a route test"},
-    {CheckKind::Command, "command", {"match", "status"}, "a command test"},
+    {CheckKind::Reach, "reach", kReachKeys, "a reach test"},
+    {CheckKind::Route, "route", kRouteKeys, "a route test"},
+    {CheckKind::Command, "command", kCommandKeys, "a command test"},
 }};
 
 void parseTimeoutField(ParseContext& context, const Cursor& at, CheckDraft& draft) {
@@ -83,6 +87,19 @@ void parseFamily(ParseContext& context, const Cursor& at, CheckDraft& draft) {
   }
 }
 
+// Which of the target node's addresses: "all" (the default), or "loopback", the frequent case
+// in BGP labs, where loopbacks are what the routers announce.
+void parseReachAddresses(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (*text == "loopback") {
+    draft.reach.loopbacksOnly = at.where();
+  } else if (*text != "all") {
+    context.sink.error(at.where(), fmt::format("unknown addresses `{}`", excerpt(*text)),
+                       "use loopback (the node's loopback addresses) or all (the default)");
+  }
+}
+
 void parseCommandText(ParseContext& context, const Cursor& at, CheckDraft& draft) {
   const auto* text = expectString(context, at);
   if (!text) return;
@@ -121,6 +138,7 @@ const FieldTable<CheckDraft>& checkFields() {
       {"timeout", parseTimeoutField},
       {"reach", parseReachTarget},
       {"family", parseFamily},
+      {"addresses", parseReachAddresses},
       {"count",
        [](ParseContext& context, const Cursor& at, CheckDraft& draft) {
          if (auto count = expectInteger(context, at, "count", 1, kMaxPingCount)) {

@@ -121,6 +121,7 @@ struct ReachCheck {
   std::vector<IpAddress> addresses;  // the target node's addresses (of `family`), or the address
   std::optional<Family> family;      // as written; nullopt: every family the target has
   uint32_t count = 1;
+  bool loopbacksOnly = false;  // only the target node's loopback addresses
   bool operator==(const ReachCheck&) const = default;
 };
 

@@ -9,12 +9,11 @@
 #include <type_traits>
 
 #include "base/error.hpp"
-#include "topo/impairment_json.hpp"
 #include "base/mac.hpp"
+#include "topo/impairment_json.hpp"
 
 namespace netlab::topo {
 namespace {
-
 
 Json prefixesToJson(const std::vector<IpPrefix>& prefixes) {
   Json json = Json::array();
@@ -73,8 +72,7 @@ Json nodeToJson(const Node& node) {
   }
   // Absent for `"userns": "host"`, as in the state files of labs made before the key existed.
   if (node.isolatedIds) {
-    json["userns"] = {{"first_host_id", node.isolatedIds->first},
-                      {"ids", node.isolatedIds->count}};
+    json["userns"] = {{"first_host_id", node.isolatedIds->first}, {"ids", node.isolatedIds->count}};
   }
   return json;
 }
@@ -90,6 +88,7 @@ Json reachToJson(const ReachCheck& reach) {
   for (const IpAddress& address : reach.addresses) json["addresses"].push_back(toString(address));
   if (reach.family) json["family"] = familyName(*reach.family);
   json["count"] = reach.count;
+  if (reach.loopbacksOnly) json["loopbacks_only"] = true;
   return json;
 }
 
@@ -237,7 +236,7 @@ Node readNode(const Reader& reader) {
 }
 
 ReachCheck readReach(const Reader& reader) {
-  reader.onlyKeys({"node", "addresses", "family", "count"});
+  reader.onlyKeys({"node", "addresses", "family", "count", "loopbacks_only"});
   ReachCheck reach;
   if (reader.has("node")) reach.targetNode = reader.member("node").get<std::string>();
   for (const Reader& item : reader.member("addresses").items()) {
@@ -252,6 +251,8 @@ ReachCheck readReach(const Reader& reader) {
     reach.family = text == familyName(Family::V4) ? Family::V4 : Family::V6;
   }
   reach.count = reader.member("count").get<uint32_t>();
+  if (reader.has("loopbacks_only"))
+    reach.loopbacksOnly = reader.member("loopbacks_only").get<bool>();
   return reach;
 }
 

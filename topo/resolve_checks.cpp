@@ -73,15 +73,18 @@ bool NameChecker::check(const CheckSpec& spec, bool interfacesComplete) {
 
 // Interface addresses in interface order, then loopbacks; link-local ones need a scope that
 // a node name cannot give, so they are left out.
-std::vector<IpAddress> addressesOf(const Node& node, std::optional<Family> family) {
+std::vector<IpAddress> addressesOf(const Node& node, std::optional<Family> family,
+                                   bool loopbacksOnly) {
   std::vector<IpAddress> addresses;
   auto take = [&](const IpPrefix& prefix) {
     if ((!family || prefix.address.family == *family) && !isLinkLocal(prefix.address)) {
       addresses.push_back(prefix.address);
     }
   };
-  for (const Interface& interface : node.interfaces) {
-    for (const IpPrefix& prefix : interface.addresses) take(prefix);
+  if (!loopbacksOnly) {
+    for (const Interface& interface : node.interfaces) {
+      for (const IpPrefix& prefix : interface.addresses) take(prefix);
+    }
   }
   for (const IpPrefix& prefix : node.loopbackAddresses) take(prefix);
   return addresses;
@@ -89,19 +92,26 @@ std::vector<IpAddress> addressesOf(const Node& node, std::optional<Family> famil
 
 std::optional<ReachCheck> resolveReach(const ReachSpec& spec, const Plan& plan,
                                        DiagnosticSink& sink) {
-  ReachCheck reach{{}, {}, spec.family, spec.count};
+  ReachCheck reach{{}, {}, spec.family, spec.count, spec.loopbacksOnly.has_value()};
   if (spec.targetAddress) {
+    if (spec.loopbacksOnly) {
+      sink.error(*spec.loopbacksOnly, "`addresses` chooses among a node's addresses",
+                 "reach a node by its name to ping its loopbacks");
+      return std::nullopt;
+    }
     reach.addresses.push_back(*spec.targetAddress);
     return reach;
   }
   const Node& target = *plan.findNode(spec.targetNode->value);
   reach.targetNode = target.name;
-  reach.addresses = addressesOf(target, spec.family);
+  reach.addresses = addressesOf(target, spec.family, reach.loopbacksOnly);
   if (reach.addresses.empty()) {
+    const std::string kind =
+        (spec.family ? fmt::format("IPv{} ", static_cast<int>(*spec.family)) : std::string()) +
+        (reach.loopbacksOnly ? "loopback " : "");
     sink.error(spec.targetNode->where,
-               spec.family ? fmt::format("{} has no IPv{} address to reach", target.name,
-                                         static_cast<int>(*spec.family))
-                           : fmt::format("{} has no address to reach", target.name));
+               fmt::format("{} has no {}address to reach", target.name, kind),
+               reach.loopbacksOnly ? "give the node a loopback address (`loopback`)" : "");
     return std::nullopt;
   }
   return reach;

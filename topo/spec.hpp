@@ -12,8 +12,8 @@
 #include <variant>
 #include <vector>
 
-#include "topo/diagnostics.hpp"
 #include "base/ip.hpp"
+#include "topo/diagnostics.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::topo {
@@ -133,6 +133,7 @@ struct ReachSpec {
   std::optional<IpAddress> targetAddress;
   std::optional<Family> family;
   uint32_t count = 1;
+  std::optional<Where> loopbacksOnly;  // `"addresses": "loopback"`, where it was written
 };
 
 struct RouteCheckSpec {

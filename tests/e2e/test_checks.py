@@ -159,6 +159,49 @@ class Test(LabTest):
         self.assertFalse(greeting["passed"])
         self.assertEqual(greeting["attempts"], 1, "timeout 0: one try")
 
+    def test_tests_run_side_by_side_and_can_be_chosen_cut_short_and_stopped(self):
+        # Four tests that fail only at their 3 s timeouts: side by side, about 3 s in all.
+        slow = [{"name": f"slow{i}", "node": "h1", "reach": f"10.6.9.{i}", "timeout": 3}
+                for i in range(1, 5)]
+        topology = {"version": 1, "name": "slow", "nodes": {"h1": {}, "h2": {}},
+                    "links": [{"endpoints": ["h1", "h2"], "prefix": "10.6.0.0/30"}],
+                    "tests": [{"name": "quick", "node": "h1", "reach": "h2"}, *slow]}
+        lab = unique_lab("slow")
+        self.bring_up(self.write_topology(topology), lab)
+        start = time.monotonic()
+        result = netlab("test", lab, check=False)
+        elapsed = time.monotonic() - start
+        print(f"four failing tests with 3 s timeouts took {elapsed:.1f} s in all")
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertIn("1 passed, 4 failed", result.stdout)
+        self.assertLess(elapsed, 7, "the tests ran one after the other")
+        # --only: a glob on the names; one that names nothing is refused with the names there are.
+        result = netlab("test", lab, "--only", "qu*", "--format", "json")
+        report = json.loads(result.stdout)
+        self.assertEqual([check["name"] for check in report["checks"]], ["quick"])
+        result = netlab("test", lab, "--only", "nothing*", check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("no test of lab", result.stderr)
+        self.assertIn("quick, slow1", result.stderr)
+        # --timeout overrides each test's own.
+        start = time.monotonic()
+        report = json.loads(netlab("test", lab, "--only", "slow1", "--timeout", "0.5",
+                                   "--format", "json", check=False).stdout)
+        self.assertLess(report["checks"][0]["seconds"], 2)
+        self.assertLess(time.monotonic() - start, 3)
+        # --fail-fast: the first failure stops the tests still undecided.
+        topology["tests"] = [{"name": "fails", "node": "h1", "reach": "10.6.9.9", "timeout": 0},
+                             {"name": "waits", "node": "h1", "reach": "10.6.9.8", "timeout": 30}]
+        lab = unique_lab("fast")
+        self.bring_up(self.write_topology(topology), lab)
+        start = time.monotonic()
+        result = netlab("test", lab, "--fail-fast", check=False)
+        self.assertEqual(result.returncode, 1, result.stdout)
+        self.assertLess(time.monotonic() - start, 10, "--fail-fast waited for the 30 s test")
+        self.assertIn("FAIL  fails", result.stdout)
+        self.assertIn("STOP  waits", result.stdout)
+        self.assertIn("0 passed, 1 failed, 1 stopped", result.stdout)
+
     def test_a_lab_without_tests_has_nothing_to_run(self):
         lab = unique_lab("triangle")
         topology = {"version": 1, "name": "notests", "nodes": {"h1": {}}, "links": []}

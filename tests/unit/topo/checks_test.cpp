@@ -167,6 +167,38 @@ TEST(Checks, ReachNeedsAnAddressOfTheFamily) {
   EXPECT_TRUE(hasDiagnostic(result, "b has no IPv6 address to reach", "tests[0].reach", 2));
 }
 
+TEST(Checks, ReachALoopbackOnly) {
+  const auto checks = checksOf(R"([
+    {"node": "h1", "reach": "r1", "addresses": "loopback"},
+    {"node": "h1", "reach": "r1", "addresses": "loopback", "family": "ipv4"},
+    {"node": "h1", "reach": "r1", "addresses": "all"}])");
+  ASSERT_EQ(checks.size(), 3u);
+  auto addressesOf = [](const Check& check) {
+    std::vector<std::string> addresses;
+    for (const auto& address : std::get<ReachCheck>(check.condition).addresses) {
+      addresses.push_back(toString(address));
+    }
+    return addresses;
+  };
+  EXPECT_EQ(addressesOf(checks[0]), (std::vector<std::string>{"10.255.0.1", "fd00:ff::1"}));
+  EXPECT_EQ(addressesOf(checks[1]), (std::vector<std::string>{"10.255.0.1"}));
+  EXPECT_EQ(addressesOf(checks[2]).size(), 6u);
+  EXPECT_EQ(describe(checks[0]), "h1 reaches r1's loopbacks");
+  EXPECT_EQ(describe(checks[1]), "h1 reaches r1's loopbacks over IPv4");
+
+  auto result = loadWithTests(R"([
+    {"node": "h1", "reach": "h2", "addresses": "loopback"},
+    {"node": "h1", "reach": "10.0.0.6", "addresses": "loopback"},
+    {"node": "h1", "reach": "r1", "addresses": "lo"},
+    {"node": "r1", "route": "default", "addresses": "loopback"}])");
+  EXPECT_TRUE(hasDiagnostic(result, "h2 has no loopback address to reach", "tests[0].reach", 5));
+  EXPECT_TRUE(hasDiagnostic(result, "`addresses` chooses among a node's addresses",
+                            "tests[1].addresses", 6));
+  EXPECT_TRUE(hasDiagnostic(result, "unknown addresses `lo`", "tests[2].addresses", 7));
+  EXPECT_TRUE(hasDiagnostic(result, "`addresses` belongs to a reach test, not to a route test",
+                            "tests[3].addresses", 8));
+}
+
 TEST(Checks, RoundTripThroughThePlanJson) {
   auto result = loadWithTests(R"([
     {"node": "h1", "reach": "h2", "family": "ipv4", "count": 2},
@@ -179,12 +211,13 @@ TEST(Checks, RoundTripThroughThePlanJson) {
   result = loadWithTests(R"([
     {"node": "h1", "reach": "h2", "family": "ipv4", "count": 2},
     {"node": "h1", "reach": "fd00::99"},
+    {"node": "h1", "reach": "r1", "addresses": "loopback"},
     {"name": "default", "node": "h1", "route": "default", "via": "10.0.0.2", "dev": "eth0"},
     {"node": "r1", "route": "10.0.0.4/30"},
     {"node": "r1", "command": "cat /etc/hostname", "match": "r1", "status": 3, "timeout": 60}])");
   ASSERT_TRUE(result.ok()) << dump(result);
   const Plan& plan = *result.plan;
-  ASSERT_EQ(plan.checks.size(), 5u);
+  ASSERT_EQ(plan.checks.size(), 6u);
   const std::string json = planToJson(plan);
   EXPECT_NE(json.find("\"timeout_ms\": 60000"), std::string::npos);
   EXPECT_EQ(planFromJson(json), plan);
