@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,8 +31,8 @@ struct ProbeOutcome {
 };
 
 struct ProbeOptions {
-  uint32_t tries = 1;                         // echo requests per address, 200 ms apart
-  std::chrono::milliseconds timeout{2000};    // after the last try, for the replies
+  uint32_t tries = 1;                       // echo requests per address, 200 ms apart
+  std::chrono::milliseconds timeout{2000};  // after the last try, for the replies
 };
 
 // Each address answers when one of its tries gets an echo reply from it. A source that cannot
@@ -39,5 +40,18 @@ struct ProbeOptions {
 std::vector<ProbeOutcome> probeReachability(const LabState& state,
                                             const std::vector<ProbeRequest>& requests,
                                             const ProbeOptions& options);
+
+// The hops from a node to an address, as traceroute finds them, in process: one echo request
+// at a time from a datagram ICMP socket in the node's network namespace, with hop limits 1, 2,
+// and so on; each hop is the address that sent back "time exceeded" (read from the socket's
+// error queue, IP_RECVERR), the last the destination's echo reply.
+struct TraceOutcome {
+  std::vector<std::optional<IpAddress>> hops;  // nullopt: nothing came back within the wait
+  bool reached = false;                        // the last hop is the destination's reply
+  // Set when a hop answered "destination unreachable" (the last hop), which ends the trace.
+  bool unreachable = false;
+};
+TraceOutcome tracePath(const LabState& state, const std::string& node, const IpAddress& destination,
+                       size_t maxHops, std::chrono::milliseconds waitPerHop);
 
 }  // namespace netlab::nsmgr

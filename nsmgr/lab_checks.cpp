@@ -82,6 +82,55 @@ Verdict tryRoute(const nsmgr::LabState& state, const topo::Check& check,
   return "the route to " + destination + " goes " + hops;
 }
 
+// Which node owns each address of the lab, for naming the hops of a trace.
+std::map<IpAddress, std::string> addressOwners(const topo::Plan& plan) {
+  std::map<IpAddress, std::string> owners;
+  for (const auto& node : plan.nodes) {
+    for (const auto& address : addressesOf(node)) owners.emplace(address, node.name);
+  }
+  return owners;
+}
+
+// The hops as node names (an address of no node as itself, a silent hop as `*`).
+std::string describeHops(const TraceOutcome& trace,
+                         const std::map<IpAddress, std::string>& owners) {
+  std::string text;
+  for (const auto& hop : trace.hops) {
+    if (!text.empty()) text += " → ";
+    if (!hop) {
+      text += "*";
+    } else if (auto owner = owners.find(*hop); owner != owners.end()) {
+      text += owner->second;
+    } else {
+      text += toString(*hop);
+    }
+  }
+  if (trace.unreachable) text += " (unreachable)";
+  return text;
+}
+
+// Each address is traced with one hop more than the path has, so that a longer path shows as
+// such; a hop waits a second for its answer.
+Verdict tryPath(const nsmgr::LabState& state, const topo::Check& check,
+                const topo::PathCheck& path) {
+  constexpr auto kWaitPerHop = std::chrono::seconds(1);
+  const auto owners = addressOwners(state.plan);
+  for (const auto& address : path.addresses) {
+    const TraceOutcome trace =
+        tracePath(state, check.node, address, path.nodes.size() + 1, kWaitPerHop);
+    std::vector<std::string> crossed;
+    for (const auto& hop : trace.hops) {
+      auto owner = hop ? owners.find(*hop) : owners.end();
+      crossed.push_back(owner == owners.end() ? "" : owner->second);
+    }
+    if (!trace.reached || crossed != path.nodes) {
+      return "the path to " + toString(address) + " is " + describeHops(trace, owners) +
+             (trace.reached ? "" : ", not reaching it");
+    }
+  }
+  return std::nullopt;
+}
+
 // The start of a command's output, on one line, for a failure message.
 std::string excerpt(const std::string& output) {
   constexpr size_t kExcerptLength = 160;
@@ -113,6 +162,8 @@ Verdict tryCheck(const nsmgr::LabState& state, const topo::Check& check) {
           return tryReach(state, check, condition);
         } else if constexpr (std::is_same_v<Condition, topo::RouteCheck>) {
           return tryRoute(state, check, condition);
+        } else if constexpr (std::is_same_v<Condition, topo::PathCheck>) {
+          return tryPath(state, check, condition);
         } else {
           return tryCommand(state, check, condition);
         }

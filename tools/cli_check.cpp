@@ -107,7 +107,7 @@ Action defineTest(CLI::App& command) {
   struct Options {
     std::string lab, format;
     std::vector<std::string> only;
-    double timeoutSeconds = 0;
+    double timeoutSeconds = -1;  // not given
     bool failFast = false;
   };
   auto options = std::make_shared<Options>();
@@ -117,8 +117,8 @@ Action defineTest(CLI::App& command) {
                      "Run only the tests whose name matches (a glob; repeat for several)");
   command
       .add_option("--timeout", options->timeoutSeconds,
-                  "Seconds each test may take, instead of its own timeout")
-      ->check(CLI::Range(0.1, 3600.0));
+                  "Seconds each test may take, instead of its own timeout (0: one try)")
+      ->check(CLI::Range(0.0, 3600.0));
   command.add_flag("--fail-fast", options->failFast,
                    "Stop the tests still undecided at the first failure");
   command.footer(
@@ -148,7 +148,7 @@ Action defineTest(CLI::App& command) {
       std::cout << std::flush;
     };
     nsmgr::CheckOptions checkOptions{options->only, std::nullopt, options->failFast};
-    if (options->timeoutSeconds > 0) {
+    if (options->timeoutSeconds >= 0) {
       checkOptions.timeout =
           std::chrono::milliseconds(static_cast<int64_t>(options->timeoutSeconds * 1000));
     }

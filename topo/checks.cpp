@@ -31,6 +31,14 @@ std::string describeRoute(const Check& check, const RouteCheck& route) {
   return text;
 }
 
+std::string describePath(const Check& check, const PathCheck& path) {
+  std::string text = check.node;
+  for (const auto& node : path.nodes) text += " → " + node;
+  if (path.targetNode.empty()) text += fmt::format(" (to {})", toString(path.addresses.front()));
+  if (path.family) text += fmt::format(" over IPv{}", static_cast<int>(*path.family));
+  return text;
+}
+
 std::string describeCommand(const Check& check, const CommandCheck& command) {
   const std::string status =
       command.exitStatus == 0 ? "succeeds" : fmt::format("exits with {}", command.exitStatus);
@@ -48,6 +56,7 @@ std::string describe(const Check& check) {
         if constexpr (std::is_same_v<T, ReachCheck>) return describeReach(check, condition);
         if constexpr (std::is_same_v<T, RouteCheck>) return describeRoute(check, condition);
         if constexpr (std::is_same_v<T, CommandCheck>) return describeCommand(check, condition);
+        if constexpr (std::is_same_v<T, PathCheck>) return describePath(check, condition);
       },
       check.condition);
 }

@@ -23,9 +23,14 @@ struct CheckDraft {
   ReachSpec reach;
   RouteCheckSpec route;
   CommandCheck command;
+  PathSpec path;
+  // `family` and `to` as written, for the kind that takes them (reach: `reach` is its `to`).
+  std::optional<Family> family;
+  std::optional<Located<std::string>> targetNode;
+  std::optional<IpAddress> targetAddress;
 };
 
-enum class CheckKind : uint8_t { Reach, Route, Command };
+enum class CheckKind : uint8_t { Reach, Route, Command, Path };
 
 // Keys that only one kind takes, and the key that makes a test of that kind.
 struct KindKeys {
@@ -38,10 +43,12 @@ struct KindKeys {
 constexpr std::string_view kReachKeys[] = {"family", "count", "addresses"};
 constexpr std::string_view kRouteKeys[] = {"via", "dev"};
 constexpr std::string_view kCommandKeys[] = {"match", "status"};
-constexpr std::array<KindKeys, 3> kKindKeys{{
+constexpr std::string_view kPathKeys[] = {"to", "family"};
+constexpr std::array<KindKeys, 4> kKindKeys{{
     {CheckKind::Reach, "reach", kReachKeys, "a reach test"},
     {CheckKind::Route, "route", kRouteKeys, "a route test"},
     {CheckKind::Command, "command", kCommandKeys, "a command test"},
+    {CheckKind::Path, "path", kPathKeys, "a path test"},
 }};
 
 void parseTimeoutField(ParseContext& context, const Cursor& at, CheckDraft& draft) {
@@ -61,18 +68,30 @@ void parseTimeoutField(ParseContext& context, const Cursor& at, CheckDraft& draf
   }
 }
 
-// Node names never contain `.` or `:`, addresses always do.
-void parseReachTarget(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+// A reach test's `reach`, a path test's `to`. Node names never contain `.` or `:`, addresses
+// always do.
+void parseTarget(ParseContext& context, const Cursor& at, CheckDraft& draft) {
   const auto* text = expectString(context, at);
   if (!text) return;
   if (text->find_first_of(".:") == std::string::npos) {
-    draft.reach.targetNode = Located<std::string>{*text, at.where()};
+    draft.targetNode = Located<std::string>{*text, at.where()};
     return;
   }
-  draft.reach.targetAddress = parseAddress(*text);
-  if (!draft.reach.targetAddress) {
+  draft.targetAddress = parseAddress(*text);
+  if (!draft.targetAddress) {
     context.sink.error(at.where(), fmt::format("`{}` is not an IP address", excerpt(*text)),
-                       "reach a node by its name, or an address without a length");
+                       "name a node, or an address without a length");
+  }
+}
+
+void parsePathNodes(ParseContext& context, const Cursor& at, CheckDraft& draft) {
+  draft.path.where = at.where();
+  forEachString(context, at, [&](const Cursor& item, const std::string& name) {
+    draft.path.nodes.push_back({name, item.where()});
+  });
+  if (draft.path.nodes.size() > kMaxPathNodes) {
+    context.sink.error(at.where(), fmt::format("a path of {} nodes; at most {}",
+                                               draft.path.nodes.size(), kMaxPathNodes));
   }
 }
 
@@ -80,7 +99,7 @@ void parseFamily(ParseContext& context, const Cursor& at, CheckDraft& draft) {
   const auto* text = expectString(context, at);
   if (!text) return;
   if (*text == "ipv4" || *text == "ipv6") {
-    draft.reach.family = *text == "ipv4" ? Family::V4 : Family::V6;
+    draft.family = *text == "ipv4" ? Family::V4 : Family::V6;
   } else {
     context.sink.error(at.where(), fmt::format("unknown address family `{}`", excerpt(*text)),
                        "use ipv4 or ipv6");
@@ -136,7 +155,9 @@ const FieldTable<CheckDraft>& checkFields() {
          }
        }},
       {"timeout", parseTimeoutField},
-      {"reach", parseReachTarget},
+      {"reach", parseTarget},
+      {"to", parseTarget},
+      {"path", parsePathNodes},
       {"family", parseFamily},
       {"addresses", parseReachAddresses},
       {"count",
@@ -176,19 +197,20 @@ std::optional<CheckKind> checkKind(ParseContext& context, const Cursor& at) {
   }
   if (selected.size() != 1) {
     context.sink.error(at.where(),
-                       selected.empty() ? "a test needs `reach`, `route` or `command`"
-                                        : "a test has only one of `reach`, `route` and `command`",
+                       selected.empty()
+                           ? "a test needs `reach`, `route`, `command` or `path`"
+                           : "a test has only one of `reach`, `route`, `command` and `path`",
                        R"(e.g. {"node": "h1", "reach": "h2"}; write one test per check)");
     return std::nullopt;
   }
   bool consistent = true;
+  const auto& own = selected.front()->options;
   for (const JsonMember& member : at.value.object()) {
+    // A key that several kinds take (`family`) belongs to this one too.
+    if (std::find(own.begin(), own.end(), member.key) != own.end()) continue;
     for (const KindKeys& kind : kKindKeys) {
       const auto& options = kind.options;
-      if (&kind == selected.front() ||
-          std::find(options.begin(), options.end(), member.key) == options.end()) {
-        continue;
-      }
+      if (std::find(options.begin(), options.end(), member.key) == options.end()) continue;
       context.sink.error(at.keyWhere(member),
                          fmt::format("`{}` belongs to {}, not to {}", member.key, kind.noun,
                                      selected.front()->noun));
@@ -226,7 +248,25 @@ void parseCheck(ParseContext& context, const Cursor& at, std::vector<CheckSpec>&
   draft.check.node = *draft.node;
   switch (*kind) {
     case CheckKind::Reach:
+      draft.reach.targetNode = draft.targetNode;
+      draft.reach.targetAddress = draft.targetAddress;
+      draft.reach.family = draft.family;
       draft.check.condition = draft.reach;
+      break;
+    case CheckKind::Path:
+      if (!draft.targetNode && !draft.targetAddress) {
+        context.sink.error(at.where(), "a path test needs `to`: the node or address it traces",
+                           R"(e.g. {"node": "h1", "path": ["r1", "r2", "h2"], "to": "h2"})");
+        return;
+      }
+      if (draft.path.nodes.empty()) {
+        context.sink.error(draft.path.where, "a path names at least the destination");
+        return;
+      }
+      draft.path.targetNode = draft.targetNode;
+      draft.path.targetAddress = draft.targetAddress;
+      draft.path.family = draft.family;
+      draft.check.condition = draft.path;
       break;
     case CheckKind::Route:
       if (auto route = finishRoute(context, at, draft.route)) {

@@ -143,14 +143,28 @@ struct CommandCheck {
   bool operator==(const CommandCheck&) const = default;
 };
 
+// The packets from the node to each address cross exactly `nodes`, the destination last, as
+// echo requests with growing hop limits find them (a switch, which does not route, is crossed
+// unseen). For a target node, one address of each family (of `family`): its loopback, else its
+// first interface address.
+struct PathCheck {
+  std::string targetNode;  // empty when an address was given
+  std::vector<IpAddress> addresses;
+  std::vector<std::string> nodes;
+  std::optional<Family> family;
+  bool operator==(const PathCheck&) const = default;
+};
+
 inline constexpr uint32_t kDefaultCheckTimeoutMs = 5000;
+// A path longer than this is not a lab's.
+inline constexpr size_t kMaxPathNodes = 32;
 
 struct Check {
   std::string name;  // as written; may be empty (describe() in topo/checks.hpp names it)
   std::string node;  // where the check runs
   // Retried until it passes or this much time has passed since the first try; 0: one try.
   uint32_t timeoutMs = kDefaultCheckTimeoutMs;
-  std::variant<ReachCheck, RouteCheck, CommandCheck> condition;
+  std::variant<ReachCheck, RouteCheck, CommandCheck, PathCheck> condition;
   bool operator==(const Check&) const = default;
 };
 

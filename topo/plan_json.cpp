@@ -99,6 +99,16 @@ Json routeCheckToJson(const RouteCheck& route) {
   return json;
 }
 
+Json pathToJson(const PathCheck& path) {
+  Json json = Json::object();
+  if (!path.targetNode.empty()) json["node"] = path.targetNode;
+  json["addresses"] = Json::array();
+  for (const IpAddress& address : path.addresses) json["addresses"].push_back(toString(address));
+  json["nodes"] = path.nodes;
+  if (path.family) json["family"] = familyName(*path.family);
+  return json;
+}
+
 Json commandToJson(const CommandCheck& command) {
   return {{"run", command.command}, {"match", command.pattern}, {"status", command.exitStatus}};
 }
@@ -113,6 +123,8 @@ Json checkToJson(const Check& check) {
     json["reach"] = reachToJson(*reach);
   } else if (const auto* route = std::get_if<RouteCheck>(&check.condition)) {
     json["route"] = routeCheckToJson(*route);
+  } else if (const auto* path = std::get_if<PathCheck>(&check.condition)) {
+    json["path"] = pathToJson(*path);
   } else {
     json["command"] = commandToJson(std::get<CommandCheck>(check.condition));
   }
@@ -235,25 +247,46 @@ Node readNode(const Reader& reader) {
   return node;
 }
 
+std::optional<Family> readFamily(const Reader& reader) {
+  if (!reader.has("family")) return std::nullopt;
+  const Reader family = reader.member("family");
+  const auto text = family.get<std::string>();
+  if (text != familyName(Family::V4) && text != familyName(Family::V6)) {
+    family.fail("expected ipv4 or ipv6");
+  }
+  return text == familyName(Family::V4) ? Family::V4 : Family::V6;
+}
+
+std::vector<IpAddress> readAddresses(const Reader& reader) {
+  std::vector<IpAddress> addresses;
+  for (const Reader& item : reader.member("addresses").items()) {
+    addresses.push_back(item.address());
+  }
+  return addresses;
+}
+
 ReachCheck readReach(const Reader& reader) {
   reader.onlyKeys({"node", "addresses", "family", "count", "loopbacks_only"});
   ReachCheck reach;
   if (reader.has("node")) reach.targetNode = reader.member("node").get<std::string>();
-  for (const Reader& item : reader.member("addresses").items()) {
-    reach.addresses.push_back(item.address());
-  }
-  if (reader.has("family")) {
-    const Reader family = reader.member("family");
-    const auto text = family.get<std::string>();
-    if (text != familyName(Family::V4) && text != familyName(Family::V6)) {
-      family.fail("expected ipv4 or ipv6");
-    }
-    reach.family = text == familyName(Family::V4) ? Family::V4 : Family::V6;
-  }
+  reach.addresses = readAddresses(reader);
+  reach.family = readFamily(reader);
   reach.count = reader.member("count").get<uint32_t>();
   if (reader.has("loopbacks_only"))
     reach.loopbacksOnly = reader.member("loopbacks_only").get<bool>();
   return reach;
+}
+
+PathCheck readPath(const Reader& reader) {
+  reader.onlyKeys({"node", "addresses", "nodes", "family"});
+  PathCheck path;
+  if (reader.has("node")) path.targetNode = reader.member("node").get<std::string>();
+  path.addresses = readAddresses(reader);
+  for (const Reader& item : reader.member("nodes").items()) {
+    path.nodes.push_back(item.get<std::string>());
+  }
+  path.family = readFamily(reader);
+  return path;
 }
 
 RouteCheck readRouteCheck(const Reader& reader) {
@@ -272,17 +305,20 @@ CommandCheck readCommand(const Reader& reader) {
 }
 
 Check readCheck(const Reader& reader) {
-  reader.onlyKeys({"name", "node", "timeout_ms", "reach", "route", "command"});
+  reader.onlyKeys({"name", "node", "timeout_ms", "reach", "route", "command", "path"});
   Check check;
   if (reader.has("name")) check.name = reader.member("name").get<std::string>();
   check.node = reader.member("node").get<std::string>();
   check.timeoutMs = reader.member("timeout_ms").get<uint32_t>();
-  const int kinds = reader.has("reach") + reader.has("route") + reader.has("command");
-  if (kinds != 1) reader.fail("expected exactly one of `reach`, `route` and `command`");
+  const int kinds =
+      reader.has("reach") + reader.has("route") + reader.has("command") + reader.has("path");
+  if (kinds != 1) reader.fail("expected exactly one of `reach`, `route`, `command` and `path`");
   if (reader.has("reach")) {
     check.condition = readReach(reader.member("reach"));
   } else if (reader.has("route")) {
     check.condition = readRouteCheck(reader.member("route"));
+  } else if (reader.has("path")) {
+    check.condition = readPath(reader.member("path"));
   } else {
     check.condition = readCommand(reader.member("command"));
   }

@@ -20,6 +20,7 @@ class NameChecker {
   // Reach and route tests need a node that routes: a switch has no addresses of its own.
   bool notSwitch(const DraftNode& node, const Where& where, std::string_view lacks);
   bool hasDevice(const DraftNode& node, const Located<std::string>& device);
+  bool checkPath(const DraftNode& node, const CheckSpec& spec, const PathSpec& path);
 
   const Lab& lab_;
   DiagnosticSink& sink_;
@@ -68,7 +69,30 @@ bool NameChecker::check(const CheckSpec& spec, bool interfacesComplete) {
     // A link left out for its own error would make a right `dev` look wrong.
     return !route->device || !interfacesComplete || hasDevice(*node, *route->device);
   }
+  if (const auto* path = std::get_if<PathSpec>(&spec.condition)) {
+    return checkPath(*node, spec, *path);
+  }
   return true;
+}
+
+// Every node of the path routes (a switch forwards unseen), and a path to a node ends there.
+bool NameChecker::checkPath(const DraftNode& node, const CheckSpec& spec, const PathSpec& path) {
+  bool good = notSwitch(node, spec.node.where, "address to trace from");
+  for (const auto& name : path.nodes) {
+    const DraftNode* crossed = findNode(name);
+    good = crossed && notSwitch(*crossed, name.where, "address to answer a trace") && good;
+  }
+  if (!path.targetNode) return good;
+  const DraftNode* target = findNode(*path.targetNode);
+  if (!target || !notSwitch(*target, path.targetNode->where, "address to trace to")) return false;
+  if (good && path.nodes.back().value != target->name) {
+    sink_.error(path.nodes.back().where,
+                fmt::format("a path to {} ends at {}, not at `{}`", target->name, target->name,
+                            excerpt(path.nodes.back().value)),
+                "list the nodes crossed, the destination last");
+    return false;
+  }
+  return good;
 }
 
 // Interface addresses in interface order, then loopbacks; link-local ones need a scope that
@@ -117,6 +141,37 @@ std::optional<ReachCheck> resolveReach(const ReachSpec& spec, const Plan& plan,
   return reach;
 }
 
+// One address per family, as a trace needs: the loopback (the router's own), else the first
+// interface address.
+std::optional<PathCheck> resolvePath(const PathSpec& spec, const Plan& plan, DiagnosticSink& sink) {
+  PathCheck path{{}, {}, {}, spec.family};
+  for (const auto& name : spec.nodes) path.nodes.push_back(name.value);
+  if (spec.targetAddress) {
+    path.addresses.push_back(*spec.targetAddress);
+    return path;
+  }
+  const Node& target = *plan.findNode(spec.targetNode->value);
+  path.targetNode = target.name;
+  for (Family family : {Family::V4, Family::V6}) {
+    if (spec.family && *spec.family != family) continue;
+    auto loopbacks = addressesOf(target, family, true);
+    auto all = addressesOf(target, family, false);
+    if (!loopbacks.empty()) {
+      path.addresses.push_back(loopbacks.front());
+    } else if (!all.empty()) {
+      path.addresses.push_back(all.front());
+    }
+  }
+  if (path.addresses.empty()) {
+    sink.error(spec.targetNode->where,
+               spec.family ? fmt::format("{} has no IPv{} address to trace to", target.name,
+                                         static_cast<int>(*spec.family))
+                           : fmt::format("{} has no address to trace to", target.name));
+    return std::nullopt;
+  }
+  return path;
+}
+
 RouteCheck resolveRoute(const RouteCheckSpec& spec) {
   // "default" takes the gateway's family, as in a node's routes.
   const Family family = spec.destination ? spec.destination->address.family
@@ -149,6 +204,10 @@ std::vector<Check> resolveChecks(const std::vector<const CheckSpec*>& specs, con
       check.condition = std::move(*resolved);
     } else if (const auto* route = std::get_if<RouteCheckSpec>(&spec->condition)) {
       check.condition = resolveRoute(*route);
+    } else if (const auto* path = std::get_if<PathSpec>(&spec->condition)) {
+      auto resolved = resolvePath(*path, plan, sink);
+      if (!resolved) continue;
+      check.condition = std::move(*resolved);
     } else {
       check.condition = std::get<CommandCheck>(spec->condition);
     }

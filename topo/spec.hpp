@@ -142,11 +142,19 @@ struct RouteCheckSpec {
   std::optional<Located<std::string>> device;
 };
 
+struct PathSpec {
+  std::vector<Located<std::string>> nodes;         // crossed, the destination last
+  std::optional<Located<std::string>> targetNode;  // `to`
+  std::optional<IpAddress> targetAddress;
+  std::optional<Family> family;
+  Where where;  // of `path`
+};
+
 struct CheckSpec {
   std::string name;
   Located<std::string> node;
   uint32_t timeoutMs = kDefaultCheckTimeoutMs;
-  std::variant<ReachSpec, RouteCheckSpec, CommandCheck> condition;
+  std::variant<ReachSpec, RouteCheckSpec, CommandCheck, PathSpec> condition;
   Where where;
 };
 

@@ -202,6 +202,37 @@ class Test(LabTest):
         self.assertIn("STOP  waits", result.stdout)
         self.assertIn("0 passed, 1 failed, 1 stopped", result.stdout)
 
+    def test_a_path_test_names_the_nodes_crossed_over_ipv4_and_ipv6(self):
+        topology = {"version": 1, "name": "paths", "addressing": {"ipv6": True},
+                    "routing": "static",
+                    "nodes": {"h1": {}, "r1": {"kind": "router"}, "r2": {"kind": "router"},
+                              "r3": {"kind": "router"}, "h2": {}},
+                    "links": [["h1", "r1"], ["r1", "r2"], ["r2", "r3"], ["r3", "h2"]],
+                    "tests": [
+                        {"node": "h1", "path": ["r1", "r2", "r3", "h2"], "to": "h2"},
+                        {"node": "h1", "path": ["r1", "r2", "r3", "h2"], "to": "h2",
+                         "family": "ipv6"},
+                        {"name": "too short", "node": "h1", "path": ["r1", "h2"], "to": "h2",
+                         "family": "ipv4", "timeout": 0},
+                        {"name": "to an address", "node": "h2", "path": ["r3", "r2", "r1"],
+                         "to": "10.0.0.2", "timeout": 0}]}
+        lab = unique_lab("paths")
+        plan = self.bring_up(self.write_topology(topology), lab)
+        result = netlab("test", lab, check=False)
+        self.assertIn("PASS  h1 → r1 → r2 → r3 → h2 (", result.stdout)
+        self.assertIn("PASS  h1 → r1 → r2 → r3 → h2 over IPv6", result.stdout)
+        self.assertIn("FAIL  too short", result.stdout)
+        h2 = next(node for node in plan["nodes"] if node["name"] == "h2")
+        self.assertIn(f"the path to {h2['interfaces'][0]['addresses'][0].split('/')[0]} is "
+                      "r1 → r2 → r3", result.stdout)
+        self.assertIn("PASS  to an address", result.stdout)
+        self.assertIn("3 passed, 1 failed", result.stdout)
+        # A failed link: r2 no longer forwards toward h2 and says so, or nothing answers.
+        netlab("link", "down", "--lab", lab, "r2:eth1")
+        result = netlab("test", lab, "--only", "h1 →*", "--timeout", "0", check=False)
+        self.assertIn("0 passed, 2 failed", result.stdout)
+        self.assertIn("not reaching it", result.stdout)
+
     def test_a_lab_without_tests_has_nothing_to_run(self):
         lab = unique_lab("triangle")
         topology = {"version": 1, "name": "notests", "nodes": {"h1": {}}, "links": []}

@@ -116,7 +116,8 @@ TEST(Checks, TheKindComesFromOneKey) {
     {"node": "h1", "reach": "h2", "via": "10.0.0.2", "status": 0},
     {"reach": "h2"},
     {"node": "h1", "reach": "h2", "colour": 1}])");
-  EXPECT_TRUE(hasDiagnostic(result, "a test needs `reach`, `route` or `command`", "tests[0]", 5));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "a test needs `reach`, `route`, `command` or `path`", "tests[0]", 5));
   EXPECT_TRUE(hasDiagnostic(result, "a test has only one of", "tests[1]", 6));
   EXPECT_TRUE(hasDiagnostic(result, "`via` belongs to a route test, not to a reach test",
                             "tests[2].via", 7));
@@ -199,6 +200,44 @@ TEST(Checks, ReachALoopbackOnly) {
                             "tests[3].addresses", 8));
 }
 
+TEST(Checks, APathEndsAtItsDestination) {
+  const auto checks = checksOf(R"([
+    {"node": "h1", "path": ["r1", "h2"], "to": "h2"},
+    {"node": "h1", "path": ["r1"], "to": "r1", "family": "ipv6"},
+    {"node": "h2", "path": ["r1", "h1"], "to": "10.0.0.1"}])");
+  ASSERT_EQ(checks.size(), 3u);
+  const auto& toH2 = std::get<PathCheck>(checks[0].condition);
+  EXPECT_EQ(toH2.nodes, (std::vector<std::string>{"r1", "h2"}));
+  // One address per family: h2 has no loopback, so its first interface address of each.
+  ASSERT_EQ(toH2.addresses.size(), 2u);
+  EXPECT_EQ(toString(toH2.addresses[0]), "10.0.0.6");
+  EXPECT_EQ(toString(toH2.addresses[1]), "fd00:10:0:1::2");
+  // A router's loopback is its address.
+  const auto& toR1 = std::get<PathCheck>(checks[1].condition);
+  ASSERT_EQ(toR1.addresses.size(), 1u);
+  EXPECT_EQ(toString(toR1.addresses[0]), "fd00:ff::1");
+  EXPECT_EQ(describe(checks[0]), "h1 → r1 → h2");
+  EXPECT_EQ(describe(checks[1]), "h1 → r1 over IPv6");
+  EXPECT_EQ(describe(checks[2]), "h2 → r1 → h1 (to 10.0.0.1)");
+
+  auto result = loadWithTests(R"([
+    {"node": "h1", "path": ["r1", "h2"]},
+    {"node": "h1", "path": ["r1", "h1"], "to": "h2"},
+    {"node": "h1", "path": ["r9", "h2"], "to": "h2"},
+    {"node": "h1", "path": [], "to": "h2"},
+    {"node": "h1", "path": ["r1", "h2"], "to": "h2", "count": 3},
+    {"node": "h1", "reach": "h2", "to": "h2"}])");
+  EXPECT_TRUE(hasDiagnostic(result, "a path test needs `to`: the node or address it traces",
+                            "tests[0]", 5));
+  EXPECT_TRUE(hasDiagnostic(result, "a path to h2 ends at h2, not at `h1`", "tests[1].path[1]", 6));
+  EXPECT_TRUE(hasDiagnostic(result, "unknown node `r9`", "tests[2].path[0]", 7));
+  EXPECT_TRUE(hasDiagnostic(result, "a path names at least the destination", "tests[3].path", 8));
+  EXPECT_TRUE(hasDiagnostic(result, "`count` belongs to a reach test, not to a path test",
+                            "tests[4].count", 9));
+  EXPECT_TRUE(
+      hasDiagnostic(result, "`to` belongs to a path test, not to a reach test", "tests[5].to", 10));
+}
+
 TEST(Checks, RoundTripThroughThePlanJson) {
   auto result = loadWithTests(R"([
     {"node": "h1", "reach": "h2", "family": "ipv4", "count": 2},
@@ -212,12 +251,13 @@ TEST(Checks, RoundTripThroughThePlanJson) {
     {"node": "h1", "reach": "h2", "family": "ipv4", "count": 2},
     {"node": "h1", "reach": "fd00::99"},
     {"node": "h1", "reach": "r1", "addresses": "loopback"},
+    {"node": "h1", "path": ["r1", "h2"], "to": "h2", "family": "ipv4"},
     {"name": "default", "node": "h1", "route": "default", "via": "10.0.0.2", "dev": "eth0"},
     {"node": "r1", "route": "10.0.0.4/30"},
     {"node": "r1", "command": "cat /etc/hostname", "match": "r1", "status": 3, "timeout": 60}])");
   ASSERT_TRUE(result.ok()) << dump(result);
   const Plan& plan = *result.plan;
-  ASSERT_EQ(plan.checks.size(), 6u);
+  ASSERT_EQ(plan.checks.size(), 7u);
   const std::string json = planToJson(plan);
   EXPECT_NE(json.find("\"timeout_ms\": 60000"), std::string::npos);
   EXPECT_EQ(planFromJson(json), plan);
