@@ -114,8 +114,8 @@ std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::st
     status.protocol = protocolName(route.protocol);
     for (const auto& hop : route.nextHops) {
       auto name = names.find(hop.oifindex);
-      status.nextHops.push_back({hop.gateway ? toString(*hop.gateway) : "",
-                                 name == names.end() ? "" : name->second});
+      status.nextHops.push_back(
+          {hop.gateway ? toString(*hop.gateway) : "", name == names.end() ? "" : name->second});
     }
   }
   return routes;
@@ -123,7 +123,7 @@ std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::st
 
 std::vector<std::string> nodeEnvironment(const std::string& lab, const topo::Node& node) {
   std::vector<std::string> env = {
-      "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+      std::string("PATH=") + topo::kNodePath,
       "HOME=/root",
       "NETLAB_LAB=" + lab,
       "NETLAB_NODE=" + node.name,

@@ -16,7 +16,7 @@
 namespace netlab::tools {
 
 std::optional<topo::Plan> loadPlan(const std::string& path, const std::string& labOverride) {
-  topo::LoadResult result = topo::loadTopologyFile(path, {labOverride});
+  topo::LoadResult result = topo::loadTopologyFile(path, {labOverride, true});
   for (const auto& diagnostic : result.diagnostics) {
     std::cerr << topo::formatDiagnostic(diagnostic, path) << '\n';
   }

@@ -3,6 +3,7 @@
 //   buildLab         defaults merged, LAN switches created, interfaces named and wired
 //   checkTestNames   the `tests`' node and interface names (resolve_checks.cpp)
 //   mountNodeFolders the mounts of the folders named after nodes (node_folders.cpp)
+//   checkAgainstThisMachine  mount and file targets, startup programs (host_checks.cpp)
 //   assignAddresses  L2 segments, their subnets, and every automatic address
 //   resolvePlan      MACs, routes and sysctls resolved; the Plan
 //   resolveChecks    the `tests`' final addresses, from the Plan (resolve_checks.cpp)
@@ -49,6 +50,7 @@ struct Lab {
 Lab buildLab(const TopologySpec& topology, std::string name, DiagnosticSink& sink);
 void assignAddresses(Lab& lab, const TopologySpec& topology, DiagnosticSink& sink);
 void mountNodeFolders(Lab& lab, const TopologySpec& topology, DiagnosticSink& sink);
+void checkAgainstThisMachine(const Lab& lab, DiagnosticSink& sink);
 Plan resolvePlan(Lab& lab, DiagnosticSink& sink);
 // Routes computed for the nodes with `"routing": "static"`, after the ones written for them.
 void addStaticRoutes(const Lab& lab, size_t linkCount, Plan& plan, DiagnosticSink& sink);

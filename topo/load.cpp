@@ -84,6 +84,7 @@ std::optional<Plan> resolveDocument(const JsonValue& root, const std::filesystem
     const IndependentErrors guard(sink);
     named = checkTestNames(topology.checks, lab, structureSound, sink);
     mountNodeFolders(lab, topology, sink);
+    if (options.checkThisMachine) checkAgainstThisMachine(lab, sink);
   }
   if (!structureSound) return std::nullopt;
   assignAddresses(lab, topology, sink);

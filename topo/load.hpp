@@ -25,6 +25,9 @@ struct Diagnostic {
 
 struct LoadOptions {
   std::string labNameOverride;  // --lab NAME; empty: the topology's name or the file's stem
+  // Also what `up` needs of this machine's files: mount and file targets that exist, startup
+  // programs that are installed (host_checks.cpp). Off, the plan holds for any machine.
+  bool checkThisMachine = false;
 };
 
 struct LoadResult {

@@ -156,6 +156,9 @@ struct PathCheck {
 };
 
 inline constexpr uint32_t kDefaultCheckTimeoutMs = 5000;
+// The PATH commands in a node see unless its `env` says otherwise.
+inline constexpr const char* kNodePath =
+    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 // A path longer than this is not a lab's.
 inline constexpr size_t kMaxPathNodes = 32;
 

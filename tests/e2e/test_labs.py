@@ -308,6 +308,24 @@ class Failures(LabTest):
             {"nodes": {"a": {"exec": ["echo about to fail; exit 3"]}, "b": {}}, "links": [["a", "b"]]},
             "node a", "exit 3", "status 3", "about to fail")
 
+    def test_what_this_machine_lacks_is_refused_before_anything_is_made(self):
+        before = snapshot()
+        path = self.write_topology(
+            {"nodes": {"a": {"exec": ["/usr/lib/netlab-no-such/daemon start"]},
+                       "b": {"files": {"/etc/netlab-no-such-dir/x": "x"}}},
+             "links": [["a", "b"]]})
+        for verb in ("validate", "up"):
+            with self.subTest(verb=verb):
+                result = netlab(verb, path, *(["--lab", unique_lab("lacking")] if verb == "up"
+                                              else []), check=False)
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn("nodes.a: the startup command `/usr/lib/netlab-no-such/daemon "
+                              "start` runs `/usr/lib/netlab-no-such/daemon`, which is not "
+                              "installed on this machine", result.stderr)
+                self.assertIn("nodes.b: the file target `/etc/netlab-no-such-dir/x` does not "
+                              "exist on this machine", result.stderr)
+        self.assertEqual(snapshot(), before, "a refused up left something behind")
+
     def test_a_silent_failing_startup_command_says_it_printed_nothing(self):
         # The first command's output is not the second's.
         self.assert_up_fails_cleanly(
