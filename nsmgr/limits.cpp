@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 
 #include <charconv>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "base/error.hpp"
@@ -44,7 +46,89 @@ std::optional<uint64_t> readNumberFile(const std::string& path) {
   return value;
 }
 
+// The first field of the first line of numbers in /proc/net/stat/<table>: its entries, in hex.
+std::optional<uint64_t> readTableEntries(const std::string& table) {
+  std::string text;
+  try {
+    text = readWholeFile("/proc/net/stat/" + table);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  std::istringstream lines(text);
+  std::string header, values;
+  if (!std::getline(lines, header) || !std::getline(lines, values)) return std::nullopt;
+  uint64_t entries = 0;
+  auto [end, error] = std::from_chars(values.data(), values.data() + values.size(), entries, 16);
+  if (error != std::errc()) return std::nullopt;
+  return entries;
+}
+
+std::optional<NeighbourTable> readNeighbourTable(const std::string& family,
+                                                 const std::string& table) {
+  auto threshold = readNumberFile("/proc/sys/net/" + family + "/neigh/default/gc_thresh3");
+  auto entries = readTableEntries(table);
+  if (!threshold || !entries) return std::nullopt;
+  return NeighbourTable{*threshold, *entries};
+}
+
+std::optional<std::string> tableWarning(const std::optional<NeighbourTable>& table, uint64_t demand,
+                                        const std::string& family, const std::string& what) {
+  if (!table || table->entries + demand <= table->gcThresh3) return std::nullopt;
+  const uint64_t wanted = table->entries + demand;
+  // Linux's own defaults keep gc_thresh2, where the collector starts in earnest, at half.
+  return "the lab's nodes may learn " + std::to_string(demand) + " " + what + " neighbours, and " +
+         std::to_string(table->entries) +
+         " are in use already, but the kernel's table, shared by every lab of this machine, "
+         "holds " +
+         std::to_string(table->gcThresh3) +
+         ": past that, pings in every lab fail with `No buffer space available` (raise it with "
+         "`sysctl -w net." +
+         family + ".neigh.default.gc_thresh3=" + std::to_string(wanted) + " net." + family +
+         ".neigh.default.gc_thresh2=" + std::to_string(wanted / 2) + "`)";
+}
+
 }  // namespace
+
+NeighbourTables readNeighbourTables() {
+  return {readNeighbourTable("ipv4", "arp_cache"), readNeighbourTable("ipv6", "ndisc_cache")};
+}
+
+NeighbourDemand neighboursOf(const topo::Plan& plan) {
+  std::map<std::string, NeighbourDemand> lanEnds;  // per switch
+  NeighbourDemand demand;
+  std::map<std::string, bool> isSwitch;
+  for (const auto& node : plan.nodes) isSwitch[node.name] = node.kind == topo::NodeKind::Switch;
+  for (const auto& node : plan.nodes) {
+    if (isSwitch[node.name]) continue;
+    for (const auto& interface : node.interfaces) {
+      bool v4 = false, v6 = false;
+      for (const auto& prefix : interface.addresses) {
+        v4 = v4 || prefix.address.family == Family::V4;
+        v6 = v6 || prefix.address.family == Family::V6;
+      }
+      NeighbourDemand& into = isSwitch[interface.peerNode] ? lanEnds[interface.peerNode] : demand;
+      into.v4 += v4;
+      into.v6 += v6;
+    }
+  }
+  for (const auto& [name, ends] : lanEnds) {
+    demand.v4 += ends.v4 * (ends.v4 > 0 ? ends.v4 - 1 : 0);
+    demand.v6 += ends.v6 * (ends.v6 > 0 ? ends.v6 - 1 : 0);
+  }
+  return demand;
+}
+
+std::vector<std::string> neighbourTableWarnings(const NeighbourTables& tables,
+                                                const NeighbourDemand& demand) {
+  std::vector<std::string> warnings;
+  if (auto warning = tableWarning(tables.v4, demand.v4, "ipv4", "IPv4")) {
+    warnings.push_back(*warning);
+  }
+  if (auto warning = tableWarning(tables.v6, demand.v6, "ipv6", "IPv6")) {
+    warnings.push_back(*warning);
+  }
+  return warnings;
+}
 
 LabDemand demandOf(const topo::Plan& plan) {
   LabDemand demand;

@@ -40,6 +40,33 @@ std::vector<std::string> limitProblems(const KernelLimits& limits, const LabDema
 
 KernelLimits readKernelLimits();
 
+// The kernel's neighbour tables (ARP for IPv4, ND for IPv6) are shared by every network
+// namespace of the machine: past gc_thresh3 entries in all, the kernel refuses new neighbours
+// (`No buffer space available`), in every lab at once. Readable only from the host's network
+// namespace, where the sysctl lives.
+struct NeighbourTable {
+  uint64_t gcThresh3 = 0;  // net.ipv4.neigh.default.gc_thresh3 (net.ipv6.neigh.default.* for v6)
+  uint64_t entries = 0;    // in use now, by every namespace (/proc/net/stat/arp_cache)
+};
+struct NeighbourTables {
+  std::optional<NeighbourTable> v4;
+  std::optional<NeighbourTable> v6;
+};
+NeighbourTables readNeighbourTables();
+
+// The neighbours the lab's nodes may learn, per family: every other address-holding end of
+// each LAN (counted per switch) and the peer of each point-to-point link.
+struct NeighbourDemand {
+  uint64_t v4 = 0;
+  uint64_t v6 = 0;
+};
+NeighbourDemand neighboursOf(const topo::Plan& plan);
+
+// A warning, with the sysctls to raise, for each table the lab would fill beside what is in
+// use; empty when it fits (or the table cannot be read).
+std::vector<std::string> neighbourTableWarnings(const NeighbourTables& tables,
+                                                const NeighbourDemand& demand);
+
 // Raises the open-file soft limit to the hard limit when it is below `needed`; throws, naming
 // `purpose`, when the hard limit is below it too.
 void raiseOpenFileLimit(uint64_t needed, const std::string& purpose);

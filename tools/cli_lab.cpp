@@ -8,6 +8,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
+#include "nsmgr/limits.hpp"
 #include "nsmgr/signals.hpp"
 #include "report/report_json.hpp"
 #include "tools/cli.hpp"
@@ -96,6 +97,10 @@ Action defineUp(CLI::App& command) {
     requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
+    for (const auto& warning :
+         nsmgr::neighbourTableWarnings(nsmgr::readNeighbourTables(), nsmgr::neighboursOf(*plan))) {
+      std::cerr << "netlab: warning: " << warning << '\n';
+    }
     // Held until netlab exits: bringUp turns one into a rollback while it still can; a later
     // one must not kill netlab with the lab complete, before its report or after it.
     nsmgr::holdInterruptionsUntilExit();

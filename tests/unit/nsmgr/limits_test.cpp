@@ -1,6 +1,11 @@
 #include "nsmgr/limits.hpp"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
+
+#include "base/fd.hpp"
+
+#include "topo/load.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -74,6 +79,58 @@ TEST(Limits, DemandGrowsWithTheLab) {
   EXPECT_EQ(small.nodes, 10u);
   EXPECT_EQ(large.openFiles - small.openFiles, 990u * 3);
   EXPECT_GE(large.scratchNetworkNamespaces, 4u);
+}
+
+// A LAN of 40 hosts and a point-to-point link between two routers, IPv4 and IPv6.
+topo::Plan lanAndLink() {
+  std::string hosts, nodes;
+  for (int i = 0; i < 40; ++i) {
+    hosts += (i ? ", " : "") + std::string("\"h") + std::to_string(i) + "\"";
+    nodes += (i ? ", " : "") + std::string("\"h") + std::to_string(i) + "\": {}";
+  }
+  const std::string json = R"({"addressing": {"ipv6": true}, "nodes": {)" + nodes +
+                           R"(, "r1": {"kind": "router"}, "r2": {"kind": "router"}},
+      "links": [{"endpoints": [)" +
+                           hosts + R"(]}, ["r1", "r2"]]})";
+  auto loaded = topo::loadTopologyText(json, "/tmp/lan.json");
+  EXPECT_TRUE(loaded.ok());
+  return loaded.plan.value_or(topo::Plan{});
+}
+
+TEST(NeighbourTables, ALanOfNEndsMayLearnNTimesNMinusOne) {
+  const NeighbourDemand demand = neighboursOf(lanAndLink());
+  EXPECT_EQ(demand.v4, 40u * 39u + 2u);
+  EXPECT_EQ(demand.v6, 40u * 39u + 2u);
+}
+
+TEST(NeighbourTables, AWarningNamesTheSysctlsToRaiseOnlyWhenTheLabWouldFillOne) {
+  const NeighbourDemand demand{1562, 1560};
+  NeighbourTables tables{NeighbourTable{1024, 10}, NeighbourTable{4096, 10}};
+  auto warnings = neighbourTableWarnings(tables, demand);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("may learn 1562 IPv4 neighbours, and 10 are in use"),
+            std::string::npos)
+      << warnings[0];
+  EXPECT_NE(warnings[0].find("sysctl -w net.ipv4.neigh.default.gc_thresh3=1572 "
+                             "net.ipv4.neigh.default.gc_thresh2=786"),
+            std::string::npos)
+      << warnings[0];
+  // What is in use counts too; a table that cannot be read (outside the host's network
+  // namespace) says nothing.
+  tables.v6->entries = 3000;
+  EXPECT_EQ(neighbourTableWarnings(tables, demand).size(), 2u);
+  EXPECT_TRUE(neighbourTableWarnings({}, demand).empty());
+}
+
+TEST(NeighbourTables, AreReadWhereTheSysctlIs) {
+  const char* const sysctl = "/proc/sys/net/ipv4/neigh/default/gc_thresh3";
+  const NeighbourTables tables = readNeighbourTables();
+  if (::access(sysctl, R_OK) != 0) {
+    EXPECT_FALSE(tables.v4) << "read outside the host's network namespace";
+    GTEST_SKIP() << sysctl << " is not here: not the host's network namespace";
+  }
+  ASSERT_TRUE(tables.v4);
+  EXPECT_EQ(tables.v4->gcThresh3, std::stoull(readWholeFile(sysctl)));
 }
 
 }  // namespace
