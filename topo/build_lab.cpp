@@ -221,6 +221,7 @@ size_t LabBuilder::addEndpointInterface(size_t linkIndex, size_t endpointIndex, 
   DraftInterface draft;
   draft.interface.name = endpoint.interface ? endpoint.interface->value : nextAutoName(node);
   draft.interface.mtu = link.mtu.value_or(kDefaultMtu);
+  draft.interface.linkName = link.name;
   if (endpoint.mac) draft.interface.mac = endpoint.mac->value;
   draft.explicitMac = endpoint.mac.has_value();
   draft.link = linkIndex;
@@ -235,6 +236,7 @@ size_t LabBuilder::addPort(size_t switchNode, size_t linkIndex, const EndpointSp
   DraftInterface port;
   port.interface.name = nextAutoName(switchNode);
   port.interface.mtu = topology_.links[linkIndex].mtu.value_or(kDefaultMtu);
+  port.interface.linkName = topology_.links[linkIndex].name;
   port.interface.egress = egressOf({&facing.in}, sink_);
   port.link = linkIndex;
   port.where = facing.where;

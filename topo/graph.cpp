@@ -5,6 +5,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "topo/units.hpp"
+
 namespace netlab::topo {
 namespace {
 
@@ -25,8 +27,19 @@ std::string nodeCaption(const Node& node) {
 struct Edge {
   size_t from;  // node indices into Plan::nodes
   size_t to;
-  std::string label;
+  std::string fromEnd;  // "eth0 10.0.0.1/30"
+  std::string toEnd;
+  std::string middle;  // the link's name and the impairments each way, one per line; may be ""
 };
+
+// "uplink\n→ delay 20ms\n← rate 10mbit": what the edge's middle says.
+std::string middleOf(const Interface& from, const Interface* to) {
+  std::vector<std::string> lines;
+  if (!from.linkName.empty()) lines.push_back(from.linkName);
+  if (!from.egress.empty()) lines.push_back("\u2192 " + describeImpairment(from.egress));
+  if (to && !to->egress.empty()) lines.push_back("\u2190 " + describeImpairment(to->egress));
+  return fmt::format("{}", fmt::join(lines, "\n"));
+}
 
 // Every veth pair once: an interface is skipped when its peer has already drawn the pair.
 std::vector<Edge> vethEdges(const Plan& plan) {
@@ -47,8 +60,8 @@ std::vector<Edge> vethEdges(const Plan& plan) {
       const std::string peerEnd =
           peerInterface ? describeEnd(*peerInterface) : interface.peerInterface;
       drawn.insert({interface.peerNode, interface.peerInterface});
-      edges.push_back(
-          {i, index.at(peer->name), fmt::format("{} \u2014 {}", describeEnd(interface), peerEnd)});
+      edges.push_back({i, index.at(peer->name), describeEnd(interface), peerEnd,
+                       middleOf(interface, peerInterface)});
     }
   }
   return edges;
@@ -131,9 +144,13 @@ std::string renderDot(const Plan& plan) {
     dot += fmt::format("  {} [shape={}, label={}];\n", dotQuoted(node.name), dotShape(node.kind),
                        dotQuoted(nodeCaption(node)));
   }
+  // Each end's interface and addresses at its end of the edge, the link's name and
+  // impairments in its middle.
   for (const Edge& edge : vethEdges(plan)) {
-    dot += fmt::format("  {} -- {} [label={}];\n", dotQuoted(plan.nodes[edge.from].name),
-                       dotQuoted(plan.nodes[edge.to].name), dotQuoted(edge.label));
+    dot += fmt::format("  {} -- {} [taillabel={}, headlabel={}{}];\n",
+                       dotQuoted(plan.nodes[edge.from].name), dotQuoted(plan.nodes[edge.to].name),
+                       dotQuoted(edge.fromEnd), dotQuoted(edge.toEnd),
+                       edge.middle.empty() ? "" : ", label=" + dotQuoted(edge.middle));
   }
   return dot + "}\n";
 }
@@ -143,8 +160,11 @@ std::string renderMermaid(const Plan& plan) {
   for (size_t i = 0; i < plan.nodes.size(); ++i) {
     mermaid += fmt::format("  {}\n", mermaidNode(i, plan.nodes[i]));
   }
+  // Mermaid has one label per edge: the ends in the edge's direction, the middle between.
   for (const Edge& edge : vethEdges(plan)) {
-    mermaid += fmt::format("  n{} ---|\"{}\"| n{}\n", edge.from, mermaidText(edge.label), edge.to);
+    const std::string label = edge.fromEnd + " \u2014 " +
+                              (edge.middle.empty() ? "" : edge.middle + " \u2014 ") + edge.toEnd;
+    mermaid += fmt::format("  n{} ---|\"{}\"| n{}\n", edge.from, mermaidText(label), edge.to);
   }
   return mermaid;
 }

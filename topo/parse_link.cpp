@@ -239,9 +239,13 @@ const FieldTable<LinkSpec>& linkFields() {
         {"endpoints", parseEndpoints},
         {"prefix", parsePrefixes},
         independent<LinkSpec>({"mtu", parseMtu}),
-        // A label for people reading the file; netlab does not use it.
-        independent<LinkSpec>({"name", [](ParseContext& context, const Cursor& at,
-                                          LinkSpec&) { expectString(context, at); }}),
+        // A label for people: graphs show it.
+        independent<LinkSpec>({"name",
+                               [](ParseContext& context, const Cursor& at, LinkSpec& link) {
+                                 if (const auto* text = expectString(context, at)) {
+                                   if (!rejectNul(context, at, *text)) link.name = *text;
+                                 }
+                               }}),
     };
     for (auto& field : liftFields(impairmentFields(), &LinkSpec::impairment))
       table.push_back(independent(std::move(field)));

@@ -55,6 +55,7 @@ struct Interface {
   // The other end of this interface's veth pair.
   std::string peerNode;
   std::string peerInterface;
+  std::string linkName;  // the `name` of its link in the topology, for graphs; may be empty
   bool operator==(const Interface&) const = default;
 };
 

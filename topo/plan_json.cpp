@@ -35,6 +35,8 @@ Json interfaceToJson(const Interface& interface) {
   if (!interface.egress.empty()) json["egress"] = impairmentToJson(interface.egress);
   json["peer_node"] = interface.peerNode;
   json["peer_interface"] = interface.peerInterface;
+  // Only when given, so that plans without names read as before.
+  if (!interface.linkName.empty()) json["link_name"] = interface.linkName;
   return json;
 }
 
@@ -160,7 +162,8 @@ std::vector<IpPrefix> readPrefixes(const Reader& reader) {
 }
 
 Interface readInterface(const Reader& reader) {
-  reader.onlyKeys({"name", "mac", "mtu", "addresses", "egress", "peer_node", "peer_interface"});
+  reader.onlyKeys(
+      {"name", "mac", "mtu", "addresses", "egress", "peer_node", "peer_interface", "link_name"});
   Interface interface;
   interface.name = reader.member("name").get<std::string>();
   const Reader mac = reader.member("mac");
@@ -172,6 +175,7 @@ Interface readInterface(const Reader& reader) {
   if (reader.has("egress")) interface.egress = readImpairment(reader.member("egress"));
   interface.peerNode = reader.member("peer_node").get<std::string>();
   interface.peerInterface = reader.member("peer_interface").get<std::string>();
+  if (reader.has("link_name")) interface.linkName = reader.member("link_name").get<std::string>();
   return interface;
 }
 

@@ -97,6 +97,7 @@ struct LinkSpec {
   std::vector<AddressSpec> prefixes;  // at most one per family
   std::optional<uint32_t> mtu;
   ImpairmentSpec impairment;
+  std::string name;  // a label for people, shown by graphs
   Where where;
   bool wellFormed = true;  // false: a problem was reported; later stages skip the link
 };

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "test_support.hpp"
+#include "topo/plan_json.hpp"
 #include "topo/plan_table.hpp"
 
 namespace netlab::topo {
@@ -67,8 +68,28 @@ TEST(Graph, DotDrawsEachVethOnceAndShapesByKind) {
   EXPECT_NE(dot.find("\"r1\" [shape=ellipse, label=\"r1\\n10.255.0.1/32\"]"), std::string::npos);
   EXPECT_NE(dot.find("\"h1\" [shape=box"), std::string::npos);
   EXPECT_NE(dot.find("\"lan0\" [shape=diamond"), std::string::npos);
-  EXPECT_NE(dot.find("\"r1\" -- \"r2\" [label=\"eth1 10.0.0.1/30 \u2014 eth0 10.0.0.2/30\"]"),
+  // Each end at its end of the edge.
+  EXPECT_NE(dot.find("\"r1\" -- \"r2\" [taillabel=\"eth1 10.0.0.1/30\", headlabel=\"eth0 "
+                     "10.0.0.2/30\"];"),
             std::string::npos);
+}
+
+TEST(Graph, TheMiddleOfAnEdgeHasTheLinksNameAndImpairmentsEachWay) {
+  auto result = testing::load(R"({"nodes": {"a": {}, "b": {}}, "links": [
+      {"endpoints": [{"node": "a", "out": {"delay": "20ms"}}, {"node": "b", "out": {"rate": "10mbit"}}],
+       "name": "uplink"}]})");
+  ASSERT_TRUE(result.ok()) << testing::dump(result);
+  const std::string dot = renderDot(*result.plan);
+  EXPECT_NE(dot.find("label=\"uplink\\n\u2192 delay 20ms\\n\u2190 rate 10mbit\"]"),
+            std::string::npos)
+      << dot;
+  const std::string mermaid = renderMermaid(*result.plan);
+  EXPECT_NE(mermaid.find("\u2014 uplink<br/>\u2192 delay 20ms<br/>\u2190 rate 10mbit \u2014"),
+            std::string::npos)
+      << mermaid;
+  // The name lives in the plan, and its JSON.
+  EXPECT_EQ(result.plan->nodes[0].interfaces[0].linkName, "uplink");
+  EXPECT_EQ(planFromJson(planToJson(*result.plan)), *result.plan);
 }
 
 TEST(Graph, DotEscapesQuotesAndBackslashes) {
