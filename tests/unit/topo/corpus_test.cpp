@@ -14,7 +14,10 @@ namespace netlab::topo {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kTimeBound = std::chrono::seconds(2);
+// A guard against a hang or a quadratic blow-up, not a measure of speed (bench/ has those): the
+// largest input here loads in about 1.3 s on a free core, and a shared CI machine may give it
+// a third of one.
+constexpr auto kTimeBound = std::chrono::seconds(10);
 
 LoadResult timedLoad(std::string_view text) {
   const auto start = Clock::now();
