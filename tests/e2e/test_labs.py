@@ -6,6 +6,7 @@ left: no interface, mount, netlab-init process or state file.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -46,8 +47,21 @@ def live_inits():
     return pids
 
 
+# Made by unique_lab in this process: the cgroup hierarchies are the machine's, shared with
+# test runs beside this one (another tree's, CI's), whose labs come and go meanwhile.
+RUN = uuid.uuid4().hex[:4]
+OTHER_RUNS_LAB = re.compile(r"-[0-9a-f]{8}$")
+
+
+def ours(cgroup):
+    """Whether a lab cgroup may be this run's: a unique_lab name of this run, or a fixed name."""
+    match = OTHER_RUNS_LAB.search(cgroup)
+    return not match or match.group(0).startswith("-" + RUN)
+
+
 def lab_cgroups():
-    """The labs' cgroups (`netlab-LAB`, netlab's own cgroup their parent) in every hierarchy."""
+    """This run's labs' cgroups (`netlab-LAB`, netlab's own cgroup their parent) in every
+    hierarchy."""
     found = []
     with open("/proc/self/mountinfo") as mounts:
         points = [line.split()[4] for line in mounts if " - cgroup" in line]
@@ -56,7 +70,7 @@ def lab_cgroups():
             if directory.count("/") - point.count("/") >= 3:
                 subdirectories.clear()
             found += [os.path.join(directory, name) for name in subdirectories
-                      if name.startswith("netlab-")]
+                      if name.startswith("netlab-") and ours(name)]
     return sorted(found)
 
 
@@ -76,7 +90,7 @@ def snapshot():
 
 
 def unique_lab(prefix):
-    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+    return f"{prefix}-{RUN}{uuid.uuid4().hex[:4]}"
 
 
 class LabTest(unittest.TestCase):
