@@ -126,13 +126,13 @@ ordered_json endsJson(const std::vector<nsmgr::LinkEndReport>& ends) {
   return list;
 }
 
-// The checks a request that changes a lab passes, so that only a client of the user's own
-// choosing (a script, or this server's page) can drive it: --control given, the request from
-// no browser page or from this server's own (a form or script on another site names its origin),
-// and a JSON body (which a page elsewhere cannot send without a CORS preflight, never granted).
-bool controlAllowed(const ApiSettings& settings, const Request& request, Response& response) {
+// What every request of --control's passes: --control given (`what` says what it would allow),
+// and the request from no browser page or from this server's own (a form or script on another
+// site names its origin).
+bool controlGranted(const ApiSettings& settings, const Request& request, Response& response,
+                    const std::string& what) {
   if (!settings.control) {
-    sendError(response, 403, "read-only: start `netlab web --control` to change labs");
+    sendError(response, 403, "read-only: start `netlab web --control` to " + what);
     return false;
   }
   if (request.has_header("Origin") &&
@@ -141,6 +141,14 @@ bool controlAllowed(const ApiSettings& settings, const Request& request, Respons
               "cross-origin request refused: Origin " + request.get_header_value("Origin"));
     return false;
   }
+  return true;
+}
+
+// The checks a request that changes a lab passes, so that only a client of the user's own
+// choosing (a script, or this server's page) can drive it: controlGranted, and a JSON body
+// (which a page elsewhere cannot send without a CORS preflight, never granted).
+bool controlAllowed(const ApiSettings& settings, const Request& request, Response& response) {
+  if (!controlGranted(settings, request, response, "change labs")) return false;
   if (request.get_header_value("Content-Type").rfind(kJson, 0) != 0) {
     sendError(response, 415, "a control request's body is JSON (Content-Type: application/json)");
     return false;
@@ -170,23 +178,6 @@ void editImpairments(LiveFeed& feed, const ApiSettings& settings, const Request&
   });
   feed.readNow();
   response.set_content(oneLine({{"lab", lab}, {"changed", endsJson(changed)}}) + "\n", kJson);
-}
-
-// A capture's download is refused without --control (it shows the traffic itself, not only its
-// counts) and from another site's page. It is a GET, so that a plain link downloads it: it
-// changes nothing, and another site's page cannot read what it answers.
-bool captureAllowed(const ApiSettings& settings, const Request& request, Response& response) {
-  if (!settings.control) {
-    sendError(response, 403, "read-only: start `netlab web --control` to download captures");
-    return false;
-  }
-  if (request.has_header("Origin") &&
-      !sameOrigin(request.get_header_value("Origin"), request.get_header_value("Host"))) {
-    sendError(response, 403,
-              "cross-origin request refused: Origin " + request.get_header_value("Origin"));
-    return false;
-  }
-  return true;
 }
 
 // The capture's pcapng, streamed as it is taken (flushed about once a second), until its time
@@ -225,9 +216,12 @@ bool streamCapture(capture::LiveCapture& live, const std::string& lab, uint32_t 
 
 // GET /api/labs/LAB/links/END/capture?seconds=S&count=N&filter=F: pcapng, as `netlab capture
 // END -w FILE` writes it. Everything that can be refused is refused before the first byte, as
-// a JSON error: a bad query or filter, an end the lab does not have, a lab not running.
+// a JSON error: a bad query or filter, an end the lab does not have, a lab not running. It
+// needs --control (it shows the traffic itself, not only its counts) but no JSON body: it is a
+// GET, so that a plain link downloads it; it changes nothing, and another site's page cannot
+// read what it answers.
 void downloadCapture(const ApiSettings& settings, const Request& request, Response& response) {
-  if (!captureAllowed(settings, request, response)) return;
+  if (!controlGranted(settings, request, response, "download captures")) return;
   const std::string lab = request.matches[1], end = request.matches[2];
   const capture::CaptureOptions options = parseCaptureQuery(request.params);
   if (!options.filter.empty()) capture::checkFilter(options.filter, options.snapLength);
