@@ -54,6 +54,8 @@ nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& r
   status.name = node.name;
   status.kind = node.kind;
   status.pid = runtime.pid;
+  status.stopped = runtime.pid == 0;
+  if (status.stopped) return status;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
   if (!pidfd) return status;
   try {
@@ -73,6 +75,11 @@ nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& r
 }
 
 Fd openNodeProcess(const std::string& lab, const std::string& node, pid_t pid, uint64_t startTime) {
+  if (pid == 0) {
+    throw Error("node `" + node + "` of lab `" + lab + "` is stopped (`netlab node start " + node +
+                    "` starts it)",
+                ESRCH);
+  }
   auto pidfd = openProcess(pid, startTime);
   if (!pidfd) {
     throw Error("node `" + node + "` of lab `" + lab + "` is not running (its init, pid " +
@@ -114,8 +121,8 @@ std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::st
     status.protocol = protocolName(route.protocol);
     for (const auto& hop : route.nextHops) {
       auto name = names.find(hop.oifindex);
-      status.nextHops.push_back({hop.gateway ? toString(*hop.gateway) : "",
-                                 name == names.end() ? "" : name->second});
+      status.nextHops.push_back(
+          {hop.gateway ? toString(*hop.gateway) : "", name == names.end() ? "" : name->second});
     }
   }
   return routes;

@@ -124,7 +124,7 @@ netlink::RequestBatch Wiring::bridgeCreation(size_t node, int netnsFd) const {
   return batch;
 }
 
-netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
+netlink::RequestBatch Wiring::nodeConfiguration(size_t n, netlink::Existing existing) const {
   const topo::Node& node = plan_.nodes[n];
   netlink::RequestBatch batch;
   batch.setLinkUp(kLoopbackIfindex, true, node.name + ":lo up");
@@ -145,15 +145,17 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
     batch.setLinkUp(ifindexOf(ref), true, name + " up");
   }
   for (const auto& address : node.loopbackAddresses) {
-    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + toString(address));
+    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + toString(address),
+                     existing);
   }
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     for (const auto& address : node.interfaces[i].addresses) {
       batch.newAddress(ifindexOf({n, i}), address,
-                       endName(node, node.interfaces[i]) + " address " + toString(address));
+                       endName(node, node.interfaces[i]) + " address " + toString(address),
+                       existing);
     }
   }
-  addRoutes(n, batch);
+  addRoutes(n, batch, std::nullopt, existing);
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     const topo::Interface& interface = node.interfaces[i];
     netlink::addImpairment(batch, ifindexOf({n, i}), qdiscSettingsOf(interface.egress),

@@ -59,8 +59,10 @@ class Wiring {
   // enslave links, choose how each generates its IPv6 link-local address (none, unless it
   // carries IPv6: thousands of them would flood bridges with multicast) before raising it,
   // then addresses, then routes (an IPv4 gateway must be on a connected subnet of an up
-  // link), then each interface's egress impairments. Links are born down for this.
-  netlink::RequestBatch nodeConfiguration(size_t node) const;
+  // link), then each interface's egress impairments. Links are born down for this. A node
+  // started again (`netlab node start`) still has its IPv4 addresses: `existing` Replace.
+  netlink::RequestBatch nodeConfiguration(
+      size_t node, netlink::Existing existing = netlink::Existing::Fail) const;
   // Whether any interface of the node carries IPv6 (and so a link-local address).
   bool carriesIpv6(size_t node) const;
   // What the kernel flushed when the interface went administratively down: its IPv6

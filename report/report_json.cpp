@@ -24,7 +24,7 @@ ordered_json toJsonValue(const NodeStatus& node) {
   for (const auto& interface : node.interfaces) interfaces.push_back(toJsonValue(interface));
   return {{"name", node.name},
           {"kind", std::string(toString(node.kind))},
-          {"state", node.running ? "running" : "dead"},
+          {"state", stateName(node)},
           {"pid", node.pid},
           {"interfaces", interfaces}};
 }
@@ -103,7 +103,9 @@ std::string checkResultsToJson(const std::string& lab, const std::vector<CheckRe
          "\n";
 }
 
-std::string labStatusToJson(const LabStatus& status) { return toJsonValue(status).dump(2) + "\n"; }
+std::string labStatusToJson(const LabStatus& status) {
+  return toJsonValue(status).dump(2) + "\n";
+}
 
 std::string labListToJson(const std::vector<LabStatus>& labs) {
   ordered_json list = ordered_json::array();

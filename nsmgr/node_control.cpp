@@ -1,0 +1,238 @@
+#include "nsmgr/node_control.hpp"
+
+#include <fnmatch.h>
+#include <linux/nsfs.h>
+#include <linux/pkt_sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+
+#include <algorithm>
+
+#include "base/error.hpp"
+#include "netlink/qdisc.hpp"
+#include "netlink/session.hpp"
+#include "nsmgr/cgroups.hpp"
+#include "nsmgr/lab.hpp"
+#include "nsmgr/lab_state.hpp"
+#include "nsmgr/namespaces.hpp"
+#include "nsmgr/network_pin.hpp"
+#include "nsmgr/node_boot.hpp"
+#include "nsmgr/node_process.hpp"
+#include "nsmgr/node_record.hpp"
+#include "nsmgr/node_setup.hpp"
+#include "nsmgr/process.hpp"
+#include "nsmgr/wiring.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+// What a restarted node must not inherit from its last life, in the namespace it keeps: every
+// device goes administratively down, as at power-off (a veth then has no carrier, so each peer
+// sees it go; the kernel flushes the IPv6 addresses and the routes through it), and loses the
+// qdiscs of its impairments, which `start` lays out again from the plan.
+void powerOff(const Fd& netns, const std::string& node) {
+  NetworkNamespaceVisit visit(netns, "node " + node);
+  netlink::Session session = netlink::Session::openInCurrentNamespace();
+  netlink::RequestBatch batch;
+  for (const auto& link : session.dumpLinks()) {
+    batch.setLinkUp(link.ifindex, false, node + ":" + link.name + " down");
+  }
+  for (const auto& qdisc : netlink::dumpAllQdiscs(session)) {
+    if (qdisc.parent != TC_H_ROOT || qdisc.handle == 0) continue;
+    netlink::removeImpairment(batch, qdisc.ifindex, node + " qdisc " + qdisc.kind);
+  }
+  session.execute(batch);
+}
+
+Fd owningUserNamespace(const Fd& netns, const std::string& node) {
+  Fd userns(::ioctl(netns.get(), NS_GET_USERNS));
+  if (!userns) throw SystemError("ioctl(NS_GET_USERNS)", "network namespace of node " + node);
+  return userns;
+}
+
+// Applies the action to the lab's nodes one step at a time, the state saved after each step
+// that changes what `down` must find:
+// - stop: the network namespace is pinned before the init is signalled, and the node is
+//   recorded as stopped only once its init is gone. Killed in between, the lab holds a pin
+//   and a live (or dead) node, both of which `down` removes.
+// - start: the new init is recorded (nodes/NAME/init) as soon as it is cloned; until it is
+//   detached it dies with this command, and the pin goes only once it holds the namespace.
+class NodeControl {
+ public:
+  explicit NodeControl(const std::string& lab) : locked_(lab), wiring_(locked_.state().plan) {}
+
+  void stop(const std::vector<size_t>& nodes, int firstSignal,
+            std::vector<NodeActionResult>& results) {
+    struct Stopping {
+      size_t node;
+      Fd pidfd;
+      Fd netns;
+    };
+    std::vector<Stopping> stopping;
+    for (size_t i : nodes) {
+      const std::string& name = plan().nodes[i].name;
+      NodeRuntime& runtime = runtimeOf(i);
+      std::optional<Fd> pidfd;
+      if (runtime.pid != 0) pidfd = openProcess(runtime.pid, runtime.startTime);
+      Fd netns = pidfd ? openNamespace(runtime.pid, "net") : Fd();
+      // Alive after the open: the namespace is the node's, not that of a reused pid.
+      if (!pidfd || waitForExit(*pidfd, std::chrono::milliseconds(0))) {
+        results.push_back({name, false, 0});
+        continue;
+      }
+      pinNetwork(directory(), name, netns);
+      stopping.push_back({i, std::move(*pidfd), std::move(netns)});
+    }
+    std::vector<const Fd*> pidfds;
+    for (const auto& node : stopping) pidfds.push_back(&node.pidfd);
+    for (size_t survivor : endProcesses(pidfds, firstSignal, kNodeStopTimeout)) {
+      throw Error("node " + plan().nodes[stopping[survivor].node].name +
+                  " outlived SIGKILL (in uninterruptible sleep?)");
+    }
+    for (const auto& node : stopping) {
+      const std::string& name = plan().nodes[node.node].name;
+      withContext("stopping node " + name, [&] { powerOff(node.netns, name); });
+      runtimeOf(node.node).pid = 0;
+      runtimeOf(node.node).startTime = 0;
+      directory().removeEntry("nodes/" + name + "/init");
+      locked_.save();
+      results.push_back({name, true, 0});
+    }
+  }
+
+  void start(const std::vector<size_t>& nodes, std::vector<NodeActionResult>& results) {
+    NodeLauncher launcher;
+    LabCgroups cgroups(directory(), plan().name, locked_.state().pidsLimit);
+    const std::string hosts = hostsFileFor(plan());
+    for (size_t i : nodes) {
+      const std::string& name = plan().nodes[i].name;
+      if (isRunning(i)) {
+        results.push_back({name, false, runtimeOf(i).pid});
+        continue;
+      }
+      withContext("starting node " + name,
+                  [&] { results.push_back(startOne(i, launcher, cgroups, hosts)); });
+    }
+  }
+
+  const topo::Plan& plan() { return locked_.state().plan; }
+
+ private:
+  NodeActionResult startOne(size_t i, NodeLauncher& launcher, const LabCgroups& cgroups,
+                            const std::string& hosts) {
+    const topo::Node& node = plan().nodes[i];
+    std::optional<Fd> netns = openPinnedNetwork(directory(), node.name);
+    if (!netns) {
+      throw Error("its network namespace is gone (its init ended without `netlab node stop`): " +
+                      std::string("take the lab down and up again"),
+                  ENOENT);
+    }
+    Fd userns = owningUserNamespace(*netns, node.name);
+    NodeSetup setup = prepareNodeSetup(node, directory(), hosts);
+    const NodeCgroups nodeCgroups = cgroups.makeNode(node.name);
+    NodeProcess process = launcher.restart(setup, {std::move(userns), Fd(::dup(netns->get()))},
+                                           node.name, &nodeCgroups);
+    const pid_t pid = process.process.pid();
+    auto startTime = processStartTime(pid);
+    if (!startTime) throw Error("its init ended as it started");
+    writeNodeRecord(directory(), node.name, {pid, *startTime, nodeEnvironment(plan().name, node)});
+    awaitNodeReady(process, node.name);
+    restoreDumpable();
+    configure(i, *netns, pid);
+    runStartupCommands(directory(), plan(), i, process.process.pidfd().get(),
+                       cgroups.procsFilesOf(node.name));
+    runtimeOf(i).pid = pid;
+    runtimeOf(i).startTime = *startTime;
+    locked_.save();
+    detachNode(process);
+    unpinNetwork(directory(), node.name);
+    return {node.name, true, pid};
+  }
+
+  // As `up` configures a node, over what its namespace kept (powerOff): the IPv4 addresses
+  // stayed, so addresses and routes are replacements.
+  void configure(size_t i, const Fd& netns, pid_t init) {
+    NetworkNamespaceVisit visit(netns, "node " + plan().nodes[i].name);
+    writeNodeSysctls(plan(), wiring_, i, init);
+    netlink::Session session = netlink::Session::openInCurrentNamespace();
+    session.execute(wiring_.nodeConfiguration(i, netlink::Existing::Replace));
+    awaitLinksUp(session, [&](uint32_t ifindex) { return peerRunning(i, ifindex); });
+  }
+
+  // Whether the interface's peer is up to give it carrier: a stopped peer cannot.
+  bool peerRunning(size_t i, uint32_t ifindex) {
+    const topo::Node& node = plan().nodes[i];
+    for (size_t k = 0; k < node.interfaces.size(); ++k) {
+      if (wiring_.ifindexOf({i, k}) != ifindex) continue;
+      const topo::Node* peer = plan().findNode(node.interfaces[k].peerNode);
+      return peer && isRunning(static_cast<size_t>(peer - plan().nodes.data()));
+    }
+    return false;
+  }
+
+  bool isRunning(size_t i) {
+    const NodeRuntime& runtime = runtimeOf(i);
+    return runtime.pid != 0 && openProcess(runtime.pid, runtime.startTime).has_value();
+  }
+
+  NodeRuntime& runtimeOf(size_t i) {
+    auto& nodes = locked_.state().nodes;
+    auto found = std::find_if(nodes.begin(), nodes.end(),
+                              [&](const auto& node) { return node.name == plan().nodes[i].name; });
+    if (found == nodes.end()) throw Error("node " + plan().nodes[i].name + " has no record");
+    return *found;
+  }
+
+  const LabDirectory& directory() const { return locked_.directory(); }
+
+  LockedLabState locked_;
+  Wiring wiring_;
+};
+
+std::vector<size_t> indexesOf(const topo::Plan& plan, const std::vector<std::string>& names) {
+  std::vector<size_t> indexes;
+  for (const auto& name : names) {
+    indexes.push_back(static_cast<size_t>(plan.findNode(name) - plan.nodes.data()));
+  }
+  return indexes;
+}
+
+}  // namespace
+
+std::vector<std::string> matchNodes(const std::vector<std::string>& names,
+                                    const std::vector<std::string>& patterns) {
+  std::vector<bool> matched(names.size(), false);
+  for (const auto& pattern : patterns) {
+    bool any = false;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (::fnmatch(pattern.c_str(), names[i].c_str(), 0) != 0) continue;
+      matched[i] = any = true;
+    }
+    if (!any) throw Error("no node matches `" + pattern + "`", ENOENT);
+  }
+  std::vector<std::string> chosen;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (matched[i]) chosen.push_back(names[i]);
+  }
+  return chosen;
+}
+
+std::vector<NodeActionResult> changeNodes(const std::string& lab,
+                                          const std::vector<std::string>& patterns,
+                                          NodeAction action) {
+  NodeControl control(lab);
+  std::vector<std::string> names;
+  for (const auto& node : control.plan().nodes) names.push_back(node.name);
+  const std::vector<size_t> nodes = indexesOf(control.plan(), matchNodes(names, patterns));
+  std::vector<NodeActionResult> results;
+  if (action != NodeAction::Start) {
+    control.stop(nodes, action == NodeAction::Kill ? SIGKILL : SIGTERM, results);
+  }
+  if (action == NodeAction::Start || action == NodeAction::Restart) {
+    results.clear();
+    control.start(nodes, results);
+  }
+  return results;
+}
+
+}  // namespace netlab::nsmgr

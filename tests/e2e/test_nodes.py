@@ -1,0 +1,154 @@
+"""Issue 17: a running lab's nodes stopped, started, restarted and killed in place.
+
+A stopped node keeps its network namespace (a pin in the lab's directory), its interfaces with
+their names, MACs and ifindexes, and its peers' ends, which lose carrier; `start` boots a fresh
+init there. Asserted on real state: pids, namespace inodes, `ip -j link` inside the nodes, the
+peers' carrier, pings; and after `down`, nothing left (the pins are mounts: snapshot() sees
+them).
+"""
+import json
+import os
+import shutil
+import subprocess
+import unittest
+
+from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, unique_lab
+
+TRIANGLE = os.path.join(EXAMPLES, "triangle.json")
+
+
+def status(lab):
+    return {node["name"]: node for node in
+            json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]}
+
+
+def namespace_inode(pid, kind):
+    return os.readlink(f"/proc/{pid}/ns/{kind}")
+
+
+class NodeTest(LabTest):
+    def links(self, lab, node):
+        """The node's interfaces as the kernel has them: name -> (ifindex, MAC, operstate)."""
+        shown = json.loads(self.exec(lab, node, "ip", "-j", "link", "show").stdout)
+        return {link["ifname"]: (link["ifindex"], link.get("address"), link["operstate"])
+                for link in shown if link["ifname"] != "lo"}
+
+    def peer_states(self, lab, peers):
+        return {peer: self.links(lab, peer)[interface][2] for peer, interface in peers}
+
+
+class StopStart(NodeTest):
+    # r1's peers in the triangle: r2's eth0 and r3's eth1 face it.
+    PEERS = [("r2", "eth0"), ("r3", "eth1")]
+
+    def test_stop_keeps_the_place_and_start_boots_afresh(self):
+        lab = unique_lab("node")
+        self.bring_up(TRIANGLE, lab)
+        before = status(lab)["r1"]
+        old_pid = before["pid"]
+        interfaces = {name: link[:2] for name, link in self.links(lab, "r1").items()}
+        net = namespace_inode(old_pid, "net")
+        mnt = namespace_inode(old_pid, "mnt")
+        self.exec(lab, "r1", "touch", "/tmp/left-from-before", "/run/left-from-before")
+        self.exec(lab, "r1", "ip", "route", "add", "192.0.2.0/24", "via", "10.0.12.2")
+
+        stopped = netlab("node", "stop", "--lab", lab, "r1")
+        self.assertIn("r1 stopped", stopped.stdout)
+        self.assertEqual(status(lab)["r1"]["state"], "stopped")
+        self.assertFalse(os.path.exists(f"/proc/{old_pid}"), "its init is gone")
+        self.assertEqual(set(self.peer_states(lab, self.PEERS).values()), {"LOWERLAYERDOWN"},
+                         "the peers see carrier go")
+        refused = self.exec(lab, "r1", "true", check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("no running node `r1`", refused.stderr)
+        self.assertIn("already stopped", netlab("node", "stop", "--lab", lab, "r1").stdout)
+
+        started = netlab("node", "start", "--lab", lab, "r1")
+        self.assertRegex(started.stdout, r"r1 started \(pid \d+\)")
+        after = status(lab)["r1"]
+        self.assertEqual(after["state"], "running")
+        self.assertNotEqual(after["pid"], old_pid)
+        self.assertEqual(namespace_inode(after["pid"], "net"), net, "the same network")
+        self.assertNotEqual(namespace_inode(after["pid"], "mnt"), mnt, "fresh mounts")
+        self.assertEqual({name: link[:2] for name, link in self.links(lab, "r1").items()},
+                         interfaces, "names, ifindexes and MACs kept")
+        self.assertEqual(set(self.peer_states(lab, self.PEERS).values()), {"UP"},
+                         "the peers see carrier come back")
+        for path in ("/tmp/left-from-before", "/run/left-from-before"):
+            self.assertNotEqual(self.exec(lab, "r1", "test", "-e", path, check=False).returncode,
+                                0, f"{path} is fresh")
+        self.assertEqual(self.exec(lab, "r1", "hostname").stdout.strip(), "r1")
+        routes = self.exec(lab, "r1", "ip", "route").stdout
+        self.assertNotIn("192.0.2.0/24", routes, "a route added at run time is gone")
+        self.assertIn("10.255.0.2 via 10.0.12.2", routes, "the plan's routes are back")
+        netlab("test", lab)
+
+    def test_kill_restart_and_globs(self):
+        lab = unique_lab("nodekill")
+        self.bring_up(TRIANGLE, lab)
+        pids = {name: node["pid"] for name, node in status(lab).items()}
+        killed = netlab("node", "kill", "--lab", lab, "r[12]")
+        self.assertEqual(sorted(killed.stdout.splitlines()[:2]), ["r1 stopped", "r2 stopped"])
+        self.assertEqual({name: node["state"] for name, node in status(lab).items()},
+                         {"r1": "stopped", "r2": "stopped", "r3": "running"})
+        self.assertEqual(status(lab)["r3"]["pid"], pids["r3"], "r3 untouched")
+        restarted = netlab("node", "restart", "--lab", lab, "r*")
+        self.assertEqual(len([line for line in restarted.stdout.splitlines()
+                              if " started (pid" in line]), 3)
+        self.assertTrue(all(node["state"] == "running" for node in status(lab).values()))
+        netlab("test", lab)
+        netlab("pingall", lab)
+
+    def test_a_pattern_that_names_no_node_changes_nothing(self):
+        lab = unique_lab("nodebad")
+        self.bring_up(TRIANGLE, lab)
+        pids = {name: node["pid"] for name, node in status(lab).items()}
+        refused = netlab("node", "stop", "--lab", lab, "r1", "x*", check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("no node matches `x*`", refused.stderr)
+        self.assertEqual({name: node["pid"] for name, node in status(lab).items()}, pids)
+
+    def test_down_removes_a_lab_with_stopped_nodes(self):
+        lab = unique_lab("nodedown")
+        self.bring_up(TRIANGLE, lab)
+        netlab("node", "stop", "--lab", lab, "r1", "r3")
+        # take_down (the cleanup) checks that nothing is left: no pin, device or namespace.
+
+
+class CrashSafety(NodeTest):
+    def test_sigkill_at_every_step_of_node_restart_then_down(self):
+        """strace kills `node restart` on entering each mount, signal, netlink send, clone and
+        rename it makes; whatever the instant, `down` leaves nothing."""
+        if not shutil.which("strace"):
+            self.skipTest("strace is not installed (tools/install-deps.sh installs it)")
+        calls = "mount,umount2,pidfd_send_signal,sendto,sendmsg,clone,renameat"
+        topology = TRIANGLE
+        lab = unique_lab("noderun")
+        self.bring_up(topology, lab)
+        # netlab's own calls only (no -f): the restarted init must not stay traced.
+        traced = subprocess.run(["strace", "-qq", "-e", f"trace={calls}", NETLAB, "node",
+                                 "restart", "--lab", lab, "r1"],
+                                capture_output=True, text=True, check=True, timeout=120)
+        counts = {}
+        for line in traced.stderr.splitlines():
+            name = line.split("(")[0].split()[-1] if "(" in line else ""
+            if name in calls.split(","):
+                counts[name] = counts.get(name, 0) + 1
+        points = [(call, when) for call, count in sorted(counts.items())
+                  for when in sorted({1, (count + 1) // 2, count})]
+        self.assertTrue(points)
+        for call, when in points:
+            with self.subTest(call=call, when=when):
+                lab = unique_lab("nodecrash")
+                before = snapshot()
+                netlab("up", topology, "--lab", lab)
+                subprocess.run(["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}",
+                                "-e", f"inject={call}:signal=SIGKILL:when={when}", NETLAB,
+                                "node", "restart", "--lab", lab, "r1"],
+                               capture_output=True, text=True, timeout=120)
+                self.assertRegex(netlab("down", lab).stdout, "is down")
+                self.assertEqual(snapshot(), before, f"SIGKILL on {call} #{when}, then down")
+
+
+if __name__ == "__main__":
+    unittest.main()
