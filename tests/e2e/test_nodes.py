@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import unittest
 
 from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, unique_lab
@@ -102,6 +103,30 @@ class StopStart(NodeTest):
         netlab("test", lab)
         netlab("pingall", lab)
 
+    def test_restart_of_a_whole_lan_with_its_switch(self):
+        lab = unique_lab("nodelan")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        restarted = netlab("node", "restart", "--lab", lab, "*").stdout
+        self.assertIn("lan0 started (pid", restarted)
+        self.assertIn("0% loss", netlab("pingall", lab).stdout)
+
+    def test_an_isolated_node_keeps_its_user_namespace(self):
+        lab = unique_lab("nodeiso")
+        topology = self.write_topology({
+            "version": 1, "name": lab,
+            "nodes": {"a": {"userns": "isolated"}, "b": {}},
+            "links": [{"endpoints": ["a", "b"], "prefix": "10.9.0.0/30"}]})
+        self.bring_up(topology, lab)
+        before = status(lab)["a"]["pid"]
+        user = namespace_inode(before, "user")
+        uid_map = self.exec(lab, "a", "cat", "/proc/self/uid_map").stdout
+        netlab("node", "restart", "--lab", lab, "a")
+        after = status(lab)["a"]["pid"]
+        self.assertEqual(namespace_inode(after, "user"), user)
+        self.assertEqual(self.exec(lab, "a", "cat", "/proc/self/uid_map").stdout, uid_map)
+        self.assertNotEqual(uid_map.split()[1], "0", "still not host root")
+        self.assertIn("0% loss", netlab("pingall", lab).stdout)
+
     def test_a_pattern_that_names_no_node_changes_nothing(self):
         lab = unique_lab("nodebad")
         self.bring_up(TRIANGLE, lab)
@@ -116,6 +141,40 @@ class StopStart(NodeTest):
         self.bring_up(TRIANGLE, lab)
         netlab("node", "stop", "--lab", lab, "r1", "r3")
         # take_down (the cleanup) checks that nothing is left: no pin, device or namespace.
+
+
+class Ospf(NodeTest):
+    """examples/ospf: a ring of five FRR routers, h1 on r1 and h4 on r4."""
+
+    def setUp(self):
+        if not os.path.exists("/usr/lib/frr/ospfd"):
+            self.skipTest("FRR is not installed")
+        self.lab = unique_lab("nodeospf")
+        self.bring_up(os.path.join(EXAMPLES, "ospf", "topo.json"), self.lab)
+        netlab("test", self.lab)
+
+    def test_a_restarted_router_passes_the_tests_again(self):
+        began = time.monotonic()
+        netlab("node", "restart", "--lab", self.lab, "r1")
+        netlab("test", self.lab)
+        print(f"r1 restarted, `netlab test` passes again after {time.monotonic() - began:.2f} s",
+              flush=True)
+
+    def test_traffic_reroutes_round_a_killed_router(self):
+        # r1 reaches h4's LAN through r5 (two hops round the ring), until r5 dies.
+        self.assertIn("dev eth1", self.exec(self.lab, "r1", "ip", "route", "show",
+                                            "172.16.4.0/24").stdout)
+        began = time.monotonic()
+        netlab("node", "kill", "--lab", self.lab, "r5")
+        while "dev eth0" not in self.exec(self.lab, "r1", "ip", "route", "show",
+                                          "172.16.4.0/24").stdout:
+            self.assertLess(time.monotonic() - began, 60, "r1 never rerouted")
+            time.sleep(0.02)
+        print(f"r5 killed, r1 rerouted through r2 after {time.monotonic() - began:.2f} s",
+              flush=True)
+        self.exec(self.lab, "h1", "ping", "-c1", "-W2", "172.16.4.2")
+        netlab("node", "start", "--lab", self.lab, "r5")
+        netlab("test", self.lab)
 
 
 class CrashSafety(NodeTest):
