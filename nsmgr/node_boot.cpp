@@ -112,6 +112,21 @@ void writeNodeSysctls(const topo::Plan& plan, const Wiring& wiring, size_t i, pi
   for (const auto& [name, value] : node.sysctls) writeSysctl(procSys, name, value);
 }
 
+void writeInterfaceSysctls(const topo::Plan& plan, const Wiring& wiring, const InterfaceRef& ref,
+                           pid_t init) {
+  const topo::Node& node = plan.nodes[ref.node];
+  const topo::Interface& interface = node.interfaces[ref.interface];
+  std::string procSys = procSysOf(init);
+  if (wiring.carriesIpv6(ref.node)) {
+    writeProcSys(procSys, "net/ipv6/conf/" + interface.name + "/accept_dad", "0");
+  }
+  for (const auto& [name, value] : node.sysctls) {
+    if (name.find("." + interface.name + ".") != std::string::npos) {
+      writeSysctl(procSys, name, value);
+    }
+  }
+}
+
 // A link carries traffic once the kernel's link watcher has seen its carrier and given it a
 // queue (until then it drops what it is handed); veth events are urgent for the watcher, so
 // this takes moments.

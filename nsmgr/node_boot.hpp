@@ -21,6 +21,11 @@ namespace netlab::nsmgr {
 // The calling thread must be in the node's network namespace.
 void writeNodeSysctls(const topo::Plan& plan, const Wiring& wiring, size_t i, pid_t init);
 
+// The sysctls of one interface of node i (its duplicate address detection, and the plan's that
+// name it), for an end made again while the node runs; as writeNodeSysctls.
+void writeInterfaceSysctls(const topo::Plan& plan, const Wiring& wiring, const InterfaceRef& ref,
+                           pid_t init);
+
 // Returns once every veth of the namespace the session is in (or each of them that `awaited`
 // takes, by ifindex) is operationally up; throws after a timeout naming those that are not.
 void awaitLinksUp(

@@ -1,5 +1,6 @@
 #include "nsmgr/node_control.hpp"
 
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <linux/nsfs.h>
 #include <linux/pkt_sched.h>
@@ -100,53 +101,170 @@ class NodeControl {
     }
   }
 
+  // In phases, as `up`: every init cloned and recorded, then the links of those that lost
+  // their network made again (two such nodes may be each other's peers), then each node
+  // configured, its startup commands run, and recorded as running.
   void start(const std::vector<size_t>& nodes, std::vector<NodeActionResult>& results) {
     NodeLauncher launcher;
     LabCgroups cgroups(directory(), plan().name, locked_.state().pidsLimit);
     const std::string hosts = hostsFileFor(plan());
+    std::vector<size_t> stopped;
     for (size_t i : nodes) {
-      const std::string& name = plan().nodes[i].name;
       if (isRunning(i)) {
-        results.push_back({name, false, runtimeOf(i).pid});
-        continue;
+        results.push_back({plan().nodes[i].name, false, runtimeOf(i).pid});
+      } else {
+        stopped.push_back(i);
       }
-      withContext("starting node " + name,
-                  [&] { results.push_back(startOne(i, launcher, cgroups, hosts)); });
+    }
+    for (size_t i : stopped) {
+      withContext("starting node " + plan().nodes[i].name,
+                  [&] { launch(i, launcher, cgroups, hosts, stopped); });
+    }
+    // The kernel removes a dead init's namespace, and the veths in it, some time after: its
+    // links are made again under the same names and ifindexes once the old ones are gone.
+    const bool rebuilds = std::any_of(starting_.begin(), starting_.end(),
+                                      [](const Starting& node) { return node.rebuilt; });
+    if (rebuilds) waitForNamespaceCleanup();
+    // Bridges first: a switch's ports are born enslaved to its bridge.
+    for (Starting& node : starting_) {
+      if (!node.rebuilt || plan().nodes[node.node].kind != topo::NodeKind::Switch) continue;
+      withContext("starting node " + nameOf(node), [&] { makeBridge(node); });
+    }
+    for (Starting& node : starting_) {
+      if (node.rebuilt) withContext("starting node " + nameOf(node), [&] { relink(node); });
+    }
+    for (Starting& node : starting_) {
+      const pid_t pid = node.process.process.pid();  // released by the detach
+      withContext("starting node " + nameOf(node), [&] { finish(node, cgroups); });
+      results.push_back({nameOf(node), true, pid});
     }
   }
 
   const topo::Plan& plan() { return locked_.state().plan; }
 
  private:
-  NodeActionResult startOne(size_t i, NodeLauncher& launcher, const LabCgroups& cgroups,
-                            const std::string& hosts) {
+  struct Starting {
+    size_t node;
+    NodeProcess process;
+    uint64_t startTime = 0;
+    bool rebuilt = false;  // in new namespaces: its init had ended by itself
+  };
+
+  const std::string& nameOf(const Starting& node) { return plan().nodes[node.node].name; }
+
+  void launch(size_t i, NodeLauncher& launcher, const LabCgroups& cgroups, const std::string& hosts,
+              const std::vector<size_t>& batch) {
     const topo::Node& node = plan().nodes[i];
-    std::optional<Fd> netns = openPinnedNetwork(directory(), node.name);
-    if (!netns) {
-      throw Error("its network namespace is gone (its init ended without `netlab node stop`): " +
-                      std::string("take the lab down and up again"),
-                  ENOENT);
-    }
-    Fd userns = owningUserNamespace(*netns, node.name);
+    std::optional<Fd> pinned = openPinnedNetwork(directory(), node.name);
+    if (!pinned) requirePeerNetworks(i, batch);
     NodeSetup setup = prepareNodeSetup(node, directory(), hosts);
     const NodeCgroups nodeCgroups = cgroups.makeNode(node.name);
-    NodeProcess process = launcher.restart(setup, {std::move(userns), Fd(::dup(netns->get()))},
-                                           node.name, &nodeCgroups);
-    const pid_t pid = process.process.pid();
+    Starting started{i, {}, 0, !pinned};
+    started.process =
+        pinned
+            ? launcher.restart(setup, {owningUserNamespace(*pinned, node.name), std::move(*pinned)},
+                               node.name, &nodeCgroups)
+            : launcher.start(setup, node.isolatedIds, node.name, &nodeCgroups);
+    const pid_t pid = started.process.process.pid();
     auto startTime = processStartTime(pid);
     if (!startTime) throw Error("its init ended as it started");
+    started.startTime = *startTime;
     writeNodeRecord(directory(), node.name, {pid, *startTime, nodeEnvironment(plan().name, node)});
-    awaitNodeReady(process, node.name);
+    starting_.push_back(std::move(started));
+  }
+
+  void finish(Starting& node, const LabCgroups& cgroups) {
+    awaitNodeReady(node.process, nameOf(node));
     restoreDumpable();
-    configure(i, *netns, pid);
-    runStartupCommands(directory(), plan(), i, process.process.pidfd().get(),
-                       cgroups.procsFilesOf(node.name));
-    runtimeOf(i).pid = pid;
-    runtimeOf(i).startTime = *startTime;
+    const pid_t pid = node.process.process.pid();
+    configure(node.node, node.process.netns, pid);
+    runStartupCommands(directory(), plan(), node.node, node.process.process.pidfd().get(),
+                       cgroups.procsFilesOf(nameOf(node)));
+    runtimeOf(node.node).pid = pid;
+    runtimeOf(node.node).startTime = node.startTime;
     locked_.save();
-    detachNode(process);
-    unpinNetwork(directory(), node.name);
-    return {node.name, true, pid};
+    detachNode(node.process);
+    unpinNetwork(directory(), nameOf(node));
+  }
+
+  // The nodes a link of node i joins it to.
+  std::vector<std::pair<size_t, InterfaceRef>> linksOf(size_t i) const {
+    std::vector<std::pair<size_t, InterfaceRef>> links;
+    const auto& pairs = wiring_.vethPairs();
+    for (size_t p = 0; p < pairs.size(); ++p) {
+      if (pairs[p].local.node == i) links.push_back({p, pairs[p].peer});
+      if (pairs[p].peer.node == i) links.push_back({p, pairs[p].local});
+    }
+    return links;
+  }
+
+  // A link is made again only with a peer that has a network namespace, or gets one now.
+  void requirePeerNetworks(size_t i, const std::vector<size_t>& batch) {
+    for (const auto& [pair, other] : linksOf(i)) {
+      if (std::find(batch.begin(), batch.end(), other.node) != batch.end()) continue;
+      if (networkOf(other.node)) continue;
+      const std::string& peer = plan().nodes[other.node].name;
+      throw Error("its peer " + peer + " lost its network too (its init ended by itself): " +
+                      "start both at once (`netlab node start " + plan().nodes[i].name + " " +
+                      peer + "`)",
+                  ENOENT);
+    }
+  }
+
+  // A node whose init ended by itself took its network namespace with it, and its links, and
+  // their other ends: it starts in new namespaces, and its links are made again as `up` made
+  // them (the same names, ifindexes and MACs), each peer's end configured again from the plan
+  // where the peer runs.
+  void relink(const Starting& node) {
+    const size_t i = node.node;
+    const Fd& netns = node.process.netns;
+    NetworkNamespaceVisit visit(netns, "node " + nameOf(node));
+    netlink::Session session = netlink::Session::openInCurrentNamespace();
+    for (const auto& [pair, other] : linksOf(i)) {
+      if (std::find(relinked_.begin(), relinked_.end(), pair) != relinked_.end()) continue;
+      std::optional<Fd> peer = networkOf(other.node);
+      auto netnsOf = [&](size_t n) { return n == i ? netns.get() : peer->get(); };
+      session.execute(wiring_.vethPairCreation(pair, pair + 1, netnsOf));
+      relinked_.push_back(pair);
+      if (isRunning(other.node) && !isStarting(other.node)) configureEnd(other, *peer);
+    }
+  }
+
+  void makeBridge(const Starting& node) {
+    const Fd& netns = node.process.netns;
+    NetworkNamespaceVisit visit(netns, "node " + nameOf(node));
+    netlink::Session::openInCurrentNamespace().execute(
+        wiring_.bridgeCreation(node.node, netns.get()));
+  }
+
+  bool isStarting(size_t n) const {
+    return std::any_of(starting_.begin(), starting_.end(),
+                       [&](const Starting& node) { return node.node == n; });
+  }
+
+  // The network namespace of node n: that of the init it is starting with, its running
+  // init's, or its pin while it is stopped; nullopt when it has none.
+  std::optional<Fd> networkOf(size_t n) {
+    for (const Starting& node : starting_) {
+      if (node.node == n) return Fd(::fcntl(node.process.netns.get(), F_DUPFD_CLOEXEC, 0));
+    }
+    const NodeRuntime& runtime = runtimeOf(n);
+    if (runtime.pid != 0) {
+      if (auto pidfd = openProcess(runtime.pid, runtime.startTime)) {
+        Fd netns = openNamespace(runtime.pid, "net");
+        // Alive after the open: the namespace is the node's, not that of a reused pid.
+        if (!waitForExit(*pidfd, std::chrono::milliseconds(0))) return netns;
+      }
+    }
+    return openPinnedNetwork(directory(), plan().nodes[n].name);
+  }
+
+  void configureEnd(const InterfaceRef& ref, const Fd& netns) {
+    const std::string& name = plan().nodes[ref.node].name;
+    NetworkNamespaceVisit visit(netns, "node " + name);
+    writeInterfaceSysctls(plan(), wiring_, ref, runtimeOf(ref.node).pid);
+    netlink::Session session = netlink::Session::openInCurrentNamespace();
+    session.execute(wiring_.endConfiguration(ref));
   }
 
   // As `up` configures a node, over what its namespace kept (powerOff): the IPv4 addresses
@@ -187,6 +305,8 @@ class NodeControl {
 
   LockedLabState locked_;
   Wiring wiring_;
+  std::vector<Starting> starting_;
+  std::vector<size_t> relinked_;  // the veth pairs (indexes in Wiring::vethPairs) made again
 };
 
 std::vector<size_t> indexesOf(const topo::Plan& plan, const std::vector<std::string>& names) {

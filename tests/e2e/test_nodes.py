@@ -9,6 +9,7 @@ them).
 import json
 import os
 import shutil
+import signal
 import subprocess
 import time
 import unittest
@@ -25,6 +26,14 @@ def status(lab):
 
 def namespace_inode(pid, kind):
     return os.readlink(f"/proc/{pid}/ns/{kind}")
+
+
+def kill_init(pid):
+    """SIGKILL from outside, as a crash would end it; returns once it is gone."""
+    os.kill(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 class NodeTest(LabTest):
@@ -127,6 +136,49 @@ class StopStart(NodeTest):
         self.assertNotEqual(uid_map.split()[1], "0", "still not host root")
         self.assertIn("0% loss", netlab("pingall", lab).stdout)
 
+    def test_a_node_whose_init_died_is_exited_and_starts_again(self):
+        lab = unique_lab("nodeexit")
+        self.bring_up(TRIANGLE, lab)
+        old = status(lab)["r1"]["pid"]
+        net = namespace_inode(old, "net")
+        interfaces = {name: link[:2] for name, link in self.links(lab, "r1").items()}
+        kill_init(old)
+        self.assertEqual(status(lab)["r1"]["state"], "exited")
+        started = netlab("node", "start", "--lab", lab, "r1")
+        self.assertRegex(started.stdout, r"r1 started \(pid \d+\)")
+        new = status(lab)["r1"]["pid"]
+        self.assertNotEqual(namespace_inode(new, "net"), net, "its network went with its init")
+        self.assertEqual({name: link[:2] for name, link in self.links(lab, "r1").items()},
+                         interfaces, "names, ifindexes and MACs made again as on up")
+        self.assertEqual(self.peer_carriers(lab, self.PEERS), {True})
+        netlab("test", lab)
+
+    def test_a_switch_and_its_host_that_died_together_start_together(self):
+        lab = unique_lab("nodeexlan")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        for node in ("lan0", "h1"):
+            kill_init(status(lab)[node]["pid"])
+        alone = netlab("node", "start", "--lab", lab, "h1", check=False)
+        self.assertEqual(alone.returncode, 1)
+        self.assertIn("start both at once (`netlab node start h1 lan0`)", alone.stderr)
+        self.assertEqual(status(lab)["h1"]["state"], "exited", "nothing changed")
+        netlab("node", "start", "--lab", lab, "h1", "lan0")
+        self.assertIn("0% loss", netlab("pingall", lab).stdout)
+
+    def test_two_linked_switches_each_start_again_after_dying(self):
+        lab = unique_lab("nodesws")
+        self.bring_up(self.write_topology({
+            "version": 1, "name": lab,
+            "nodes": {"s1": {"kind": "switch"}, "s2": {"kind": "switch"}, "a": {}, "b": {}},
+            "links": [{"endpoints": ["s1", "s2"]},
+                      {"endpoints": ["a", "s1"], "prefix": "10.8.0.0/24"},
+                      {"endpoints": ["b", "s2"]}]}), lab)
+        for switch in ("s1", "s2"):
+            with self.subTest(switch=switch):
+                kill_init(status(lab)[switch]["pid"])
+                netlab("node", "start", "--lab", lab, switch)
+                self.assertIn("0% loss", netlab("pingall", lab).stdout)
+
     def test_a_pattern_that_names_no_node_changes_nothing(self):
         lab = unique_lab("nodebad")
         self.bring_up(TRIANGLE, lab)
@@ -178,23 +230,24 @@ class Ospf(NodeTest):
 
 
 class CrashSafety(NodeTest):
-    def test_sigkill_at_every_step_of_node_restart_then_down(self):
-        """strace kills `node restart` on entering every mount, signal, netlink send, clone and
-        rename it makes; whatever the instant, `down` leaves nothing."""
+    CALLS = "mount,umount2,pidfd_send_signal,sendto,sendmsg,clone,renameat"
+
+    def check_sigkill_at_every_step(self, prepare, command):
+        """strace kills netlab on entering every mount, signal, netlink send, clone and rename
+        the command makes (netlab's own calls only, no -f: a new init must not stay traced);
+        whatever the instant, `down` leaves nothing."""
         if not shutil.which("strace"):
             self.skipTest("strace is not installed (tools/install-deps.sh installs it)")
-        calls = "mount,umount2,pidfd_send_signal,sendto,sendmsg,clone,renameat"
-        topology = TRIANGLE
         lab = unique_lab("noderun")
-        self.bring_up(topology, lab)
-        # netlab's own calls only (no -f): the restarted init must not stay traced.
-        traced = subprocess.run(["strace", "-qq", "-e", f"trace={calls}", NETLAB, "node",
-                                 "restart", "--lab", lab, "r1"],
-                                capture_output=True, text=True, check=True, timeout=120)
+        self.bring_up(TRIANGLE, lab)
+        prepare(lab)
+        traced = subprocess.run(["strace", "-qq", "-e", f"trace={self.CALLS}", NETLAB, *command,
+                                 "--lab", lab], capture_output=True, text=True, check=True,
+                                timeout=120)
         counts = {}
         for line in traced.stderr.splitlines():
             name = line.split("(")[0].split()[-1] if "(" in line else ""
-            if name in calls.split(","):
+            if name in self.CALLS.split(","):
                 counts[name] = counts.get(name, 0) + 1
         points = [(call, when) for call, count in sorted(counts.items())
                   for when in range(1, count + 1)]
@@ -204,14 +257,22 @@ class CrashSafety(NodeTest):
             with self.subTest(call=call, when=when):
                 lab = unique_lab("nodecrash")
                 before = snapshot()
-                netlab("up", topology, "--lab", lab)
+                netlab("up", TRIANGLE, "--lab", lab)
+                prepare(lab)
                 killed = subprocess.run(["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}",
-                                "-e", f"inject={call}:signal=SIGKILL:when={when}", NETLAB,
-                                "node", "restart", "--lab", lab, "r1"],
-                               capture_output=True, text=True, timeout=120)
+                                         "-e", f"inject={call}:signal=SIGKILL:when={when}", NETLAB,
+                                         *command, "--lab", lab],
+                                        capture_output=True, text=True, timeout=120)
                 self.assertNotEqual(killed.returncode, 0, "netlab was not killed")
                 self.assertRegex(netlab("down", lab).stdout, "is down")
                 self.assertEqual(snapshot(), before, f"SIGKILL on {call} #{when}, then down")
+
+    def test_sigkill_at_every_step_of_node_restart_then_down(self):
+        self.check_sigkill_at_every_step(lambda lab: None, ["node", "restart", "r1"])
+
+    def test_sigkill_at_every_step_of_starting_an_exited_node_then_down(self):
+        self.check_sigkill_at_every_step(lambda lab: kill_init(status(lab)["r1"]["pid"]),
+                                         ["node", "start", "r1"])
 
 
 if __name__ == "__main__":
