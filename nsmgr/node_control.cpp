@@ -72,17 +72,13 @@ class NodeControl {
     std::vector<Stopping> stopping;
     for (size_t i : nodes) {
       const std::string& name = plan().nodes[i].name;
-      NodeRuntime& runtime = runtimeOf(i);
-      std::optional<Fd> pidfd;
-      if (runtime.pid != 0) pidfd = openProcess(runtime.pid, runtime.startTime);
-      Fd netns = pidfd ? openNamespace(runtime.pid, "net") : Fd();
-      // Alive after the open: the namespace is the node's, not that of a reused pid.
-      if (!pidfd || waitForExit(*pidfd, std::chrono::milliseconds(0))) {
+      std::optional<LiveInit> init = liveInit(i);
+      if (!init) {
         results.push_back({name, false, 0});
         continue;
       }
-      pinNetwork(directory(), name, netns);
-      stopping.push_back({i, std::move(*pidfd), std::move(netns)});
+      pinNetwork(directory(), name, init->netns);
+      stopping.push_back({i, std::move(init->pidfd), std::move(init->netns)});
     }
     std::vector<const Fd*> pidfds;
     for (const auto& node : stopping) pidfds.push_back(&node.pidfd);
@@ -248,15 +244,25 @@ class NodeControl {
     for (const Starting& node : starting_) {
       if (node.node == n) return Fd(::fcntl(node.process.netns.get(), F_DUPFD_CLOEXEC, 0));
     }
-    const NodeRuntime& runtime = runtimeOf(n);
-    if (runtime.pid != 0) {
-      if (auto pidfd = openProcess(runtime.pid, runtime.startTime)) {
-        Fd netns = openNamespace(runtime.pid, "net");
-        // Alive after the open: the namespace is the node's, not that of a reused pid.
-        if (!waitForExit(*pidfd, std::chrono::milliseconds(0))) return netns;
-      }
-    }
+    if (std::optional<LiveInit> init = liveInit(n)) return std::move(init->netns);
     return openPinnedNetwork(directory(), plan().nodes[n].name);
+  }
+
+  struct LiveInit {
+    Fd pidfd;
+    Fd netns;
+  };
+
+  // Node n's init and its network namespace, while it runs.
+  std::optional<LiveInit> liveInit(size_t n) {
+    const NodeRuntime& runtime = runtimeOf(n);
+    if (runtime.pid == 0) return std::nullopt;
+    std::optional<Fd> pidfd = openProcess(runtime.pid, runtime.startTime);
+    if (!pidfd) return std::nullopt;
+    Fd netns = openNamespace(runtime.pid, "net");
+    // Alive after the open: the namespace is the node's, not that of a reused pid.
+    if (waitForExit(*pidfd, std::chrono::milliseconds(0))) return std::nullopt;
+    return LiveInit{std::move(*pidfd), std::move(netns)};
   }
 
   void configureEnd(const InterfaceRef& ref, const Fd& netns) {

@@ -51,7 +51,9 @@ Action defineNode(CLI::App& command) {
   command.require_subcommand(1);
   command.footer(
       "A stopped node keeps its place: its interfaces (names, MACs, ifindexes) and links stay,\n"
-      "down, so its peers see carrier go; `start` boots it as `up` did. See docs/nodes.md.\n"
+      "down, so its peers see carrier go; `start` boots it as `up` did. A node whose init\n"
+      "died by itself (`exited` in `netlab status`) starts with its links made again.\n"
+      "See docs/nodes.md.\n"
       "Examples:\n"
       "  netlab node stop r1\n"
       "  netlab node start r1\n"
@@ -63,7 +65,7 @@ Action defineNode(CLI::App& command) {
     defineAction(*sub, (*actions)[sub], nodeAction);
   };
   add("stop", "Stop nodes (SIGTERM, 3 s, SIGKILL), keeping their links", nsmgr::NodeAction::Stop);
-  add("start", "Boot stopped nodes again as `up` did", nsmgr::NodeAction::Start);
+  add("start", "Boot stopped (or exited) nodes again as `up` did", nsmgr::NodeAction::Start);
   add("restart", "Stop, then start nodes", nsmgr::NodeAction::Restart);
   add("kill", "Kill nodes at once (SIGKILL, no grace), keeping their links",
       nsmgr::NodeAction::Kill);
