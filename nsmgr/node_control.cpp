@@ -74,7 +74,7 @@ class NodeControl {
       const std::string& name = plan().nodes[i].name;
       std::optional<LiveInit> init = liveInit(i);
       if (!init) {
-        results.push_back({name, false, 0});
+        results.push_back({name, false, runtimeOf(i).pid != 0, 0});
         continue;
       }
       pinNetwork(directory(), name, init->netns);
@@ -93,7 +93,7 @@ class NodeControl {
       runtimeOf(node.node).startTime = 0;
       directory().removeEntry("nodes/" + name + "/init");
       locked_.save();
-      results.push_back({name, true, 0});
+      results.push_back({name, true, false, 0});
     }
   }
 
@@ -107,7 +107,7 @@ class NodeControl {
     std::vector<size_t> stopped;
     for (size_t i : nodes) {
       if (isRunning(i)) {
-        results.push_back({plan().nodes[i].name, false, runtimeOf(i).pid});
+        results.push_back({plan().nodes[i].name, false, false, runtimeOf(i).pid});
       } else {
         stopped.push_back(i);
       }
@@ -132,7 +132,7 @@ class NodeControl {
     for (Starting& node : starting_) {
       const pid_t pid = node.process.process.pid();  // released by the detach
       withContext("starting node " + nameOf(node), [&] { finish(node, cgroups); });
-      results.push_back({nameOf(node), true, pid});
+      results.push_back({nameOf(node), true, false, pid});
     }
   }
 

@@ -18,6 +18,7 @@ enum class NodeAction {
 struct NodeActionResult {
   std::string node;
   bool changed = false;  // false: it was already as asked (stopped, or running)
+  bool exited = false;   // not stopped by netlab: its init had died by itself
   int pid = 0;           // its init's pid after a start
 };
 

@@ -20,6 +20,7 @@ struct NodeOptions {
 
 // "r1 stopped", "r1 started (pid 4242)", "r2 already running (pid 4243)".
 std::string describe(const nsmgr::NodeActionResult& result, bool starts) {
+  if (result.exited) return result.node + " had exited (its init died by itself)";
   if (!starts) return result.node + (result.changed ? " stopped" : " already stopped");
   return fmt::format("{} {} (pid {})", result.node, result.changed ? "started" : "already running",
                      result.pid);

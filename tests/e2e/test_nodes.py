@@ -144,6 +144,7 @@ class StopStart(NodeTest):
         interfaces = {name: link[:2] for name, link in self.links(lab, "r1").items()}
         kill_init(old)
         self.assertEqual(status(lab)["r1"]["state"], "exited")
+        self.assertIn("r1 had exited", netlab("node", "stop", "--lab", lab, "r1").stdout)
         started = netlab("node", "start", "--lab", lab, "r1")
         self.assertRegex(started.stdout, r"r1 started \(pid \d+\)")
         new = status(lab)["r1"]["pid"]
