@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <linux/if.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -85,6 +86,9 @@ void runStartupCommand(const LabDirectory& directory, const topo::Plan& plan,
                        const std::vector<std::string>& procsFiles, const std::string& command) {
   std::string logName = "nodes/" + node.name + "/log";
   Fd log = openFile(directory.pathOf(logName), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  // The node's earlier commands wrote to the same log: only what follows is this one's.
+  const off_t before = ::lseek(log.get(), 0, SEEK_END);
+  if (before < 0) throw SystemError("lseek", directory.pathOf(logName));
   Fd devNull = openFile("/dev/null", O_RDONLY);
   PreparedCommand prepared({{"/bin/sh", "-c", command},
                             nodeEnvironment(plan.name, node),
@@ -97,9 +101,11 @@ void runStartupCommand(const LabDirectory& directory, const topo::Plan& plan,
   int status = waitForChild(helper);
   if (exitCodeOf(status) == 0) return;
   std::string output = directory.readFile(logName).value_or("");
+  output.erase(0, std::min(output.size(), static_cast<size_t>(before)));
   throw Error("node " + node.name + ": startup command `" + command + "` exited with status " +
-              std::to_string(exitCodeOf(status)) + "; its output ends with:\n" +
-              lastLines(output, kLogTailLines));
+              std::to_string(exitCodeOf(status)) +
+              (output.empty() ? " (no output)"
+                              : "; its output ends with:\n" + lastLines(output, kLogTailLines)));
 }
 
 }  // namespace
