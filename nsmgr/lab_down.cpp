@@ -14,14 +14,13 @@
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/lab_state.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/network_pin.hpp"
+#include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
 
 namespace netlab::nsmgr {
 namespace {
-
-// Init forwards SIGTERM to the node's processes and gives them 2 s; past this, SIGKILL.
-constexpr auto kStopTimeout = std::chrono::milliseconds(3000);
 
 struct LiveNode {
   std::string name;
@@ -121,15 +120,11 @@ NodeSearch findLiveNodes(const LabDirectory& directory, const std::string& lab) 
 // SIGTERM to all, then SIGKILL to those still there at the deadline; returns the nodes that
 // outlived even that.
 std::vector<SurvivingNode> stopNodes(const std::vector<LiveNode>& nodes) {
-  for (const auto& node : nodes) signalProcess(node.pidfd, SIGTERM);
-  auto deadline = std::chrono::steady_clock::now() + kStopTimeout;
+  std::vector<const Fd*> pidfds;
+  for (const auto& node : nodes) pidfds.push_back(&node.pidfd);
   std::vector<SurvivingNode> survivors;
-  for (const auto& node : nodes) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (waitForExit(node.pidfd, std::max(left, std::chrono::milliseconds(0)))) continue;
-    signalProcess(node.pidfd, SIGKILL);
-    if (!waitForExit(node.pidfd, kStopTimeout)) survivors.push_back({node.name, node.pid});
+  for (size_t i : endProcesses(pidfds, SIGTERM, kNodeStopTimeout)) {
+    survivors.push_back({nodes[i].name, nodes[i].pid});
   }
   return survivors;
 }
@@ -153,6 +148,18 @@ void keepOnly(const LabDirectory& directory, const DownResult& result) {
   }
 }
 
+// The pins of stopped nodes' network namespaces (nsmgr/network_pin.hpp), the last holders of
+// those namespaces once every node is gone; returns how many there were.
+size_t unpinNetworks(const LabDirectory& directory, const std::string& lab) {
+  StateFallback fallback(directory, lab);
+  std::vector<UnidentifiedNode> unlisted;
+  size_t unpinned = 0;
+  for (const auto& name : nodeNames(directory, fallback, unlisted)) {
+    unpinned += unpinNetwork(directory, name) ? 1 : 0;
+  }
+  return unpinned;
+}
+
 }  // namespace
 
 DownResult tearDown(const std::string& lab, const DownOptions& options) {
@@ -174,13 +181,14 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
     return result;
   }
   search.live.clear();
+  const size_t unpinned = unpinNetworks(*directory, lab);
   // The nodes are gone: their state goes while the kernel finishes removing their namespaces.
   // The cgroups go first (once their last tasks have), so a failure leaves them recorded.
   auto removal = std::async(std::launch::async, [&] {
     removeLabCgroups(*directory);
     directory->remove();
   });
-  if (result.nodesStopped > 0) waitForNamespaceCleanup();
+  if (result.nodesStopped > 0 || unpinned > 0) waitForNamespaceCleanup();
   removal.get();
   return result;
 }

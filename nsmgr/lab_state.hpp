@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "nsmgr/state_file.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/state_file.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
@@ -21,6 +21,7 @@ class LockedLabState {
  public:
   explicit LockedLabState(const std::string& lab);
   nsmgr::LabState& state() { return state_; }
+  const LabDirectory& directory() const { return directory_; }
   void save() const;
 
  private:

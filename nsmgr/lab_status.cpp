@@ -54,6 +54,8 @@ nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& r
   status.name = node.name;
   status.kind = node.kind;
   status.pid = runtime.pid;
+  status.stopped = runtime.pid == 0;
+  if (status.stopped) return status;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
   if (!pidfd) return status;
   try {
@@ -73,6 +75,11 @@ nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& r
 }
 
 Fd openNodeProcess(const std::string& lab, const std::string& node, pid_t pid, uint64_t startTime) {
+  if (pid == 0) {
+    throw Error("node `" + node + "` of lab `" + lab + "` is stopped (`netlab node start " + node +
+                    "` starts it)",
+                ESRCH);
+  }
   auto pidfd = openProcess(pid, startTime);
   if (!pidfd) {
     throw Error("node `" + node + "` of lab `" + lab + "` is not running (its init, pid " +

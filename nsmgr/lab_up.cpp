@@ -8,18 +8,9 @@
 //   6. state recorded, nodes detached
 // Any error or interruption unwinds: the nodes are killed (their namespaces take every link and
 // address with them) and the state directory is removed.
-#include <fcntl.h>
-#include <linux/if_link.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
-#include <linux/if.h>
-
-#include <chrono>
+#include <atomic>
 #include <ctime>
 #include <future>
-#include <thread>
 
 #include "base/error.hpp"
 #include "netlink/session.hpp"
@@ -29,50 +20,18 @@
 #include "nsmgr/lab_state.hpp"
 #include "nsmgr/limits.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_boot.hpp"
 #include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/node_setup.hpp"
 #include "nsmgr/parallel.hpp"
 #include "nsmgr/process.hpp"
-#include "nsmgr/run_in_node.hpp"
 #include "nsmgr/signals.hpp"
 #include "nsmgr/state_file.hpp"
 #include "nsmgr/wiring.hpp"
 
 namespace netlab::nsmgr {
 namespace {
-
-constexpr size_t kLogTailLines = 10;
-constexpr auto kCarrierTimeout = std::chrono::seconds(10);
-
-// A node's /proc/sys, as its init mounted it. Its sysctls are written through it rather than
-// through netlab's /proc: there, each sysctl file would have one dentry per node's namespace on
-// a single hash chain, which every lookup walks, so a lab would cost the square of its size.
-std::string procSysOf(pid_t node) {
-  return "/proc/" + std::to_string(node) + "/root/proc/sys/";
-}
-
-// Writes <procSys>/<relative> for the calling thread's network namespace.
-void writeProcSys(const std::string& procSys, const std::string& relative,
-                  const std::string& value) {
-  std::string path = procSys + relative;
-  withContext("writing " + value + " to " + path, [&] { writeWholeFile(path, value); });
-}
-
-void writeSysctl(const std::string& procSys, const std::string& name, const std::string& value) {
-  std::string relative = name;
-  std::replace(relative.begin(), relative.end(), '.', '/');
-  withContext("sysctl " + name + "=" + value, [&] { writeProcSys(procSys, relative, value); });
-}
-
-std::string lastLines(const std::string& text, size_t count) {
-  size_t position = text.size();
-  if (position > 0 && text[position - 1] == '\n') --position;
-  for (size_t lines = 0; position > 0; --position) {
-    if (text[position - 1] == '\n' && ++lines == count) break;
-  }
-  return text.substr(position);
-}
 
 class LabBuild {
  public:
@@ -102,7 +61,7 @@ class LabBuild {
     createLinks();
     interruption.check();
     awaitNodesReady();
-    keepDumpable();
+    restoreDumpable();
     configureNodes();
     awaitCarrier();
     interruption.check();
@@ -164,26 +123,6 @@ class LabBuild {
     });
   }
 
-  // No IPv6 address waits for duplicate address detection, link-locals included: addresses
-  // in a lab are unique by validation. The kernel skips it only where both `all` and the
-  // device say so; only nodes with IPv6 links pay for the writes.
-  void disableDuplicateAddressDetection(size_t i, const std::string& procSys) const {
-    const topo::Node& node = plan_.nodes[i];
-    if (!wiring_.carriesIpv6(i)) return;
-    writeProcSys(procSys, "net/ipv6/conf/all/accept_dad", "0");
-    for (const auto& interface : node.interfaces) {
-      writeProcSys(procSys, "net/ipv6/conf/" + interface.name + "/accept_dad", "0");
-    }
-  }
-
-  // Every group may open ICMP datagram sockets, as systemd's distributions set it: `ping` works
-  // for any user of a node, and netlab's own reachability checks (nsmgr/icmp_probe) need no
-  // raw socket. Switches probe nothing.
-  void allowUnprivilegedPing(size_t i, const std::string& procSys) const {
-    if (plan_.nodes[i].kind == topo::NodeKind::Switch) return;
-    writeProcSys(procSys, "net/ipv4/ping_group_range", "0 2147483647");
-  }
-
   void createLinks() {
     const auto& pairs = wiring_.vethPairs();
     size_t chunks = (pairs.size() + kVethPairsPerBatch - 1) / kVethPairsPerBatch;
@@ -205,10 +144,7 @@ class LabBuild {
       const topo::Node& node = plan_.nodes[i];
       withContext("configuring node " + node.name, [&] {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
-        std::string procSys = procSysOf(nodes_[i].process.pid());
-        disableDuplicateAddressDetection(i, procSys);
-        allowUnprivilegedPing(i, procSys);
-        for (const auto& [name, value] : node.sysctls) writeSysctl(procSys, name, value);
+        writeNodeSysctls(plan_, wiring_, i, nodes_[i].process.pid());
       });
     });
     std::atomic<size_t> configured{0};
@@ -223,42 +159,19 @@ class LabBuild {
     });
   }
 
-  // A link carries traffic once the kernel's link watcher has seen its carrier and given it a
-  // queue (until then it drops what it is handed); veth events are urgent for the watcher, so
-  // this takes moments, but `up` returns only when every link can be used.
+  // `up` returns only when every link can be used.
   void awaitCarrier() {
     parallelFor(plan_.nodes.size(), [&](size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("waiting for the links of node " + node.name, [&] {
         enterNetworkNamespace(nodes_[i].netns, "node " + node.name);
         netlink::Session session = netlink::Session::openInCurrentNamespace();
-        auto deadline = std::chrono::steady_clock::now() + kCarrierTimeout;
-        for (std::string down = linksNotUp(session); !down.empty(); down = linksNotUp(session)) {
-          if (std::chrono::steady_clock::now() > deadline) throw Error(down + " did not come up");
-          std::this_thread::sleep_for(std::chrono::milliseconds(1));
-        }
+        awaitLinksUp(session);
       });
     });
     // The namespaces are fully wired: the fds would only keep dead namespaces alive.
     for (auto& node : nodes_) node.netns.reset();
   }
-
-  // The links of the namespace that are not operationally up yet, named for a message.
-  static std::string linksNotUp(netlink::Session& session) {
-    std::string down;
-    for (const auto& link : session.dumpLinks()) {
-      // A bridge forwards between its ports whatever its own operational state, which the
-      // link watcher may take a second to update: only the veths are waited for.
-      if (link.kind != "veth" || link.operState == IF_OPER_UP) continue;
-      down += (down.empty() ? "" : ", ") + link.name + " (" +
-              netlink::operStateName(link.operState) + ")";
-    }
-    return down;
-  }
-
-  // An isolated node changes its ids while it still shares netlab's memory, and the kernel then
-  // marks that memory (netlab's) as not dumpable; every node has exec'd by now.
-  static void keepDumpable() { ::prctl(PR_SET_DUMPABLE, 1); }
 
   void awaitNodesReady() {
     for (size_t i = 0; i < nodes_.size(); ++i) awaitNodeReady(nodes_[i], plan_.nodes[i].name);
@@ -271,34 +184,9 @@ class LabBuild {
     }
     parallelFor(withCommands.size(), [&](size_t k) {
       size_t i = withCommands[k];
-      for (const auto& command : plan_.nodes[i].exec) runStartupCommand(i, command);
+      nsmgr::runStartupCommands(directory_, plan_, i, nodes_[i].process.pidfd().get(),
+                                cgroups_->procsFilesOf(plan_.nodes[i].name));
     });
-  }
-
-  void runStartupCommand(size_t i, const std::string& command) const {
-    const topo::Node& node = plan_.nodes[i];
-    std::string logName = "nodes/" + node.name + "/log";
-    Fd log = openFile(directory_.pathOf(logName), O_WRONLY | O_CREAT | O_APPEND, 0600);
-    // The node's earlier commands wrote to the same log: only what follows is this one's.
-    const off_t before = ::lseek(log.get(), 0, SEEK_END);
-    if (before < 0) throw SystemError("lseek", directory_.pathOf(logName));
-    Fd devNull = openFile("/dev/null", O_RDONLY);
-    PreparedCommand prepared({{"/bin/sh", "-c", command},
-                              nodeEnvironment(plan_.name, node),
-                              "/",
-                              devNull.get(),
-                              log.get(),
-                              log.get()});
-    prepared.joinCgroups(cgroups_->procsFilesOf(node.name));
-    pid_t helper = spawnInNode(nodes_[i].process.pidfd().get(), prepared, node.name);
-    int status = waitForChild(helper);
-    if (exitCodeOf(status) == 0) return;
-    std::string output = directory_.readFile(logName).value_or("");
-    output.erase(0, std::min(output.size(), static_cast<size_t>(before)));
-    throw Error("node " + node.name + ": startup command `" + command + "` exited with status " +
-                std::to_string(exitCodeOf(status)) +
-                (output.empty() ? " (no output)"
-                                : "; its output ends with:\n" + lastLines(output, kLogTailLines)));
   }
 
   struct RecordedState {

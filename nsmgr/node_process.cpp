@@ -333,6 +333,23 @@ NodeLauncher::~NodeLauncher() {
 NodeProcess NodeLauncher::start(const NodeSetup& setup,
                                 const std::optional<topo::IdRange>& isolatedIds,
                                 const std::string& nodeName, const NodeCgroups* cgroups) {
+  NodeProcess node;
+  Fd userns;
+  node.namespaceOwner = createOwnedNamespaces(*area_, isolatedIds, nodeName, userns, node.netns);
+  launch(node, setup, userns, nodeName, cgroups);
+  return node;
+}
+
+NodeProcess NodeLauncher::restart(const NodeSetup& setup, OwnedNamespaces namespaces,
+                                  const std::string& nodeName, const NodeCgroups* cgroups) {
+  NodeProcess node;
+  node.netns = std::move(namespaces.netns);
+  launch(node, setup, namespaces.userns, nodeName, cgroups);
+  return node;
+}
+
+void NodeLauncher::launch(NodeProcess& node, const NodeSetup& setup, const Fd& userns,
+                          const std::string& nodeName, const NodeCgroups* cgroups) {
   std::string setupMessage = encodeNodeSetup(setup);
   int sockets[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sockets) < 0) {
@@ -340,10 +357,6 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   }
   Fd parentEnd(sockets[0]);
   Fd childEnd(sockets[1]);
-
-  NodeProcess node;
-  Fd userns;
-  node.namespaceOwner = createOwnedNamespaces(*area_, isolatedIds, nodeName, userns, node.netns);
   // The previous node has had all that time to exec netlab-init: waiting only now spares
   // waiting for it to be scheduled. From its exec (or its end) on, it no longer runs on the
   // area, and holds its end of the control socket in a fd table of its own, so the slot may
@@ -363,7 +376,6 @@ NodeProcess NodeLauncher::start(const NodeSetup& setup,
   sendFds(node.control, kNamespaceFds, namespaces, std::size(namespaces),
           "namespaces of node " + nodeName);
   sendBindSources(node.process.pid(), setup, node.control, nodeName);
-  return node;
 }
 
 // The control socket's other end stays open in the launcher's slot after the node has gone,
@@ -394,6 +406,10 @@ void awaitNodeReady(NodeProcess& node, const std::string& nodeName) {
   }
   // The owner of its namespaces, long dead, has left its zombie until now.
   node.namespaceOwner.killAndReap();
+}
+
+void restoreDumpable() {
+  ::prctl(PR_SET_DUMPABLE, 1);
 }
 
 void detachNode(NodeProcess& node) {

@@ -3,6 +3,7 @@
 // control socket (crun's pattern: the node reports {errno, message}, never an exception).
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,8 +20,14 @@ namespace netlab::nsmgr {
 // the first of isolatedIds (topo::Node::isolatedIds).
 void writeIdMaps(pid_t pid, const std::optional<topo::IdRange>& isolatedIds);
 
+// A node's user namespace and the network namespace it owns (kOwnedNamespaces).
+struct OwnedNamespaces {
+  Fd userns;
+  Fd netns;
+};
+
 struct NodeProcess {
-  ChildProcess namespaceOwner;  // killed, reaped once the node is ready
+  ChildProcess namespaceOwner;  // killed, reaped once the node is ready (none on a restart)
   ChildProcess process;
   Fd control;  // parent's end of the control socket
   Fd netns;    // the node's network namespace, for creating links inside it
@@ -60,12 +67,28 @@ class NodeLauncher {
   // Any thread may call it: signals are blocked around the clones here.
   NodeProcess start(const NodeSetup& setup, const std::optional<topo::IdRange>& isolatedIds,
                     const std::string& nodeName, const NodeCgroups* cgroups = nullptr);
+  // The same in namespaces the node had before (`node start`): its links are already there.
+  NodeProcess restart(const NodeSetup& setup, OwnedNamespaces namespaces,
+                      const std::string& nodeName, const NodeCgroups* cgroups = nullptr);
 
  private:
+  // Clones the node into the rest of its namespaces and hands it its setup and these.
+  void launch(NodeProcess& node, const NodeSetup& setup, const Fd& userns,
+              const std::string& nodeName, const NodeCgroups* cgroups);
+
   Fd slot_;
   std::string program_;
   std::unique_ptr<LaunchArea> area_;
 };
+
+// How long a node's init has to end after SIGTERM before SIGKILL: it passes SIGTERM on to the
+// node's processes and gives them 2 s (nsmgr/node_init.cpp).
+inline constexpr auto kNodeStopTimeout = std::chrono::milliseconds(3000);
+
+// An isolated node changes its ids while it still shares netlab's memory, and the kernel then
+// marks that memory (netlab's) as not dumpable, which closes netlab's own /proc/self to it:
+// once every node started has exec'd, netlab is made dumpable again.
+void restoreDumpable();
 
 // Waits for the node's setup to finish; throws with the node's own account of a failure.
 void awaitNodeReady(NodeProcess& node, const std::string& nodeName);

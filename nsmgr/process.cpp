@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <string>
 #include <utility>
@@ -90,6 +91,21 @@ bool waitForExit(const Fd& pidfd, std::chrono::milliseconds timeout) {
     if (ready == 0) return false;
     if (errno != EINTR) throw SystemError("poll", "pidfd");
   }
+}
+
+std::vector<size_t> endProcesses(const std::vector<const Fd*>& pidfds, int firstSignal,
+                                 std::chrono::milliseconds grace) {
+  for (const Fd* pidfd : pidfds) signalProcess(*pidfd, firstSignal);
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  std::vector<size_t> survivors;
+  for (size_t i = 0; i < pidfds.size(); ++i) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (waitForExit(*pidfds[i], std::max(left, std::chrono::milliseconds(0)))) continue;
+    signalProcess(*pidfds[i], SIGKILL);
+    if (!waitForExit(*pidfds[i], grace)) survivors.push_back(i);
+  }
+  return survivors;
 }
 
 ChildProcess::ChildProcess(ChildProcess&& other) noexcept

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "base/fd.hpp"
 
@@ -27,6 +28,12 @@ std::optional<Fd> openProcess(pid_t pid, uint64_t startTime);
 bool signalProcess(const Fd& pidfd, int signal);
 // Waits until the process behind pidfd has exited; false on timeout.
 bool waitForExit(const Fd& pidfd, std::chrono::milliseconds timeout);
+
+// Ends processes: firstSignal to all (SIGTERM for an orderly end, SIGKILL for none), then
+// SIGKILL to those still there after grace; returns the indexes of those that outlived even
+// that (in uninterruptible sleep, or a frozen cgroup).
+std::vector<size_t> endProcesses(const std::vector<const Fd*>& pidfds, int firstSignal,
+                                 std::chrono::milliseconds grace);
 
 // Owns a child process: unless released, its destructor kills it (SIGKILL) and reaps it, so an
 // error anywhere leaves no process behind. It may hold the pid alone, without a pidfd: a child's

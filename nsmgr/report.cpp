@@ -2,6 +2,11 @@
 
 namespace netlab::nsmgr {
 
+const char* stateName(const NodeStatus& node) {
+  if (node.running) return "running";
+  return node.stopped ? "stopped" : "exited";
+}
+
 PingSummary summarize(const std::vector<PingResult>& pings) {
   PingSummary summary;
   summary.sent = pings.size();

@@ -25,9 +25,13 @@ struct NodeStatus {
   std::string name;
   NodeKind kind = NodeKind::Host;
   bool running = false;
+  bool stopped = false;  // by `netlab node stop`; not running and not stopped: its init exited
   int pid = 0;
   std::vector<InterfaceStatus> interfaces;
 };
+
+// "running", "stopped" or "exited".
+const char* stateName(const NodeStatus& node);
 
 struct LabStatus {
   std::string name;

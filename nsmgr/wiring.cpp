@@ -10,14 +10,14 @@
 #include "nsmgr/impairment.hpp"
 
 namespace netlab::nsmgr {
-namespace {
-
 bool hasIpv6(const topo::Interface& interface) {
   for (const auto& address : interface.addresses) {
     if (address.address.family == Family::V6) return true;
   }
   return false;
 }
+
+namespace {
 
 std::string endName(const topo::Node& node, const topo::Interface& interface) {
   return node.name + ":" + interface.name;
@@ -124,7 +124,7 @@ netlink::RequestBatch Wiring::bridgeCreation(size_t node, int netnsFd) const {
   return batch;
 }
 
-netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
+netlink::RequestBatch Wiring::nodeConfiguration(size_t n, netlink::Existing existing) const {
   const topo::Node& node = plan_.nodes[n];
   netlink::RequestBatch batch;
   batch.setLinkUp(kLoopbackIfindex, true, node.name + ":lo up");
@@ -145,15 +145,17 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
     batch.setLinkUp(ifindexOf(ref), true, name + " up");
   }
   for (const auto& address : node.loopbackAddresses) {
-    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + toString(address));
+    batch.newAddress(kLoopbackIfindex, address, node.name + ":lo address " + toString(address),
+                     existing);
   }
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     for (const auto& address : node.interfaces[i].addresses) {
       batch.newAddress(ifindexOf({n, i}), address,
-                       endName(node, node.interfaces[i]) + " address " + toString(address));
+                       endName(node, node.interfaces[i]) + " address " + toString(address),
+                       existing);
     }
   }
-  addRoutes(n, batch);
+  addRoutes(n, batch, std::nullopt, existing);
   for (size_t i = 0; i < node.interfaces.size(); ++i) {
     const topo::Interface& interface = node.interfaces[i];
     netlink::addImpairment(batch, ifindexOf({n, i}), qdiscSettingsOf(interface.egress),
@@ -163,16 +165,38 @@ netlink::RequestBatch Wiring::nodeConfiguration(size_t n) const {
 }
 
 netlink::RequestBatch Wiring::interfaceRestoration(const InterfaceRef& ref) const {
+  netlink::RequestBatch batch;
+  addRestoration(ref, batch);
+  return batch;
+}
+
+netlink::RequestBatch Wiring::endConfiguration(const InterfaceRef& ref) const {
   const topo::Node& node = plan_.nodes[ref.node];
   const topo::Interface& interface = interfaceOf(ref);
+  const std::string name = endName(node, interface);
   netlink::RequestBatch batch;
+  if (isSwitchPort(ref) && createdAsPeer_[ref.node][ref.interface]) {
+    batch.setMaster(ifindexOf(ref), kBridgeIfindex, name + " master " + kBridgeName);
+  }
+  const bool ipv6 = hasIpv6(interface);
+  batch.setAddrGenMode(ifindexOf(ref), ipv6 ? IN6_ADDR_GEN_MODE_EUI64 : IN6_ADDR_GEN_MODE_NONE,
+                       name + (ipv6 ? " addrgenmode eui64" : " addrgenmode none"));
+  batch.setLinkUp(ifindexOf(ref), true, name + " up");
+  addRestoration(ref, batch);
+  netlink::addImpairment(batch, ifindexOf(ref), qdiscSettingsOf(interface.egress), name,
+                         interface.mtu);
+  return batch;
+}
+
+void Wiring::addRestoration(const InterfaceRef& ref, netlink::RequestBatch& batch) const {
+  const topo::Node& node = plan_.nodes[ref.node];
+  const topo::Interface& interface = interfaceOf(ref);
   for (const auto& address : interface.addresses) {
     batch.newAddress(ifindexOf(ref), address,
                      endName(node, interface) + " address " + toString(address),
                      netlink::Existing::Replace);
   }
   addRoutes(ref.node, batch, ref.interface, netlink::Existing::Replace);
-  return batch;
 }
 
 namespace {

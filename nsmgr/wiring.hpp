@@ -27,6 +27,9 @@ inline constexpr uint32_t kFirstInterfaceIfindex = 16;
 // Veth pairs created per sendmsg: fewer system calls, bounded acks.
 inline constexpr size_t kVethPairsPerBatch = 64;
 
+// Whether the interface has an IPv6 address (and so wants a link-local one).
+bool hasIpv6(const topo::Interface& interface);
+
 struct InterfaceRef {
   size_t node = 0;
   size_t interface = 0;
@@ -59,18 +62,26 @@ class Wiring {
   // enslave links, choose how each generates its IPv6 link-local address (none, unless it
   // carries IPv6: thousands of them would flood bridges with multicast) before raising it,
   // then addresses, then routes (an IPv4 gateway must be on a connected subnet of an up
-  // link), then each interface's egress impairments. Links are born down for this.
-  netlink::RequestBatch nodeConfiguration(size_t node) const;
+  // link), then each interface's egress impairments. Links are born down for this. A node
+  // started again (`netlab node start`) still has its IPv4 addresses: `existing` Replace.
+  netlink::RequestBatch nodeConfiguration(
+      size_t node, netlink::Existing existing = netlink::Existing::Fail) const;
   // Whether any interface of the node carries IPv6 (and so a link-local address).
   bool carriesIpv6(size_t node) const;
   // What the kernel flushed when the interface went administratively down: its IPv6
   // addresses and the routes through it. Sent with the link up again, as replacements, since
   // its IPv4 addresses stayed.
   netlink::RequestBatch interfaceRestoration(const InterfaceRef& ref) const;
+  // A veth end made again beside a running node, whose peer node starts in new namespaces
+  // (`netlab node start` of a node whose init ended by itself): configured as
+  // nodeConfiguration configures it: enslaved if it is a switch's port born unenslaved, up,
+  // with its addresses, the routes through it and its impairment.
+  netlink::RequestBatch endConfiguration(const InterfaceRef& ref) const;
   bool isSwitchPort(const InterfaceRef& ref) const;
 
  private:
   const topo::Interface& interfaceOf(const InterfaceRef& ref) const;
+  void addRestoration(const InterfaceRef& ref, netlink::RequestBatch& batch) const;
   // The node's routes, or only those through one of its interfaces.
   void addRoutes(size_t node, netlink::RequestBatch& batch,
                  const std::optional<size_t>& onlyThroughInterface = std::nullopt,

@@ -24,7 +24,7 @@ ordered_json toJsonValue(const NodeStatus& node) {
   for (const auto& interface : node.interfaces) interfaces.push_back(toJsonValue(interface));
   return {{"name", node.name},
           {"kind", std::string(toString(node.kind))},
-          {"state", node.running ? "running" : "dead"},
+          {"state", stateName(node)},
           {"pid", node.pid},
           {"interfaces", interfaces}};
 }

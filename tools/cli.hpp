@@ -38,6 +38,7 @@ Action defineStatus(CLI::App& command);
 Action defineList(CLI::App& command);
 Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
+Action defineNode(CLI::App& command);
 Action definePingall(CLI::App& command);
 Action defineTest(CLI::App& command);
 Action defineCapture(CLI::App& command);

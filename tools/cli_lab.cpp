@@ -202,8 +202,8 @@ Action defineStatus(CLI::App& command) {
     }
     Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES", "EGRESS"});
     for (const auto& node : status.nodes) {
-      table.add({node.name, std::string(topo::toString(node.kind)),
-                 node.running ? "running" : "dead", std::to_string(node.pid), "", "", "", ""});
+      table.add({node.name, std::string(topo::toString(node.kind)), nsmgr::stateName(node),
+                 std::to_string(node.pid), "", "", "", ""});
       for (const auto& interface : node.interfaces) {
         table.add({"", "", "", "", interface.name, interface.operState,
                    join(interface.addresses, " "), topo::describeImpairment(interface.egress)});

@@ -26,6 +26,8 @@ constexpr Verb kVerbs[] = {
     {"test", "Run the topology's tests against a running lab", netlab::tools::defineTest},
     {"pingall", "Ping every node's addresses from every other node", netlab::tools::definePingall},
     {"link", "Show, impair, fail and restore a running lab's links", netlab::tools::defineLink},
+    {"node", "Stop, start, restart or kill a running lab's nodes in place, links kept",
+     netlab::tools::defineNode},
     {"capture", "Capture packets on a running lab's interfaces (pcapng for Wireshark)",
      netlab::tools::defineCapture},
     {"web", "Serve a live view of the running labs in the browser (and its JSON API)",

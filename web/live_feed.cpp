@@ -142,7 +142,7 @@ LiveEvent LiveFeed::read(const std::string& lab, uint64_t sequence) {
     for (const auto& node : status.nodes) {
       nodes.push_back({{"name", node.name},
                        {"kind", std::string(topo::toString(node.kind))},
-                       {"state", node.running ? "running" : "dead"}});
+                       {"state", nsmgr::stateName(node)}});
     }
     ordered_json linkList = ordered_json::array();
     std::map<std::string, nsmgr::InterfaceCounters> counters;

@@ -74,9 +74,9 @@ TEST(Wiring, LinksAreBornDownAndRaisedFromInsideAfterChoosingLinkLocal) {
   EXPECT_TRUE(wiring.carriesIpv6(0));
   EXPECT_FALSE(wiring.carriesIpv6(1));
   EXPECT_EQ(descriptionsOf(wiring.nodeConfiguration(0)),
-            (std::vector<std::string>{"h1:lo up", "h1:eth0 addrgenmode none", "h1:eth0 up",
-                                      "h1:eth1 addrgenmode eui64", "h1:eth1 up",
-                                      "h1:eth0 address 10.0.0.1/24", "h1:eth1 address fd00::1/64"}));
+            (std::vector<std::string>{
+                "h1:lo up", "h1:eth0 addrgenmode none", "h1:eth0 up", "h1:eth1 addrgenmode eui64",
+                "h1:eth1 up", "h1:eth0 address 10.0.0.1/24", "h1:eth1 address fd00::1/64"}));
 }
 
 TEST(Wiring, SwitchRaisesItsBridgeWithoutLinkLocal) {
@@ -96,6 +96,30 @@ TEST(Wiring, RoutesNameTheirDeviceByIfindex) {
   EXPECT_EQ(last.description, "h2 route 0.0.0.0/0 via 10.0.0.1 dev eth0");
   const auto* header = reinterpret_cast<const nlmsghdr*>(batch.bytes().data() + last.offset);
   EXPECT_EQ(header->nlmsg_type, RTM_NEWROUTE);
+}
+
+TEST(Wiring, AStartedNodeReplacesWhatItsNamespaceKept) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  netlink::RequestBatch batch = wiring.nodeConfiguration(1, netlink::Existing::Replace);
+  for (const auto& request : batch.requests()) {
+    const auto* header = reinterpret_cast<const nlmsghdr*>(batch.bytes().data() + request.offset);
+    if (header->nlmsg_type != RTM_NEWADDR && header->nlmsg_type != RTM_NEWROUTE) continue;
+    EXPECT_TRUE(header->nlmsg_flags & NLM_F_REPLACE) << request.description;
+    EXPECT_FALSE(header->nlmsg_flags & NLM_F_EXCL) << request.description;
+  }
+}
+
+TEST(Wiring, AnEndMadeAgainIsConfiguredAsUpConfiguredIt) {
+  topo::Plan plan = smallLab();
+  Wiring wiring(plan);
+  EXPECT_EQ(descriptionsOf(wiring.endConfiguration({1, 0})),
+            (std::vector<std::string>{"h2:eth0 addrgenmode none", "h2:eth0 up",
+                                      "h2:eth0 address 10.0.0.2/24",
+                                      "h2 route 0.0.0.0/0 via 10.0.0.1 dev eth0"}));
+  EXPECT_EQ(descriptionsOf(wiring.endConfiguration({2, 1})),
+            (std::vector<std::string>{"s1:eth1 addrgenmode none", "s1:eth1 up"}))
+      << "a switch port born enslaved";
 }
 
 TEST(Wiring, UnknownPeerIsRefused) {

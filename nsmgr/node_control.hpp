@@ -1,0 +1,37 @@
+// Stopping, starting and restarting a running lab's nodes in place (`netlab node`). A stopped
+// node keeps its network namespace (nsmgr/network_pin.hpp), so its interfaces and its peers'
+// ends stay, administratively down; starting it boots a fresh init there as `up` would.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace netlab::nsmgr {
+
+enum class NodeAction {
+  Stop,     // SIGTERM to the node's init (which passes it on), SIGKILL after a grace period
+  Kill,     // SIGKILL at once
+  Start,    // a fresh init, set up from the plan
+  Restart,  // Stop, then Start, under one hold of the lab's lock
+};
+
+struct NodeActionResult {
+  std::string node;
+  bool changed = false;  // false: it was already as asked (stopped, or running)
+  bool exited = false;   // not stopped by netlab: its init had died by itself
+  int pid = 0;           // its init's pid after a start
+};
+
+// The nodes named by patterns (shell globs, each matching at least one node), in plan order.
+// Throws when a pattern names no node.
+std::vector<std::string> matchNodes(const std::vector<std::string>& names,
+                                    const std::vector<std::string>& patterns);
+
+// Acts on the nodes of the lab that patterns name, under the lab's exclusive lock, recording
+// each in the lab's state as it goes: a command killed at any point leaves a lab that `down`
+// removes (see node_control.cpp for the order that guarantees it).
+std::vector<NodeActionResult> changeNodes(const std::string& lab,
+                                          const std::vector<std::string>& patterns,
+                                          NodeAction action);
+
+}  // namespace netlab::nsmgr
