@@ -5,6 +5,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "base/version.hpp"
 
 namespace netlab::capture {
 namespace {

@@ -198,6 +198,19 @@ void RequestBatch::newBridge(const LinkEnd& bridge, std::string description) {
   end(message);
 }
 
+void RequestBatch::newVxlan(const LinkEnd& device, uint32_t vni, std::string description) {
+  Message message = begin(RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, std::move(description));
+  putLinkHeader(message, device);
+  putLinkAttributes(message, device);
+  nlattr* linkInfo = message.nestStart(IFLA_LINKINFO);
+  message.putString(IFLA_INFO_KIND, "vxlan");
+  nlattr* data = message.nestStart(IFLA_INFO_DATA);
+  message.putU32(IFLA_VXLAN_ID, vni);
+  message.nestEnd(data);
+  message.nestEnd(linkInfo);
+  end(message);
+}
+
 void RequestBatch::setLinkUp(uint32_t ifindex, bool up, std::string description) {
   Message message = begin(RTM_SETLINK, 0, std::move(description));
   ifinfomsg* info = putLinkTarget(message, ifindex);

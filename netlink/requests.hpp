@@ -68,6 +68,9 @@ class RequestBatch {
   // A bridge in the socket's namespace: STP off and no forward delay, so ports forward at once;
   // multicast snooping off, so it floods multicast.
   void newBridge(const LinkEnd& bridge, std::string description);
+  // A VXLAN device in the socket's namespace with this network identifier and no underlay
+  // device: enough for `netlab doctor` to learn whether the kernel has VXLAN.
+  void newVxlan(const LinkEnd& device, uint32_t vni, std::string description);
   // Administratively up (or down) by ifindex.
   void setLinkUp(uint32_t ifindex, bool up, std::string description);
   // Enslaves a link to a bridge in the same namespace.

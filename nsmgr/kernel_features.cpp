@@ -58,25 +58,29 @@ bool releaseAtLeast(int major, int minor) {
 
 }  // namespace
 
+std::vector<KernelFeature> kernelFeatures() {
+  return {
+      {"pidfd_open", "Linux 5.3", "nodes are found again and entered by pidfd", hasPidfdOpen()},
+      {"pidfd_send_signal", "Linux 5.1", "nodes are signalled by pidfd only", hasPidfdSendSignal()},
+      {"openat2", "Linux 5.6", "node files are opened without following links", hasOpenat2()},
+      {"close_range with CLOSE_RANGE_UNSHARE", "Linux 5.9",
+       "a starting node leaves netlab's file descriptors", hasCloseRangeUnshare()},
+      {"setns on a pidfd", "Linux 5.8", "commands enter every namespace of a node at once",
+       releaseAtLeast(5, 8)},
+  };
+}
+
+std::string kernelRelease() {
+  utsname name{};
+  return ::uname(&name) == 0 ? std::string(name.release) : std::string();
+}
+
 std::vector<std::string> missingKernelFeatures() {
   std::vector<std::string> missing;
-  if (!hasPidfdOpen()) {
-    missing.emplace_back("pidfd_open (Linux 5.3): nodes are found again and entered by pidfd");
-  }
-  if (!hasPidfdSendSignal()) {
-    missing.emplace_back("pidfd_send_signal (Linux 5.1): nodes are signalled by pidfd only");
-  }
-  if (!hasOpenat2()) {
-    missing.emplace_back("openat2 (Linux 5.6): node files are opened without following links");
-  }
-  if (!hasCloseRangeUnshare()) {
-    missing.emplace_back(
-        "close_range with CLOSE_RANGE_UNSHARE (Linux 5.9): a starting node leaves netlab's "
-        "file descriptors");
-  }
-  if (!releaseAtLeast(5, 8)) {
-    missing.emplace_back("setns on a pidfd (Linux 5.8): commands enter every namespace of a node "
-                         "at once");
+  for (const auto& feature : kernelFeatures()) {
+    if (!feature.present) {
+      missing.push_back(feature.name + " (" + feature.since + "): " + feature.purpose);
+    }
   }
   return missing;
 }
@@ -84,9 +88,9 @@ std::vector<std::string> missingKernelFeatures() {
 void requireKernelFeatures() {
   const std::vector<std::string> missing = missingKernelFeatures();
   if (missing.empty()) return;
-  utsname name{};
   std::string message = "this kernel";
-  if (::uname(&name) == 0) message += std::string(" (") + name.release + ")";
+  if (const std::string release = kernelRelease(); !release.empty())
+    message += " (" + release + ")";
   message += " lacks what netlab needs (Linux " + std::to_string(kMinimumKernelMajor) + "." +
              std::to_string(kMinimumKernelMinor) + " or later has it all):";
   for (const auto& feature : missing) message += "\n  " + feature;

@@ -1,8 +1,14 @@
 #include "nsmgr/lab_state.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include "base/error.hpp"
+#include "base/fd.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/state_file.hpp"
+#include "topo/names.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -26,6 +32,27 @@ nsmgr::LabState readStateFile(const LabDirectory& directory, const std::string& 
 
 nsmgr::LabState readLabState(const std::string& lab) {
   return readStateFile(openRunningLab(lab, LabDirectory::Lock::Shared), lab);
+}
+
+std::optional<nsmgr::LabState> peekLabState(const std::string& lab) {
+  if (!topo::isValidLabName(lab)) return std::nullopt;
+  const std::string path = stateRootPath() + "/" + lab + "/" + kStateFile;
+  Fd file(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
+  struct stat status {};
+  if (!file || ::fstat(file.get(), &status) < 0 || !S_ISREG(status.st_mode) ||
+      status.st_uid != ::geteuid()) {
+    return std::nullopt;
+  }
+  std::string text;
+  char buffer[16384];
+  ssize_t got = 0;
+  while ((got = ::read(file.get(), buffer, sizeof buffer)) > 0) text.append(buffer, got);
+  if (got < 0) return std::nullopt;
+  try {
+    return labStateFromJson(text);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
 }
 
 LockedLabState::LockedLabState(const std::string& lab)

@@ -2,6 +2,7 @@
 // the changes made to it since, and how to find its nodes.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "nsmgr/lab_dir.hpp"
@@ -14,6 +15,11 @@ inline constexpr const char* kStateFile = "state.json";
 
 // The state of a lab whose directory is open; throws when there is none yet.
 nsmgr::LabState readStateFile(const LabDirectory& directory, const std::string& lab);
+
+// The recorded state read without the lab's lock, for shell completion, which must not wait
+// behind a running `up`: the file is replaced atomically, so it is whole. Read only when it is a
+// regular file of this user's; nullopt when there is none or it cannot be read.
+std::optional<nsmgr::LabState> peekLabState(const std::string& lab);
 
 // The state held under the lab's exclusive lock, for a change: no other command reads or
 // changes it until this is gone, and save() replaces the file atomically.

@@ -131,10 +131,14 @@ std::vector<std::string> neighbourTableWarnings(const NeighbourTables& tables,
 }
 
 LabDemand demandOf(const topo::Plan& plan) {
+  return demandOfNodes(plan.nodes.size());
+}
+
+LabDemand demandOfNodes(size_t nodes) {
   LabDemand demand;
-  demand.nodes = plan.nodes.size();
+  demand.nodes = nodes;
   demand.scratchNetworkNamespaces =
-      kScratchPerWorker * workerCount(plan.nodes.size()) + kCleanupProbeNamespaces;
+      kScratchPerWorker * workerCount(nodes) + kCleanupProbeNamespaces;
   demand.openFiles = demand.nodes * kFdsPerNode + kFdsReserved;
   return demand;
 }

@@ -33,6 +33,8 @@ struct LabDemand {
 };
 
 LabDemand demandOf(const topo::Plan& plan);
+// The same for a lab of this many nodes (switches included).
+LabDemand demandOfNodes(size_t nodes);
 
 // One sentence per limit the demand exceeds, naming the limit and how to raise it; empty when
 // the lab fits.

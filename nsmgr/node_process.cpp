@@ -17,7 +17,6 @@
 #include <cerrno>
 #include <cstddef>
 #include <cstring>
-#include <filesystem>
 #include <utility>
 #include <vector>
 
@@ -26,6 +25,7 @@
 #endif
 
 #include "base/error.hpp"
+#include "base/helper_program.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/raw_syscall.hpp"
 
@@ -118,15 +118,10 @@ void sendBindSources(pid_t pid, const NodeSetup& setup, const Fd& control,
   }
 }
 
-// netlab-init beside the running program (an installed netlab), else the one built with it.
+// netlab-init beside the running program, in the install's helper directory, else the one built
+// with it (base/helper_program.hpp).
 const std::string& initProgram() {
-  static const std::string path = [] {
-    std::error_code error;
-    auto beside =
-        std::filesystem::read_symlink("/proc/self/exe", error).parent_path() / "netlab-init";
-    return !error && ::access(beside.c_str(), X_OK) == 0 ? beside.string()
-                                                         : std::string(NETLAB_INIT_PATH);
-  }();
+  static const std::string path = helperProgram("netlab-init", NETLAB_INIT_PATH);
   return path;
 }
 

@@ -149,4 +149,18 @@ std::string execOutcomesToJson(const std::vector<ExecOutcome>& outcomes) {
   return list.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+std::string doctorReportToJson(const nsmgr::DoctorReport& report) {
+  ordered_json checks = ordered_json::array();
+  for (const auto& check : report.checks) {
+    checks.push_back({{"area", check.area},
+                      {"name", check.name},
+                      {"status", nsmgr::toString(check.status)},
+                      {"detail", check.detail},
+                      {"needed_by_default_example", check.neededByDefault}});
+  }
+  ordered_json document = {{"default_example_runs", report.defaultExampleRuns()},
+                           {"checks", std::move(checks)}};
+  return document.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
 }  // namespace netlab::report

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "nsmgr/doctor.hpp"
 #include "nsmgr/report.hpp"
 
 namespace netlab::report {
@@ -18,5 +19,7 @@ std::string checkResultsToJson(const std::string& lab,
 std::string routesToJson(const std::string& lab, const std::string& node,
                          const std::vector<nsmgr::RouteStatus>& routes);
 std::string execOutcomesToJson(const std::vector<nsmgr::ExecOutcome>& outcomes);
+// netlab doctor's checks, and whether the default example can run here.
+std::string doctorReportToJson(const nsmgr::DoctorReport& report);
 
 }  // namespace netlab::report

@@ -7,6 +7,9 @@ packages=(
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
   frr bird2 traceroute strace tshark
   libcpp-httplib-dev chromium
+  # Issue 22: the Debian package (cpack -G DEB finds its dependencies with dpkg-shlibdeps) and
+  # its manual pages, read back by the package tests.
+  dpkg-dev man-db
   # The vm test tier (tests/vm/run): Debian's stock kernel, which has netem, booted in QEMU.
   qemu-system-x86 linux-image-amd64 busybox-static
 )

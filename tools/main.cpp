@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/error.hpp"
+#include "base/version.hpp"
 #include "tools/cli.hpp"
 
 namespace {
@@ -33,6 +34,11 @@ constexpr Verb kVerbs[] = {
     {"web", "Serve a live view of the running labs in the browser (and its JSON API)",
      netlab::tools::defineWeb},
     {"down", "Stop a lab and remove everything it made", netlab::tools::defineDown},
+    {"doctor", "Check what this machine lets netlab do, and what is missing",
+     netlab::tools::defineDoctor},
+    // Hidden from --help: for the shells' completion and the build's manual pages.
+    {"__complete", "Completion candidates for a command line", netlab::tools::defineComplete},
+    {"__man", "A manual page in roff", netlab::tools::defineManual},
 };
 
 constexpr const char* kFooter = R"(
@@ -40,6 +46,7 @@ Exit status: 0 success, 1 the operation failed (the message says why),
 2 bad usage or an invalid topology; `netlab exec` exits with the command's status
 (127 when it is not found, 126 when it cannot run).
 State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
+Manual pages: netlab-VERB(1), netlab-topology(5). Check this machine: netlab doctor.
 Documentation: docs/topology.md, docs/architecture.md, docs/web.md.)";
 
 }  // namespace
@@ -55,7 +62,10 @@ int main(int argc, char** argv) {
   for (const Verb& verb : kVerbs) {
     CLI::App* command = app.add_subcommand(verb.name, verb.summary);
     actions[command] = verb.define(*command);
-    if (verb.usageHint) hints[command] = verb.usageHint;
+    if (verb.usageHint) {
+      hints[command] = verb.usageHint;
+      command->footer(verb.usageHint);  // in the verb's --help and manual page too
+    }
   }
   try {
     app.parse(argc, argv);

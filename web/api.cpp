@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "base/error.hpp"
+#include "base/version.hpp"
 #include "capture/capture.hpp"
 #include "capture/pcapng_writer.hpp"
 #include "nsmgr/lab.hpp"

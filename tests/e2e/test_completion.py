@@ -1,0 +1,78 @@
+"""bash completion of netlab (dist/completion/netlab.bash, issue 22), tested by running its
+completion function on sample command lines, as bash does on a tab.
+
+`CommandTable` needs no privileges (verbs, options, files); `RunningLab` brings up
+examples/lan.json as root, inside tests/run_isolated.sh's private namespaces, and completes its
+name, its nodes and their NODE:IF endpoints.
+"""
+import os
+import subprocess
+import sys
+import unittest
+
+NETLAB = os.environ["NETLAB"]
+EXAMPLES = os.environ["NETLAB_EXAMPLES"]
+SCRIPT = os.environ["NETLAB_BASH_COMPLETION"]
+
+
+def complete(line, cwd=None):
+    """What bash offers for `line` with the cursor at its end (COMPREPLY, sorted)."""
+    env = dict(os.environ, PATH=os.path.dirname(NETLAB) + ":" + os.environ.get("PATH", ""))
+    program = ('source "$1"; COMP_LINE=$2; COMP_POINT=${#COMP_LINE}; '
+               'COMP_WORDS=($2); COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 )); '
+               '_netlab; printf "%s\\n" "${COMPREPLY[@]}"')
+    result = subprocess.run(["bash", "-c", program, "complete", SCRIPT, line], env=env, cwd=cwd,
+                            capture_output=True, text=True, timeout=30, check=True)
+    return sorted(word for word in result.stdout.splitlines() if word)
+
+
+class CommandTable(unittest.TestCase):
+    def test_verbs(self):
+        verbs = complete("netlab ")
+        for verb in ["validate", "up", "exec", "link", "capture", "down", "doctor"]:
+            self.assertIn(verb, verbs)
+        self.assertFalse([verb for verb in verbs if verb.startswith("__")], verbs)
+        self.assertEqual(complete("netlab do"), ["doctor", "down"])
+
+    def test_options(self):
+        self.assertEqual(complete("netlab up --p"), ["--pids-limit"])
+        self.assertIn("--format", complete("netlab doctor --"))
+        self.assertEqual(complete("netlab link "), ["down", "reset", "set", "show", "up"])
+        self.assertIn("--delay", complete("netlab link set r1:eth0 --"))
+
+    def test_topology_files(self):
+        self.assertEqual(complete("netlab up la", cwd=EXAMPLES), ["lan.json"])
+        self.assertEqual(complete("netlab validate tri", cwd=EXAMPLES),
+                         ["triangle-auto.json", "triangle.json"])
+
+
+class RunningLab(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        if os.geteuid() != 0:
+            raise unittest.SkipTest("a running lab needs root")
+        subprocess.run([NETLAB, "up", "-q", os.path.join(EXAMPLES, "lan.json")], check=True,
+                       capture_output=True, timeout=120)
+
+    @classmethod
+    def tearDownClass(cls):
+        subprocess.run([NETLAB, "down", "lan"], check=True, capture_output=True, timeout=120)
+
+    def test_lab_names(self):
+        self.assertEqual(complete("netlab status "), ["lan"])
+        self.assertEqual(complete("netlab exec --lab l"), ["lan"])
+
+    def test_node_names(self):
+        self.assertEqual(complete("netlab exec h"), ["h1", "h2", "h3", "h4"])
+        self.assertEqual(complete("netlab exec --lab lan r"), ["r1", "r2"])
+
+    def test_endpoints(self):
+        # bash replaces what follows the colon, so that is what it is offered.
+        self.assertEqual(complete("netlab link set h1:"), ["eth0"])
+        offered = complete("netlab link down r1:e")
+        self.assertTrue(offered and all(word.startswith("eth") for word in offered), offered)
+        self.assertIn("h2:eth0", complete("netlab capture h"))
+
+
+if __name__ == "__main__":
+    sys.exit(unittest.main())
