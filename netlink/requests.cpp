@@ -206,6 +206,12 @@ void RequestBatch::setLinkUp(uint32_t ifindex, bool up, std::string description)
   end(message);
 }
 
+void RequestBatch::deleteLink(uint32_t ifindex, std::string description) {
+  Message message = begin(RTM_DELLINK, 0, std::move(description));
+  putLinkTarget(message, ifindex);
+  end(message);
+}
+
 void RequestBatch::setMaster(uint32_t ifindex, uint32_t masterIfindex, std::string description) {
   Message message = begin(RTM_SETLINK, 0, std::move(description));
   putLinkTarget(message, ifindex);

@@ -70,6 +70,8 @@ class RequestBatch {
   void newBridge(const LinkEnd& bridge, std::string description);
   // Administratively up (or down) by ifindex.
   void setLinkUp(uint32_t ifindex, bool up, std::string description);
+  // Removes a link by ifindex; removing one end of a veth pair removes both.
+  void deleteLink(uint32_t ifindex, std::string description);
   // Enslaves a link to a bridge in the same namespace.
   void setMaster(uint32_t ifindex, uint32_t masterIfindex, std::string description);
   // How IPv6 link-local addresses are generated; must be set before the link goes up.

@@ -11,6 +11,7 @@
 
 #include "topo/plan.hpp"
 #include "nsmgr/report.hpp"
+#include "nsmgr/state_file.hpp"
 
 namespace netlab::nsmgr {
 
@@ -34,5 +35,12 @@ std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const 
 // Fails the link (`up` false) or restores it. A failed link carries nothing and both ends lose
 // carrier, which routing daemons see; see link_control.cpp for which end goes down.
 void setLinkState(const std::string& lab, const std::string& end, bool up);
+
+// For `apply`, on a state the caller holds under the lab's lock, neither recording anything:
+// - the egress of one end ("r1:eth0") made `to`, in place;
+void changeEgress(const nsmgr::LabState& state, const std::string& end,
+                  const topo::Impairment& to);
+// - the link of one end removed (both ends go), by the end's recorded ifindex in its node.
+void removeLink(const nsmgr::LabState& state, const std::string& end);
 
 }  // namespace netlab::nsmgr

@@ -183,6 +183,15 @@ TEST(RequestBatch, SequenceNumbersFollowRequestsAndFindMatchesThem) {
   EXPECT_EQ(messageTypeName(messageAt(batch, 0)->nlmsg_type), "RTM_SETLINK");
 }
 
+TEST(RequestBatch, DeleteLinkNamesItByIfindexOnly) {
+  RequestBatch batch;
+  batch.deleteLink(42, "r1:eth2 delete");
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(messageTypeName(message->nlmsg_type), "RTM_DELLINK");
+  EXPECT_EQ(static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(message))->ifi_index, 42);
+  EXPECT_TRUE(attributesOf(message, sizeof(ifinfomsg)).empty());
+}
+
 // The words of the error a request raises while it is built, or "" if it builds.
 template <typename Build>
 std::string buildError(Build build) {

@@ -1,0 +1,288 @@
+// Applying an edited plan to a running lab, as the checklist the kernel needs:
+//   1. the edited plan recorded with each node's identity; interfaces kept keep their ifindexes,
+//      new ones get numbers above every one in use
+//   2. nodes added: cloned, recorded, their links made (bridges first), configured, as
+//      `node start` boots a node whose namespaces are gone
+//   3. links added between kept nodes, each end configured where its node runs
+//   4. changed nodes restarted (`node restart`) with their new plan
+//   5. impairments changed in place
+//   6. links between kept nodes removed, then removed nodes stopped as `down` stops them
+// Each step that succeeds leaves its undo; a failure runs them in reverse and records the old
+// plan again. Removals come last: nothing after them can fail and need them back.
+#include "nsmgr/lab_apply.hpp"
+
+#include <signal.h>
+
+#include <algorithm>
+#include <functional>
+
+#include "base/error.hpp"
+#include "nsmgr/lab.hpp"
+#include "nsmgr/lab_state.hpp"
+#include "nsmgr/link_control.hpp"
+#include "nsmgr/network_pin.hpp"
+#include "nsmgr/node_control.hpp"
+#include "nsmgr/node_process.hpp"
+#include "nsmgr/node_record.hpp"
+#include "nsmgr/process.hpp"
+#include "nsmgr/wiring.hpp"
+
+namespace netlab::nsmgr {
+namespace {
+
+std::string endOf(const topo::LinkEndName& end) {
+  return end.node + ":" + end.interface;
+}
+
+bool contains(const std::vector<std::string>& names, const std::string& name) {
+  return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+// A node or a link made again under the same names would meet its old self, which goes only
+// at the end: refused before anything changes, with the way round it.
+void refuseReplacements(const topo::PlanDiff& diff) {
+  for (const auto& node : diff.addedNodes) {
+    if (contains(diff.removedNodes, node)) {
+      throw Error("node " + node +
+                      " changes kind or user namespace, which only a new node can have: apply a "
+                      "topology without it, then one with it",
+                  EINVAL);
+    }
+  }
+  std::vector<std::string> removedEnds;
+  for (const auto& link : diff.removedLinks) {
+    removedEnds.push_back(endOf(link.first));
+    removedEnds.push_back(endOf(link.second));
+  }
+  for (const auto& link : diff.addedLinks) {
+    if (contains(removedEnds, endOf(link.first)) || contains(removedEnds, endOf(link.second))) {
+      throw Error("link " + toString(link) +
+                      " replaces a link with the same end (its MAC or MTU changed, or a LAN's "
+                      "ports were renumbered): apply a topology without it, then one with it",
+                  EINVAL);
+    }
+  }
+}
+
+uint32_t highestIfindex(const LabState& state) {
+  uint32_t highest = kFirstInterfaceIfindex - 1;
+  for (const auto& node : state.nodes) {
+    for (const auto& interface : node.interfaces) highest = std::max(highest, interface.ifindex);
+  }
+  return highest;
+}
+
+// The lab's state once the edited plan is in place: each kept node with its identity and the
+// ifindexes of the interfaces it keeps; a new interface numbered above every one in use, so
+// the ends of a pair stay apart (nsmgr/wiring.hpp says why); a new node not running yet.
+LabState editedState(const LabState& running, const topo::Plan& edited) {
+  LabState state = running;
+  state.plan = edited;
+  state.nodes.clear();
+  uint32_t next = highestIfindex(running) + 1;
+  for (const auto& node : edited.nodes) {
+    NodeRuntime& runtime = state.nodes.emplace_back();
+    runtime.name = node.name;
+    auto old =
+        std::find_if(running.nodes.begin(), running.nodes.end(),
+                     [&](const NodeRuntime& candidate) { return candidate.name == node.name; });
+    if (old != running.nodes.end()) {
+      runtime.pid = old->pid;
+      runtime.startTime = old->startTime;
+    }
+    for (const auto& interface : node.interfaces) {
+      uint32_t ifindex = 0;
+      for (const auto& kept :
+           old != running.nodes.end() ? old->interfaces : std::vector<InterfaceRuntime>{}) {
+        if (kept.name == interface.name) ifindex = kept.ifindex;
+      }
+      runtime.interfaces.push_back({interface.name, ifindex != 0 ? ifindex : next++});
+    }
+  }
+  return state;
+}
+
+// Each node's identity as `from` has it, for the nodes `into` has too.
+void adoptIdentities(LabState& into, const LabState& from) {
+  for (auto& node : into.nodes) {
+    for (const auto& current : from.nodes) {
+      if (current.name != node.name) continue;
+      node.pid = current.pid;
+      node.startTime = current.startTime;
+    }
+  }
+}
+
+// Stops a node as `down` does (SIGTERM, grace, SIGKILL), found by its own record, and removes
+// its record and the pin of its network: its namespaces take its links, and their other ends,
+// with them.
+void removeNode(const LabDirectory& directory, const std::string& node) {
+  if (std::optional<NodeRecord> record = readNodeRecord(directory, node)) {
+    if (std::optional<Fd> pidfd = openProcess(record->pid, record->startTime)) {
+      if (!endProcesses({&*pidfd}, SIGTERM, kNodeStopTimeout).empty()) {
+        throw Error("node " + node + " (pid " + std::to_string(record->pid) +
+                    ") outlived SIGKILL (in uninterruptible sleep?)");
+      }
+    }
+  }
+  unpinNetwork(directory, node);
+  directory.removeEntry("nodes/" + node);
+}
+
+bool isRunning(const LabState& state, const std::string& node) {
+  for (const auto& runtime : state.nodes) {
+    if (runtime.name == node && runtime.pid != 0) {
+      return openProcess(runtime.pid, runtime.startTime).has_value();
+    }
+  }
+  return false;
+}
+
+class PlanApplication {
+ public:
+  PlanApplication(LockedLabState& locked, topo::PlanDiff diff)
+      : locked_(locked), before_(locked.state()), diff_(std::move(diff)) {}
+
+  void run(const topo::Plan& edited) {
+    try {
+      locked_.state() = editedState(before_, edited);
+      locked_.save();
+      addNodes();
+      addLinks();
+      restartChangedNodes();
+      changeImpairments();
+    } catch (const Error&) {
+      rollBack();
+      throw;
+    }
+    removeLinks();
+    removeNodes();
+    locked_.save();
+  }
+
+ private:
+  void addNodes() {
+    if (diff_.addedNodes.empty()) return;
+    // Registered first: a start that fails half-way leaves records of inits it killed.
+    undo_.push_back([this] {
+      for (const auto& node : diff_.addedNodes) removeNode(locked_.directory(), node);
+    });
+    withContext("adding nodes", [&] { changeNodes(locked_, diff_.addedNodes, NodeAction::Start); });
+  }
+
+  // The links whose ends are both kept nodes': an added node's came with it.
+  std::vector<std::string> keptLinkEnds(const std::vector<topo::LinkName>& links) const {
+    std::vector<std::string> ends;
+    for (const auto& link : links) {
+      if (contains(diff_.addedNodes, link.first.node) ||
+          contains(diff_.addedNodes, link.second.node) ||
+          contains(diff_.removedNodes, link.first.node) ||
+          contains(diff_.removedNodes, link.second.node)) {
+        continue;
+      }
+      ends.push_back(endOf(link.first));
+    }
+    return ends;
+  }
+
+  void addLinks() {
+    const std::vector<std::string> ends = keptLinkEnds(diff_.addedLinks);
+    if (ends.empty()) return;
+    undo_.push_back([this, ends] {
+      for (const auto& end : ends) {
+        try {
+          removeLink(locked_.state(), end);
+        } catch (const Error&) {
+          // Not made yet: the connection failed before it.
+        }
+      }
+    });
+    withContext("adding links", [&] { connectLinks(locked_, ends); });
+  }
+
+  void restartChangedNodes() {
+    std::vector<std::string> running;
+    for (const auto& change : diff_.changedNodes) {
+      if (isRunning(locked_.state(), change.node)) running.push_back(change.node);
+    }
+    if (running.empty()) return;
+    // Back to the old plan for those nodes, then to the edited state again with their new
+    // identities, which the undos still to come act in.
+    undo_.push_back([this, running] {
+      const LabState edited = locked_.state();
+      locked_.state() = before_;
+      adoptIdentities(locked_.state(), edited);
+      changeNodes(locked_, running, NodeAction::Restart);
+      const LabState restored = locked_.state();
+      locked_.state() = edited;
+      adoptIdentities(locked_.state(), restored);
+    });
+    withContext("restarting changed nodes",
+                [&] { changeNodes(locked_, running, NodeAction::Restart); });
+  }
+
+  void changeImpairments() {
+    for (const auto& change : diff_.impairmentChanges) {
+      const std::string end = endOf(change.end);
+      withContext("changing the impairment of " + end,
+                  [&] { changeEgress(locked_.state(), end, change.after); });
+      undo_.push_back(
+          [this, end, before = change.before] { changeEgress(locked_.state(), end, before); });
+    }
+  }
+
+  // By the ifindexes the old state recorded, where the links still are.
+  void removeLinks() {
+    for (const auto& end : keptLinkEnds(diff_.removedLinks)) {
+      LabState old = before_;
+      adoptIdentities(old, locked_.state());
+      withContext("removing link of " + end, [&] { removeLink(old, end); });
+    }
+  }
+
+  void removeNodes() {
+    for (const auto& node : diff_.removedNodes) {
+      withContext("removing node " + node, [&] { removeNode(locked_.directory(), node); });
+    }
+  }
+
+  // Best effort, in reverse: the failure that caused it is the one reported. The old plan is
+  // recorded again with the identities the nodes now have.
+  void rollBack() {
+    for (auto undo = undo_.rbegin(); undo != undo_.rend(); ++undo) {
+      try {
+        (*undo)();
+      } catch (const Error&) {
+      }
+    }
+    LabState restored = before_;
+    adoptIdentities(restored, locked_.state());
+    locked_.state() = std::move(restored);
+    try {
+      locked_.save();
+    } catch (const Error&) {
+    }
+  }
+
+  LockedLabState& locked_;
+  const LabState before_;
+  const topo::PlanDiff diff_;
+  std::vector<std::function<void()>> undo_;
+};
+
+}  // namespace
+
+topo::PlanDiff planChanges(const std::string& lab, const topo::Plan& edited) {
+  return topo::diffPlans(readLabState(lab).plan, edited);
+}
+
+topo::PlanDiff applyPlan(const std::string& lab, const topo::Plan& edited) {
+  LockedLabState locked(lab);
+  topo::PlanDiff diff = topo::diffPlans(locked.state().plan, edited);
+  if (diff.empty()) return diff;
+  refuseReplacements(diff);
+  PlanApplication(locked, diff).run(edited);
+  return diff;
+}
+
+}  // namespace netlab::nsmgr
