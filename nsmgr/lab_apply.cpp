@@ -151,9 +151,13 @@ class PlanApplication {
       addLinks();
       restartChangedNodes();
       changeImpairments();
-    } catch (const Error&) {
-      rollBack();
-      throw;
+    } catch (const Error& error) {
+      const std::string undoFailure = rollBack();
+      throw Error(
+          std::string(error.what()) +
+              (undoFailure.empty() ? "; the changes made before it were undone"
+                                   : "; undoing the changes made before it failed: " + undoFailure),
+          error.errnoValue());
     }
     removeLinks();
     removeNodes();
@@ -246,22 +250,23 @@ class PlanApplication {
     }
   }
 
-  // Best effort, in reverse: the failure that caused it is the one reported. The old plan is
-  // recorded again with the identities the nodes now have.
-  void rollBack() {
-    for (auto undo = undo_.rbegin(); undo != undo_.rend(); ++undo) {
+  // In reverse, each undo tried whatever the others did; returns the first undo's failure, if
+  // any. The old plan is recorded again with the identities the nodes now have.
+  std::string rollBack() {
+    std::string failure;
+    auto attempt = [&](const std::function<void()>& undo) {
       try {
-        (*undo)();
-      } catch (const Error&) {
+        undo();
+      } catch (const Error& error) {
+        if (failure.empty()) failure = error.what();
       }
-    }
+    };
+    for (auto undo = undo_.rbegin(); undo != undo_.rend(); ++undo) attempt(*undo);
     LabState restored = before_;
     adoptIdentities(restored, locked_.state());
     locked_.state() = std::move(restored);
-    try {
-      locked_.save();
-    } catch (const Error&) {
-    }
+    attempt([&] { locked_.save(); });
+    return failure;
   }
 
   LockedLabState& locked_;
