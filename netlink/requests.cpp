@@ -254,6 +254,18 @@ void RequestBatch::newAddress(uint32_t ifindex, const IpPrefix& address, std::st
   end(message);
 }
 
+void RequestBatch::deleteAddress(uint32_t ifindex, const IpPrefix& address,
+                                 std::string description) {
+  Message message = begin(RTM_DELADDR, 0, std::move(description));
+  auto* header = message.putFixed<ifaddrmsg>();
+  header->ifa_family = addressFamily(address.address.family);
+  header->ifa_prefixlen = address.length;
+  header->ifa_index = ifindex;
+  message.putAddress(IFA_LOCAL, address.address);
+  message.putAddress(IFA_ADDRESS, address.address);
+  end(message);
+}
+
 void RequestBatch::newRoute(const RouteSpec& route, std::string description, Existing existing) {
   Message message = begin(RTM_NEWROUTE, createFlags(existing), std::move(description));
   auto* header = message.putFixed<rtmsg>();
@@ -307,6 +319,8 @@ std::string messageTypeName(uint16_t type) {
       return "RTM_DELLINK";
     case RTM_NEWADDR:
       return "RTM_NEWADDR";
+    case RTM_DELADDR:
+      return "RTM_DELADDR";
     case RTM_NEWROUTE:
       return "RTM_NEWROUTE";
     case RTM_GETLINK:

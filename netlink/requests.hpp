@@ -82,6 +82,8 @@ class RequestBatch {
   // An interface address; IPv6 ones skip duplicate address detection (usable at once).
   void newAddress(uint32_t ifindex, const IpPrefix& address, std::string description,
                   Existing existing = Existing::Fail);
+  // Removes an interface address.
+  void deleteAddress(uint32_t ifindex, const IpPrefix& address, std::string description);
   void newRoute(const RouteSpec& route, std::string description,
                 Existing existing = Existing::Fail);
   // A message built elsewhere (for qdiscs); its sequence number is overwritten. Its length

@@ -64,6 +64,38 @@ void refuseReplacements(const topo::PlanDiff& diff) {
   }
 }
 
+// A link between nodes both plans have: one with an added or removed node comes or goes with
+// it.
+bool isBetweenKeptNodes(const topo::PlanDiff& diff, const topo::LinkName& link) {
+  for (const auto& node : {link.first.node, link.second.node}) {
+    if (contains(diff.addedNodes, node) || contains(diff.removedNodes, node)) return false;
+  }
+  return true;
+}
+
+bool isRunning(const LabState& state, const std::string& node) {
+  for (const auto& runtime : state.nodes) {
+    if (runtime.name == node && runtime.pid != 0) {
+      return openProcess(runtime.pid, runtime.startTime).has_value();
+    }
+  }
+  return false;
+}
+
+// Removals come last, when nothing can be undone any more: each must be possible before
+// anything changes. A link between kept nodes is removed in a node that runs.
+void requireRemovable(const topo::PlanDiff& diff, const LabState& state) {
+  for (const auto& link : diff.removedLinks) {
+    if (!isBetweenKeptNodes(diff, link) || isRunning(state, link.first.node) ||
+        isRunning(state, link.second.node)) {
+      continue;
+    }
+    throw Error("link " + toString(link) + " cannot be removed while neither of its nodes runs: " +
+                    "start one (`netlab node start " + link.first.node + "`) first",
+                ESRCH);
+  }
+}
+
 uint32_t highestIfindex(const LabState& state) {
   uint32_t highest = kFirstInterfaceIfindex - 1;
   for (const auto& node : state.nodes) {
@@ -129,13 +161,34 @@ void removeNode(const LabDirectory& directory, const std::string& node) {
   directory.removeEntry("nodes/" + node);
 }
 
-bool isRunning(const LabState& state, const std::string& node) {
-  for (const auto& runtime : state.nodes) {
-    if (runtime.name == node && runtime.pid != 0) {
-      return openProcess(runtime.pid, runtime.startTime).has_value();
+// The IPv4 addresses node has in `from` and not in `to`, on lo and on the interfaces both keep:
+// a restart keeps them (its devices go down, which flushes only IPv6 addresses), and an
+// interface that goes takes its own.
+std::vector<NodeAddress> addressesToDrop(const LabState& from, const LabState& to,
+                                         const std::string& node) {
+  const topo::Node* before = from.plan.findNode(node);
+  const topo::Node* after = to.plan.findNode(node);
+  std::vector<NodeAddress> dropped;
+  auto drop = [&](uint32_t ifindex, const std::vector<IpPrefix>& had,
+                  const std::vector<IpPrefix>& has) {
+    for (const auto& address : had) {
+      if (address.address.family == Family::V4 &&
+          std::find(has.begin(), has.end(), address) == has.end()) {
+        dropped.push_back({ifindex, address});
+      }
+    }
+  };
+  drop(kLoopbackIfindex, before->loopbackAddresses, after->loopbackAddresses);
+  const Wiring wiring(from.plan, from.nodes);
+  const size_t n = static_cast<size_t>(before - from.plan.nodes.data());
+  for (size_t i = 0; i < before->interfaces.size(); ++i) {
+    for (const auto& kept : after->interfaces) {
+      if (kept.name == before->interfaces[i].name) {
+        drop(wiring.ifindexOf({n, i}), before->interfaces[i].addresses, kept.addresses);
+      }
     }
   }
-  return false;
+  return dropped;
 }
 
 class PlanApplication {
@@ -174,23 +227,13 @@ class PlanApplication {
     withContext("adding nodes", [&] { changeNodes(locked_, diff_.addedNodes, NodeAction::Start); });
   }
 
-  // The links whose ends are both kept nodes': an added node's came with it.
-  std::vector<std::string> keptLinkEnds(const std::vector<topo::LinkName>& links) const {
-    std::vector<std::string> ends;
-    for (const auto& link : links) {
-      if (contains(diff_.addedNodes, link.first.node) ||
-          contains(diff_.addedNodes, link.second.node) ||
-          contains(diff_.removedNodes, link.first.node) ||
-          contains(diff_.removedNodes, link.second.node)) {
-        continue;
-      }
-      ends.push_back(endOf(link.first));
-    }
-    return ends;
-  }
+  bool isKept(const topo::LinkName& link) const { return isBetweenKeptNodes(diff_, link); }
 
   void addLinks() {
-    const std::vector<std::string> ends = keptLinkEnds(diff_.addedLinks);
+    std::vector<std::string> ends;
+    for (const auto& link : diff_.addedLinks) {
+      if (isKept(link)) ends.push_back(endOf(link.first));
+    }
     if (ends.empty()) return;
     undo_.push_back([this, ends] {
       for (const auto& end : ends) {
@@ -216,13 +259,20 @@ class PlanApplication {
       const LabState edited = locked_.state();
       locked_.state() = before_;
       adoptIdentities(locked_.state(), edited);
+      for (const auto& node : running) {
+        removeAddresses(locked_, node, addressesToDrop(edited, before_, node));
+      }
       changeNodes(locked_, running, NodeAction::Restart);
       const LabState restored = locked_.state();
       locked_.state() = edited;
       adoptIdentities(locked_.state(), restored);
     });
-    withContext("restarting changed nodes",
-                [&] { changeNodes(locked_, running, NodeAction::Restart); });
+    withContext("restarting changed nodes", [&] {
+      for (const auto& node : running) {
+        removeAddresses(locked_, node, addressesToDrop(before_, locked_.state(), node));
+      }
+      changeNodes(locked_, running, NodeAction::Restart);
+    });
   }
 
   void changeImpairments() {
@@ -235,12 +285,16 @@ class PlanApplication {
     }
   }
 
-  // By the ifindexes the old state recorded, where the links still are.
+  // By the ifindexes the old state recorded, where the links still are, from an end whose node
+  // runs (requireRemovable made sure there is one).
   void removeLinks() {
-    for (const auto& end : keptLinkEnds(diff_.removedLinks)) {
-      LabState old = before_;
-      adoptIdentities(old, locked_.state());
-      withContext("removing link of " + end, [&] { removeLink(old, end); });
+    LabState old = before_;
+    adoptIdentities(old, locked_.state());
+    for (const auto& link : diff_.removedLinks) {
+      if (!isKept(link)) continue;
+      const std::string end =
+          isRunning(old, link.first.node) ? endOf(link.first) : endOf(link.second);
+      withContext("removing link " + toString(link), [&] { removeLink(old, end); });
     }
   }
 
@@ -286,6 +340,7 @@ topo::PlanDiff applyPlan(const std::string& lab, const topo::Plan& edited) {
   topo::PlanDiff diff = topo::diffPlans(locked.state().plan, edited);
   if (diff.empty()) return diff;
   refuseReplacements(diff);
+  requireRemovable(diff, locked.state());
   PlanApplication(locked, diff).run(edited);
   return diff;
 }

@@ -156,6 +156,25 @@ class NodeControl {
     }
   }
 
+  // Removes addresses from node i, running or stopped. One that is not there is no failure: a
+  // restart that failed before adding it, or a user, took it.
+  void removeAddresses(size_t i, const std::vector<NodeAddress>& addresses) {
+    std::optional<Fd> netns = networkOf(i);
+    if (!netns || addresses.empty()) return;
+    const std::string& name = plan().nodes[i].name;
+    NetworkNamespaceVisit visit(*netns, "node " + name);
+    netlink::Session session = netlink::Session::openInCurrentNamespace();
+    for (const auto& [ifindex, address] : addresses) {
+      netlink::RequestBatch batch;
+      batch.deleteAddress(ifindex, address, name + " address " + toString(address) + " delete");
+      try {
+        session.execute(batch);
+      } catch (const Error& error) {
+        if (error.errnoValue() != EADDRNOTAVAIL) throw;
+      }
+    }
+  }
+
   const topo::Plan& plan() { return locked_.state().plan; }
   const Wiring& wiring() const { return wiring_; }
 
@@ -387,6 +406,12 @@ std::vector<NodeActionResult> changeNodes(LockedLabState& locked,
     control.start(nodes, results);
   }
   return results;
+}
+
+void removeAddresses(LockedLabState& locked, const std::string& node,
+                     const std::vector<NodeAddress>& addresses) {
+  NodeControl control(locked);
+  control.removeAddresses(indexesOf(control.plan(), {node}).front(), addresses);
 }
 
 void connectLinks(LockedLabState& locked, const std::vector<std::string>& ends) {

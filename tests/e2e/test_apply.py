@@ -179,6 +179,36 @@ class Change(ApplyTest):
         self.assert_nothing_left_to_apply(lab, edited)
 
 
+    def test_a_changed_address_replaces_the_old_one(self):
+        lab = unique_lab("applyaddr")
+        self.up(lan(), lab)
+        # r1 -- r2 renumbered, and the routes and tests that name it with it.
+        edited = json.loads(json.dumps(lan()).replace("10.0.0.", "10.0.9."))
+        self.assert_dry_run_changes_nothing(lab, edited, ["~ node r1 (addresses, routes)",
+                                                          "~ node r2 (addresses, routes)",
+                                                          "~ tests"])
+        self.apply(edited, lab)
+        addresses = {f"{a['local']}/{a['prefixlen']}" for link in
+                     json.loads(self.exec(lab, "r1", "ip", "-j", "address").stdout)
+                     for a in link.get("addr_info", []) if a["family"] == "inet"}
+        self.assertIn("10.0.9.1/30", addresses)
+        self.assertNotIn("10.0.0.1/30", addresses, "the old address is gone")
+        netlab("test", lab)
+        self.assert_nothing_left_to_apply(lab, edited)
+
+    def test_a_link_between_stopped_nodes_is_refused_before_any_change(self):
+        lab = unique_lab("applystop")
+        self.up(TWICE, lab)
+        netlab("node", "stop", "--lab", lab, "a", "b")
+        edited = copy.deepcopy(TWICE)
+        del edited["links"][1]
+        edited["nodes"]["c"] = {}
+        refused = self.apply(edited, lab, check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("cannot be removed while neither of its nodes runs", refused.stderr)
+        self.assertEqual(set(status(lab)), {"a", "b"}, "c was not added")
+
+
 class Rollback(ApplyTest):
     def test_a_refused_change_undoes_the_others(self):
         lab = unique_lab("applyundo")
