@@ -15,6 +15,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
@@ -108,6 +109,12 @@ uint32_t highestIfindex(const LabState& state) {
 // ifindexes of the interfaces it keeps; a new interface numbered above every one in use, so
 // the ends of a pair stay apart (nsmgr/wiring.hpp says why); a new node not running yet.
 LabState editedState(const LabState& running, const topo::Plan& edited) {
+  std::map<std::string, uint32_t> kept;  // "node:interface" -> ifindex
+  for (const auto& node : running.nodes) {
+    for (const auto& interface : node.interfaces) {
+      kept.emplace(node.name + ":" + interface.name, interface.ifindex);
+    }
+  }
   LabState state = running;
   state.plan = edited;
   state.nodes.clear();
@@ -115,20 +122,14 @@ LabState editedState(const LabState& running, const topo::Plan& edited) {
   for (const auto& node : edited.nodes) {
     NodeRuntime& runtime = state.nodes.emplace_back();
     runtime.name = node.name;
-    auto old =
-        std::find_if(running.nodes.begin(), running.nodes.end(),
-                     [&](const NodeRuntime& candidate) { return candidate.name == node.name; });
-    if (old != running.nodes.end()) {
-      runtime.pid = old->pid;
-      runtime.startTime = old->startTime;
+    for (const auto& old : running.nodes) {
+      if (old.name != node.name) continue;
+      runtime.pid = old.pid;
+      runtime.startTime = old.startTime;
     }
     for (const auto& interface : node.interfaces) {
-      uint32_t ifindex = 0;
-      for (const auto& kept :
-           old != running.nodes.end() ? old->interfaces : std::vector<InterfaceRuntime>{}) {
-        if (kept.name == interface.name) ifindex = kept.ifindex;
-      }
-      runtime.interfaces.push_back({interface.name, ifindex != 0 ? ifindex : next++});
+      auto found = kept.find(node.name + ":" + interface.name);
+      runtime.interfaces.push_back({interface.name, found != kept.end() ? found->second : next++});
     }
   }
   return state;
@@ -239,18 +240,28 @@ class PlanApplication {
       for (const auto& end : ends) {
         try {
           removeLink(locked_.state(), end);
-        } catch (const Error&) {
-          // Not made yet: the connection failed before it.
+        } catch (const Error& error) {
+          // A link not made yet (the connection failed before it) has no device.
+          if (error.errnoValue() != ENODEV) throw;
         }
       }
     });
     withContext("adding links", [&] { connectLinks(locked_, ends); });
   }
 
+  // A stopped node boots with its new plan when it is started; the addresses it no longer has
+  // go now, as from a running one.
   void restartChangedNodes() {
     std::vector<std::string> running;
     for (const auto& change : diff_.changedNodes) {
-      if (isRunning(locked_.state(), change.node)) running.push_back(change.node);
+      if (isRunning(locked_.state(), change.node)) {
+        running.push_back(change.node);
+      } else {
+        withContext("changing node " + change.node, [&] {
+          removeAddresses(locked_, change.node,
+                          addressesToDrop(before_, locked_.state(), change.node));
+        });
+      }
     }
     if (running.empty()) return;
     // Back to the old plan for those nodes, then to the edited state again with their new
@@ -275,8 +286,10 @@ class PlanApplication {
     });
   }
 
+  // On running nodes' ends: a stopped node lays out its plan's when it starts.
   void changeImpairments() {
     for (const auto& change : diff_.impairmentChanges) {
+      if (!isRunning(locked_.state(), change.end.node)) continue;
       const std::string end = endOf(change.end);
       withContext("changing the impairment of " + end,
                   [&] { changeEgress(locked_.state(), end, change.after); });

@@ -179,6 +179,21 @@ class Change(ApplyTest):
         self.assert_nothing_left_to_apply(lab, edited)
 
 
+    def test_a_stopped_node_takes_its_changes_when_it_starts(self):
+        lab = unique_lab("applystopped")
+        self.up(with_rate(lan(), "10mbit"), lab)
+        netlab("node", "stop", "--lab", lab, "r2")
+        edited = with_rate(lan(), "20mbit")
+        edited["nodes"]["r2"]["routes"].append({"to": "192.0.2.0/24", "via": "10.0.0.1"})
+        self.apply(edited, lab)
+        self.assertEqual(status(lab)["r2"]["state"], "stopped", "apply does not start it")
+        self.assertEqual(egresses(lab)["r1:eth1"]["rate_bps"], 20000000, "r1's end changed")
+        netlab("node", "start", "--lab", lab, "r2")
+        self.assertIn("192.0.2.0/24 via 10.0.0.1", self.exec(lab, "r2", "ip", "route").stdout)
+        self.assertEqual(egresses(lab)["r2:eth0"]["rate_bps"], 20000000)
+        netlab("test", lab)
+        self.assert_nothing_left_to_apply(lab, edited)
+
     def test_a_changed_address_replaces_the_old_one(self):
         lab = unique_lab("applyaddr")
         self.up(lan(), lab)
