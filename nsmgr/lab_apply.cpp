@@ -342,18 +342,30 @@ class PlanApplication {
   std::vector<std::function<void()>> undo_;
 };
 
+// What apply checks before it changes anything.
+void requireApplicable(const topo::PlanDiff& diff, const LabState& state) {
+  refuseReplacements(diff);
+  requireRemovable(diff, state);
+}
+
 }  // namespace
 
-topo::PlanDiff planChanges(const std::string& lab, const topo::Plan& edited) {
-  return topo::diffPlans(readLabState(lab).plan, edited);
+PlannedChanges planChanges(const std::string& lab, const topo::Plan& edited) {
+  const LabState state = readLabState(lab);
+  PlannedChanges planned{topo::diffPlans(state.plan, edited), ""};
+  try {
+    requireApplicable(planned.diff, state);
+  } catch (const Error& error) {
+    planned.refusal = error.what();
+  }
+  return planned;
 }
 
 topo::PlanDiff applyPlan(const std::string& lab, const topo::Plan& edited) {
   LockedLabState locked(lab);
   topo::PlanDiff diff = topo::diffPlans(locked.state().plan, edited);
   if (diff.empty()) return diff;
-  refuseReplacements(diff);
-  requireRemovable(diff, locked.state());
+  requireApplicable(diff, locked.state());
   PlanApplication(locked, diff).run(edited);
   return diff;
 }

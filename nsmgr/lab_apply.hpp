@@ -9,8 +9,15 @@
 
 namespace netlab::nsmgr {
 
+struct PlannedChanges {
+  topo::PlanDiff diff;
+  // Why applyPlan would refuse the changes before making any (docs/apply.md#what-it-cannot-change);
+  // empty when it would not.
+  std::string refusal;
+};
+
 // What turns the running lab into `edited`, read from its state file; nothing is changed.
-topo::PlanDiff planChanges(const std::string& lab, const topo::Plan& edited);
+PlannedChanges planChanges(const std::string& lab, const topo::Plan& edited);
 
 // Makes the changes under the lab's lock (where `node` commands wait) and records the edited plan
 // as the lab's: nodes added (started as `up` starts them, with their links), links added between

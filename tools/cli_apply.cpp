@@ -19,17 +19,21 @@ struct ApplyOptions {
   bool dryRun = false;
 };
 
+// The changes, and how it ended: `refusal` is why a dry run's changes would be refused.
 void print(const topo::PlanDiff& diff, const ApplyOptions& options, const std::string& lab,
-           double seconds) {
+           double seconds, const std::string& refusal = "") {
   if (options.format == "json") {
     topo::Json json = topo::planDiffToJson(diff);
     json["lab"] = lab;
     json["applied"] = !options.dryRun && !diff.empty();
+    if (options.dryRun) json["refusal"] = refusal;
     std::cout << topo::dump(json);
     return;
   }
   for (const auto& line : topo::describePlanDiff(diff)) std::cout << line << '\n';
-  if (diff.empty()) {
+  if (!refusal.empty()) {
+    std::cout << fmt::format("dry run: apply would refuse this, changing nothing: {}\n", refusal);
+  } else if (diff.empty()) {
     std::cout << fmt::format("lab `{}` is already as {} describes: nothing to change\n", lab,
                              options.topology);
   } else if (options.dryRun) {
@@ -64,8 +68,9 @@ Action defineApply(CLI::App& command) {
     if (!plan) return kExitInvalid;
     const std::string lab = plan->name;
     if (options->dryRun) {
-      print(nsmgr::planChanges(lab, *plan), *options, lab, 0);
-      return kExitOk;
+      const nsmgr::PlannedChanges planned = nsmgr::planChanges(lab, *plan);
+      print(planned.diff, *options, lab, 0, planned.refusal);
+      return planned.refusal.empty() ? kExitOk : kExitFailure;
     }
     // Held until netlab exits: a signal must not end apply between a change and its record.
     nsmgr::holdInterruptionsUntilExit();

@@ -211,6 +211,34 @@ class Change(ApplyTest):
         netlab("test", lab)
         self.assert_nothing_left_to_apply(lab, edited)
 
+
+class Refusal(ApplyTest):
+    def test_an_invalid_topology_is_located_and_changes_nothing(self):
+        lab = unique_lab("applyinvalid")
+        self.up(lan(), lab)
+        before = pids(lab)
+        edited = with_host_h5(lan())
+        edited["nodes"]["h5"]["routes"][0]["via"] = "10.9.9.9"
+        refused = self.apply(edited, lab, check=False)
+        self.assertEqual(refused.returncode, 2)
+        self.assertRegex(refused.stderr, r"topology.json:\d+:\d+: error: nodes.h5.routes\[0\]")
+        self.assertEqual(pids(lab), before)
+
+    def test_a_node_that_changes_kind_is_refused_before_any_change(self):
+        lab = unique_lab("applykind")
+        self.up(lan(), lab)
+        before = pids(lab)
+        edited = with_host_h5(lan())
+        edited["nodes"]["h2"]["kind"] = "router"
+        dry = self.apply(edited, lab, "--dry-run", check=False)
+        self.assertEqual(dry.returncode, 1)
+        self.assertIn("- node h2\n", dry.stdout)
+        self.assertIn("apply would refuse this", dry.stdout)
+        refused = self.apply(edited, lab, check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("node h2 changes kind or user namespace", refused.stderr)
+        self.assertEqual(pids(lab), before, "h5 was not added")
+
     def test_a_link_between_stopped_nodes_is_refused_before_any_change(self):
         lab = unique_lab("applystop")
         self.up(TWICE, lab)
