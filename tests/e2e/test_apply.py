@@ -125,6 +125,23 @@ class AddAndRemove(ApplyTest):
         self.assertEqual(pids(lab), before)
         netlab("test", lab)
 
+    def test_apply_and_node_commands_at_once_take_turns(self):
+        """Under the lab's lock: each sees the lab the other left, whichever goes first."""
+        lab = unique_lab("applyturns")
+        self.up(lan(), lab)
+        edited = self.write_topology(with_host_h5(lan()))
+        original = self.write_topology(lan())
+        for topology in (edited, original, edited):
+            applying = subprocess.Popen([NETLAB, "apply", "--lab", lab, topology],
+                                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            netlab("node", "restart", "--lab", lab, "h1", "lan0")
+            _, errors = applying.communicate(timeout=120)
+            self.assertEqual(applying.returncode, 0, errors)
+            self.assertTrue(all(node["state"] == "running" for node in status(lab).values()))
+        self.assertIn("h5", status(lab))
+        netlab("test", lab)
+        self.exec(lab, "h5", "ping", "-c", "1", "-W", "2", "172.16.1.2")
+
     def test_a_removed_link_takes_its_veths(self):
         lab = unique_lab("applylink")
         self.up(TWICE, lab)
