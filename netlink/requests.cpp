@@ -219,6 +219,12 @@ void RequestBatch::setLinkUp(uint32_t ifindex, bool up, std::string description)
   end(message);
 }
 
+void RequestBatch::deleteLink(uint32_t ifindex, std::string description) {
+  Message message = begin(RTM_DELLINK, 0, std::move(description));
+  putLinkTarget(message, ifindex);
+  end(message);
+}
+
 void RequestBatch::setMaster(uint32_t ifindex, uint32_t masterIfindex, std::string description) {
   Message message = begin(RTM_SETLINK, 0, std::move(description));
   putLinkTarget(message, ifindex);
@@ -258,6 +264,18 @@ void RequestBatch::newAddress(uint32_t ifindex, const IpPrefix& address, std::st
     message.putAddress(IFA_BROADCAST, broadcastOf(address));
   }
   if (address.address.family == Family::V6) message.putU32(IFA_FLAGS, IFA_F_NODAD);
+  end(message);
+}
+
+void RequestBatch::deleteAddress(uint32_t ifindex, const IpPrefix& address,
+                                 std::string description) {
+  Message message = begin(RTM_DELADDR, 0, std::move(description));
+  auto* header = message.putFixed<ifaddrmsg>();
+  header->ifa_family = addressFamily(address.address.family);
+  header->ifa_prefixlen = address.length;
+  header->ifa_index = ifindex;
+  message.putAddress(IFA_LOCAL, address.address);
+  message.putAddress(IFA_ADDRESS, address.address);
   end(message);
 }
 
@@ -314,6 +332,8 @@ std::string messageTypeName(uint16_t type) {
       return "RTM_DELLINK";
     case RTM_NEWADDR:
       return "RTM_NEWADDR";
+    case RTM_DELADDR:
+      return "RTM_DELADDR";
     case RTM_NEWROUTE:
       return "RTM_NEWROUTE";
     case RTM_GETLINK:

@@ -73,6 +73,8 @@ class RequestBatch {
   void newVxlan(const LinkEnd& device, uint32_t vni, std::string description);
   // Administratively up (or down) by ifindex.
   void setLinkUp(uint32_t ifindex, bool up, std::string description);
+  // Removes a link by ifindex; removing one end of a veth pair removes both.
+  void deleteLink(uint32_t ifindex, std::string description);
   // Enslaves a link to a bridge in the same namespace.
   void setMaster(uint32_t ifindex, uint32_t masterIfindex, std::string description);
   // How IPv6 link-local addresses are generated; must be set before the link goes up.
@@ -83,6 +85,8 @@ class RequestBatch {
   // An interface address; IPv6 ones skip duplicate address detection (usable at once).
   void newAddress(uint32_t ifindex, const IpPrefix& address, std::string description,
                   Existing existing = Existing::Fail);
+  // Removes an interface address.
+  void deleteAddress(uint32_t ifindex, const IpPrefix& address, std::string description);
   void newRoute(const RouteSpec& route, std::string description,
                 Existing existing = Existing::Fail);
   // A message built elsewhere (for qdiscs); its sequence number is overwritten. Its length

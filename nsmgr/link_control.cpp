@@ -278,7 +278,7 @@ void awaitOperationalState(const nsmgr::LabState& state, const Wiring& wiring,
 
 std::vector<nsmgr::LinkReport> linkReports(const std::string& lab) {
   const nsmgr::LabState state = readLabState(lab);
-  const Wiring wiring(state.plan);
+  const Wiring wiring(state.plan, state.nodes);
   std::vector<NodeLinks> live;
   live.reserve(state.plan.nodes.size());
   for (const auto& node : state.plan.nodes) live.push_back(readNodeLinks(state, node.name));
@@ -302,7 +302,7 @@ std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const 
                                                   const ImpairmentEdit& edit, Direction direction) {
   LockedLabState locked(lab);
   nsmgr::LabState& state = locked.state();
-  const Wiring wiring(state.plan);
+  const Wiring wiring(state.plan, state.nodes);
   const InterfaceRef named = findEnd(state.plan, end);
   const InterfaceRef peer = peerOf(state.plan, named);
 
@@ -371,7 +371,7 @@ std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const 
 void setLinkState(const std::string& lab, const std::string& end, bool up) {
   LockedLabState locked(lab);
   const nsmgr::LabState& state = locked.state();
-  const Wiring wiring(state.plan);
+  const Wiring wiring(state.plan, state.nodes);
   const InterfaceRef named = findEnd(state.plan, end);
   const InterfaceRef peer = peerOf(state.plan, named);
   if (!up) {
@@ -391,6 +391,21 @@ void setLinkState(const std::string& lab, const std::string& end, bool up) {
   }
   awaitOperationalState(state, wiring, named, true);
   awaitOperationalState(state, wiring, peer, true);
+}
+
+void changeEgress(const nsmgr::LabState& state, const std::string& end,
+                  const topo::Impairment& to) {
+  const Wiring wiring(state.plan, state.nodes);
+  applyImpairment(state, wiring, findEnd(state.plan, end), to);
+}
+
+void removeLink(const nsmgr::LabState& state, const std::string& end) {
+  const Wiring wiring(state.plan, state.nodes);
+  const InterfaceRef ref = findEnd(state.plan, end);
+  NodeSession session(state, state.plan.nodes[ref.node].name);
+  netlink::RequestBatch batch;
+  batch.deleteLink(verifiedIfindex(*session, state, wiring, ref), end + " delete");
+  session->execute(batch);
 }
 
 }  // namespace netlab::nsmgr

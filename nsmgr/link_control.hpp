@@ -9,8 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "topo/plan.hpp"
 #include "nsmgr/report.hpp"
+#include "nsmgr/state_file.hpp"
+#include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
 
@@ -21,18 +22,24 @@ std::vector<nsmgr::LinkReport> linkReports(const std::string& lab);
 enum class Direction { Both, Out, In };
 
 struct ImpairmentEdit {
-  topo::Impairment fields;   // the values to set; fields not given stay as they are
-  bool clearFirst = false;   // start from no impairment (`netlab link reset`)
+  topo::Impairment fields;  // the values to set; fields not given stay as they are
+  bool clearFirst = false;  // start from no impairment (`netlab link reset`)
 };
 
 // Changes the egress impairment of the named end (Out), of the end facing it (In), or both,
 // in place, and records it in the lab's state. On a failure every end is put back as it was.
 // Returns the ends changed, with their new impairments.
 std::vector<nsmgr::LinkEndReport> editImpairments(const std::string& lab, const std::string& end,
-                                                 const ImpairmentEdit& edit, Direction direction);
+                                                  const ImpairmentEdit& edit, Direction direction);
 
 // Fails the link (`up` false) or restores it. A failed link carries nothing and both ends lose
 // carrier, which routing daemons see; see link_control.cpp for which end goes down.
 void setLinkState(const std::string& lab, const std::string& end, bool up);
+
+// For `apply`, on a state the caller holds under the lab's lock, neither recording anything:
+// - the egress of one end ("r1:eth0") made `to`, in place;
+void changeEgress(const nsmgr::LabState& state, const std::string& end, const topo::Impairment& to);
+// - the link of one end removed (both ends go), by the end's recorded ifindex in its node.
+void removeLink(const nsmgr::LabState& state, const std::string& end);
 
 }  // namespace netlab::nsmgr

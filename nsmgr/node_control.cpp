@@ -60,7 +60,8 @@ Fd owningUserNamespace(const Fd& netns, const std::string& node) {
 //   detached it dies with this command, and the pin goes only once it holds the namespace.
 class NodeControl {
  public:
-  explicit NodeControl(const std::string& lab) : locked_(lab), wiring_(locked_.state().plan) {}
+  explicit NodeControl(LockedLabState& locked)
+      : locked_(locked), wiring_(locked.state().plan, locked.state().nodes) {}
 
   void stop(const std::vector<size_t>& nodes, int firstSignal,
             std::vector<NodeActionResult>& results) {
@@ -136,7 +137,46 @@ class NodeControl {
     }
   }
 
+  // Makes the veth pairs (indexes in Wiring::vethPairs) between nodes that have a network, as
+  // `up` makes them; each end is configured from the plan where its node runs.
+  void connect(const std::vector<size_t>& pairs) {
+    for (size_t pair : pairs) {
+      withContext(wiring_.describe(wiring_.vethPairs()[pair]), [&] {
+        const VethPair& ends = wiring_.vethPairs()[pair];
+        std::optional<Fd> local = networkOf(ends.local.node);
+        std::optional<Fd> peer = networkOf(ends.peer.node);
+        if (!local || !peer) throw Error("a node of it has no network (its init ended)", ENOENT);
+        auto netnsOf = [&](size_t n) { return n == ends.local.node ? local->get() : peer->get(); };
+        NetworkNamespaceVisit visit(*local, "node " + plan().nodes[ends.local.node].name);
+        netlink::Session::openInCurrentNamespace().execute(
+            wiring_.vethPairCreation(pair, pair + 1, netnsOf));
+        if (isRunning(ends.local.node)) configureEnd(ends.local, *local);
+        if (isRunning(ends.peer.node)) configureEnd(ends.peer, *peer);
+      });
+    }
+  }
+
+  // Removes addresses from node i, running or stopped. One that is not there is no failure: a
+  // restart that failed before adding it, or a user, took it.
+  void removeAddresses(size_t i, const std::vector<NodeAddress>& addresses) {
+    std::optional<Fd> netns = networkOf(i);
+    if (!netns || addresses.empty()) return;
+    const std::string& name = plan().nodes[i].name;
+    NetworkNamespaceVisit visit(*netns, "node " + name);
+    netlink::Session session = netlink::Session::openInCurrentNamespace();
+    for (const auto& [ifindex, address] : addresses) {
+      netlink::RequestBatch batch;
+      batch.deleteAddress(ifindex, address, name + " address " + toString(address) + " delete");
+      try {
+        session.execute(batch);
+      } catch (const Error& error) {
+        if (error.errnoValue() != EADDRNOTAVAIL) throw;
+      }
+    }
+  }
+
   const topo::Plan& plan() { return locked_.state().plan; }
+  const Wiring& wiring() const { return wiring_; }
 
  private:
   struct Starting {
@@ -309,7 +349,7 @@ class NodeControl {
 
   const LabDirectory& directory() const { return locked_.directory(); }
 
-  LockedLabState locked_;
+  LockedLabState& locked_;
   Wiring wiring_;
   std::vector<Starting> starting_;
   std::vector<size_t> relinked_;  // the veth pairs (indexes in Wiring::vethPairs) made again
@@ -346,10 +386,17 @@ std::vector<std::string> matchNodes(const std::vector<std::string>& names,
 std::vector<NodeActionResult> changeNodes(const std::string& lab,
                                           const std::vector<std::string>& patterns,
                                           NodeAction action) {
-  NodeControl control(lab);
+  LockedLabState locked(lab);
   std::vector<std::string> names;
-  for (const auto& node : control.plan().nodes) names.push_back(node.name);
-  const std::vector<size_t> nodes = indexesOf(control.plan(), matchNodes(names, patterns));
+  for (const auto& node : locked.state().plan.nodes) names.push_back(node.name);
+  return changeNodes(locked, matchNodes(names, patterns), action);
+}
+
+std::vector<NodeActionResult> changeNodes(LockedLabState& locked,
+                                          const std::vector<std::string>& names,
+                                          NodeAction action) {
+  NodeControl control(locked);
+  const std::vector<size_t> nodes = indexesOf(control.plan(), names);
   std::vector<NodeActionResult> results;
   if (action != NodeAction::Start) {
     control.stop(nodes, action == NodeAction::Kill ? SIGKILL : SIGTERM, results);
@@ -359,6 +406,29 @@ std::vector<NodeActionResult> changeNodes(const std::string& lab,
     control.start(nodes, results);
   }
   return results;
+}
+
+void removeAddresses(LockedLabState& locked, const std::string& node,
+                     const std::vector<NodeAddress>& addresses) {
+  NodeControl control(locked);
+  control.removeAddresses(indexesOf(control.plan(), {node}).front(), addresses);
+}
+
+void connectLinks(LockedLabState& locked, const std::vector<std::string>& ends) {
+  NodeControl control(locked);
+  std::vector<size_t> pairs;
+  const auto& all = control.wiring().vethPairs();
+  for (size_t p = 0; p < all.size(); ++p) {
+    for (const InterfaceRef& ref : {all[p].local, all[p].peer}) {
+      const topo::Node& node = control.plan().nodes[ref.node];
+      const std::string end = node.name + ":" + node.interfaces[ref.interface].name;
+      if (std::find(ends.begin(), ends.end(), end) != ends.end()) {
+        pairs.push_back(p);
+        break;
+      }
+    }
+  }
+  control.connect(pairs);
 }
 
 }  // namespace netlab::nsmgr

@@ -4,9 +4,14 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "base/ip.hpp"
+
 namespace netlab::nsmgr {
+
+class LockedLabState;
 
 enum class NodeAction {
   Stop,     // SIGTERM to the node's init (which passes it on), SIGKILL after a grace period
@@ -33,5 +38,23 @@ std::vector<std::string> matchNodes(const std::vector<std::string>& names,
 std::vector<NodeActionResult> changeNodes(const std::string& lab,
                                           const std::vector<std::string>& patterns,
                                           NodeAction action);
+
+// The same for the nodes named (exactly) in a lab whose state the caller holds locked: `apply`
+// records a node it adds, and starts it as one whose init ended.
+std::vector<NodeActionResult> changeNodes(LockedLabState& locked,
+                                          const std::vector<std::string>& names, NodeAction action);
+
+// Makes the links of the locked lab's plan that the ends ("r1:eth2", one per link) name, between
+// nodes running or stopped, as `up` makes them (`apply`'s links between nodes it keeps).
+void connectLinks(LockedLabState& locked, const std::vector<std::string>& ends);
+
+// An address on a node's device, by ifindex.
+using NodeAddress = std::pair<uint32_t, IpPrefix>;
+
+// Removes addresses from a node of the locked lab, running or stopped: a restart replaces the
+// plan's addresses over those its network kept, so one the plan no longer has would stay
+// (`apply` of a changed node).
+void removeAddresses(LockedLabState& locked, const std::string& node,
+                     const std::vector<NodeAddress>& addresses);
 
 }  // namespace netlab::nsmgr

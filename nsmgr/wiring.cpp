@@ -26,14 +26,39 @@ std::string endName(const topo::Node& node, const topo::Interface& interface) {
 }  // namespace
 
 Wiring::Wiring(const topo::Plan& plan) : plan_(plan) {
-  std::unordered_map<std::string, size_t> nodeIndex;
-  for (size_t n = 0; n < plan.nodes.size(); ++n) nodeIndex.emplace(plan.nodes[n].name, n);
   uint32_t nextIfindex = kFirstInterfaceIfindex;
   for (const auto& node : plan.nodes) {
-    createdAsPeer_.emplace_back(node.interfaces.size(), false);
-    firstIfindex_.push_back(nextIfindex);
-    nextIfindex += static_cast<uint32_t>(node.interfaces.size());
+    auto& ifindexes = ifindexes_.emplace_back();
+    for (size_t i = 0; i < node.interfaces.size(); ++i) ifindexes.push_back(nextIfindex++);
   }
+  pairEnds();
+}
+
+Wiring::Wiring(const topo::Plan& plan, const std::vector<NodeRuntime>& recorded) : plan_(plan) {
+  std::unordered_map<std::string, uint32_t> ifindexOfEnd;
+  for (const auto& node : recorded) {
+    for (const auto& interface : node.interfaces) {
+      ifindexOfEnd.emplace(node.name + ":" + interface.name, interface.ifindex);
+    }
+  }
+  for (const auto& node : plan.nodes) {
+    auto& ifindexes = ifindexes_.emplace_back();
+    for (const auto& interface : node.interfaces) {
+      auto found = ifindexOfEnd.find(endName(node, interface));
+      if (found == ifindexOfEnd.end()) {
+        throw Error("state: " + endName(node, interface) + " has no recorded ifindex");
+      }
+      ifindexes.push_back(found->second);
+    }
+  }
+  pairEnds();
+}
+
+void Wiring::pairEnds() {
+  const topo::Plan& plan = plan_;
+  std::unordered_map<std::string, size_t> nodeIndex;
+  for (size_t n = 0; n < plan.nodes.size(); ++n) nodeIndex.emplace(plan.nodes[n].name, n);
+  for (const auto& node : plan.nodes) createdAsPeer_.emplace_back(node.interfaces.size(), false);
   for (size_t n = 0; n < plan.nodes.size(); ++n) {
     const topo::Node& node = plan.nodes[n];
     for (size_t i = 0; i < node.interfaces.size(); ++i) {
@@ -71,7 +96,7 @@ const topo::Interface& Wiring::interfaceOf(const InterfaceRef& ref) const {
 }
 
 uint32_t Wiring::ifindexOf(const InterfaceRef& ref) const {
-  return firstIfindex_[ref.node] + static_cast<uint32_t>(ref.interface);
+  return ifindexes_[ref.node][ref.interface];
 }
 
 bool Wiring::isSwitchPort(const InterfaceRef& ref) const {

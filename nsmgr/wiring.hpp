@@ -3,7 +3,9 @@
 //
 // netlab picks every ifindex itself, so no request needs a lookup and every request about an
 // existing device names it by ifindex in its own namespace: lo is 1, a switch's bridge 2, and
-// the interfaces are numbered across the whole lab from kFirstInterfaceIfindex, in plan order.
+// `up` numbers the interfaces across the whole lab from kFirstInterfaceIfindex, in plan order.
+// A running lab's wiring takes the numbers its state recorded: `apply` gives the interfaces it
+// adds numbers above every one in use, and plan order no longer says which.
 // Lab-wide numbers keep the two ends of a veth pair apart: the kernel's link watcher treats a
 // carrier change as urgent only on a link whose peer has another ifindex than its own, and
 // otherwise takes up to a second to let the link carry traffic.
@@ -16,6 +18,7 @@
 #include <vector>
 
 #include "netlink/requests.hpp"
+#include "nsmgr/state_file.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
@@ -44,7 +47,11 @@ struct VethPair {
 
 class Wiring {
  public:
+  // As `up` numbers a new lab.
   explicit Wiring(const topo::Plan& plan);
+  // A running lab's, each interface with the ifindex its node's record holds (throws when one
+  // has none).
+  Wiring(const topo::Plan& plan, const std::vector<NodeRuntime>& recorded);
 
   uint32_t ifindexOf(const InterfaceRef& ref) const;
   const std::vector<VethPair>& vethPairs() const { return pairs_; }
@@ -80,6 +87,7 @@ class Wiring {
   bool isSwitchPort(const InterfaceRef& ref) const;
 
  private:
+  void pairEnds();
   const topo::Interface& interfaceOf(const InterfaceRef& ref) const;
   void addRestoration(const InterfaceRef& ref, netlink::RequestBatch& batch) const;
   // The node's routes, or only those through one of its interfaces.
@@ -91,8 +99,8 @@ class Wiring {
   std::vector<VethPair> pairs_;
   // Per node, per interface: created as the peer of its pair (so down, and not enslaved).
   std::vector<std::vector<bool>> createdAsPeer_;
-  // Per node: the ifindex of its first interface.
-  std::vector<uint32_t> firstIfindex_;
+  // Per node, per interface.
+  std::vector<std::vector<uint32_t>> ifindexes_;
 };
 
 }  // namespace netlab::nsmgr

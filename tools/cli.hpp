@@ -39,6 +39,7 @@ Action defineList(CLI::App& command);
 Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
 Action defineNode(CLI::App& command);
+Action defineApply(CLI::App& command);
 Action definePingall(CLI::App& command);
 Action defineTest(CLI::App& command);
 Action defineCapture(CLI::App& command);

@@ -29,6 +29,8 @@ constexpr Verb kVerbs[] = {
     {"link", "Show, impair, fail and restore a running lab's links", netlab::tools::defineLink},
     {"node", "Stop, start, restart or kill a running lab's nodes in place, links kept",
      netlab::tools::defineNode},
+    {"apply", "Change a running lab into an edited topology, only where they differ",
+     netlab::tools::defineApply},
     {"capture", "Capture packets on a running lab's interfaces (pcapng for Wireshark)",
      netlab::tools::defineCapture},
     {"web", "Serve a live view of the running labs in the browser (and its JSON API)",

@@ -183,6 +183,29 @@ TEST(RequestBatch, SequenceNumbersFollowRequestsAndFindMatchesThem) {
   EXPECT_EQ(messageTypeName(messageAt(batch, 0)->nlmsg_type), "RTM_SETLINK");
 }
 
+TEST(RequestBatch, DeleteLinkNamesItByIfindexOnly) {
+  RequestBatch batch;
+  batch.deleteLink(42, "r1:eth2 delete");
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(messageTypeName(message->nlmsg_type), "RTM_DELLINK");
+  EXPECT_EQ(static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(message))->ifi_index, 42);
+  EXPECT_TRUE(attributesOf(message, sizeof(ifinfomsg)).empty());
+}
+
+TEST(RequestBatch, DeleteAddressNamesTheAddressOnItsIfindex) {
+  RequestBatch batch;
+  batch.deleteAddress(17, *parsePrefix("10.0.0.1/30"), "h1:eth0 address 10.0.0.1/30 delete");
+  const nlmsghdr* message = messageAt(batch, 0);
+  EXPECT_EQ(messageTypeName(message->nlmsg_type), "RTM_DELADDR");
+  const auto* header = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(message));
+  EXPECT_EQ(header->ifa_index, 17u);
+  EXPECT_EQ(header->ifa_prefixlen, 30);
+  EXPECT_EQ(header->ifa_family, AF_INET);
+  Attributes attributes = attributesOf(message, sizeof(ifaddrmsg));
+  EXPECT_EQ(attributes.count(IFA_LOCAL), 1u);
+  EXPECT_EQ(attributes.count(IFA_BROADCAST), 0u);
+}
+
 // The words of the error a request raises while it is built, or "" if it builds.
 template <typename Build>
 std::string buildError(Build build) {

@@ -122,6 +122,21 @@ TEST(Wiring, AnEndMadeAgainIsConfiguredAsUpConfiguredIt) {
       << "a switch port born enslaved";
 }
 
+TEST(Wiring, ARunningLabsInterfacesKeepTheirRecordedIfindexes) {
+  topo::Plan plan = smallLab();
+  // As `apply` records them: r1's interface added after the others, numbered above them all.
+  std::vector<NodeRuntime> recorded = {{"h1", 0, 0, {{"eth0", 16}, {"eth1", 40}}},
+                                       {"h2", 0, 0, {{"eth0", 18}}},
+                                       {"s1", 0, 0, {{"eth1", 20}, {"eth0", 19}}},
+                                       {"r1", 0, 0, {{"eth0", 41}}}};
+  Wiring wiring(plan, recorded);
+  EXPECT_EQ(wiring.ifindexOf({0, 1}), 40u);
+  EXPECT_EQ(wiring.ifindexOf({2, 0}), 19u) << "by name, not by position in the record";
+  EXPECT_EQ(wiring.linkEnd({3, 0}).ifindex, 41u);
+  recorded[3].interfaces.clear();
+  EXPECT_THROW(Wiring(plan, recorded), Error) << "an interface without a record";
+}
+
 TEST(Wiring, UnknownPeerIsRefused) {
   topo::Plan plan = smallLab();
   plan.nodes[3].interfaces[0].peerInterface = "eth9";
