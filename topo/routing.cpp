@@ -7,7 +7,8 @@
 // another router of its OSPF domain is: the lab's OSPF routers form one domain, the BGP routers
 // of one AS another (OSPF is their IGP, carrying the loopbacks iBGP runs over). BGP: eBGP with
 // every router of another AS on a shared segment, one session per address family the two share
-// there; iBGP between all the routers of an AS over their loopbacks, one per shared family.
+// there; iBGP between all the routers of an AS over their loopbacks, one per shared family;
+// each router announces every loopback and subnet of its AS.
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -227,7 +228,9 @@ void RoutingPlanner::addInternalNeighbors(size_t node, RouterConfig& router) {
   }
 }
 
-// The AS announces what its routers are connected to: loopbacks and every subnet.
+// Every router announces what its whole AS is connected to: loopbacks and every subnet. Each
+// its own would not do: a router learns another's loopback over iBGP with that loopback as the
+// next hop, which FRR refuses to resolve through the route itself, so it would not pass it on.
 std::vector<IpPrefix> RoutingPlanner::announced(size_t node) const {
   std::vector<IpPrefix> networks;
   auto add = [&](const IpPrefix& prefix) {
@@ -236,9 +239,12 @@ std::vector<IpPrefix> RoutingPlanner::announced(size_t node) const {
     if (std::find(networks.begin(), networks.end(), network) == networks.end())
       networks.push_back(network);
   };
-  for (const IpPrefix& loopback : lab_.nodes[node].loopbacks) add(loopback);
-  for (const DraftInterface& interface : lab_.nodes[node].interfaces) {
-    for (const IpPrefix& address : interface.interface.addresses) add(address);
+  for (size_t member = 0; member < lab_.nodes.size(); ++member) {
+    if (!runsBgp(lab_.nodes[member]) || ospfDomain(member) != ospfDomain(node)) continue;
+    for (const IpPrefix& loopback : lab_.nodes[member].loopbacks) add(loopback);
+    for (const DraftInterface& interface : lab_.nodes[member].interfaces) {
+      for (const IpPrefix& address : interface.interface.addresses) add(address);
+    }
   }
   return networks;
 }

@@ -140,6 +140,11 @@ TEST(Routing, IbgpOverLoopbacksWithOspfInsideTheAs) {
   EXPECT_NE(conf.find(" neighbor 10.255.0.3 remote-as 65002\n"), std::string::npos) << conf;
   EXPECT_NE(conf.find(" neighbor 10.255.0.3 update-source lo\n"), std::string::npos) << conf;
   EXPECT_NE(conf.find("  neighbor 10.255.0.3 next-hop-self\n"), std::string::npos) << conf;
+  // The whole AS's networks, r3's among them.
+  EXPECT_NE(conf.find("  network 10.255.0.2/32\n  network 10.0.12.0/30\n  network 10.0.23.0/30\n"
+                      "  network 10.255.0.3/32\n"),
+            std::string::npos)
+      << conf;
   // OSPF looks for neighbours towards r3 (same AS) only; the link to AS 65001 is announced.
   EXPECT_NE(conf.find("interface eth0\n ip ospf area 0.0.0.0\n ip ospf passive\nexit\n"),
             std::string::npos)
