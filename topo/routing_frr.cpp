@@ -118,8 +118,8 @@ bool RouterConfig::runsOspfv3() const {
 
 std::string frrConfig(const RouterConfig& router) {
   std::string text = fmt::format(
-      "! Written by netlab from the topology. Edit it here and apply the change with\n"
-      "! /usr/lib/frr/frr-reload.py --reload /etc/frr/frr.conf (or restart the node).\n"
+      "! Written by netlab from the topology. Edit it in place (not with sed -i: it is mounted)\n"
+      "! and apply the change with /usr/lib/frr/frrinit.sh restart.\n"
       "frr defaults traditional\nhostname {}\nlog file /tmp/frr.log\n"
       "service integrated-vtysh-config\n!\n",
       router.hostname);
