@@ -1,7 +1,8 @@
-// addRoutingDaemons: the routers with `"routing": "ospf"` or `"bgp"` get FRR's configuration,
-// written from the lab (routing.hpp), as files in /etc/frr, and a startup command that starts
-// FRR without systemd. A node that has its own /etc/frr (a node folder, a mount, a file) keeps
-// it: netlab only starts FRR there.
+// addRoutingDaemons: the routers with `"routing": "ospf"` or `"bgp"` get their routing suite's
+// configuration (FRR's, or BIRD's with `"daemon": "bird"`), written from the lab (routing.hpp),
+// as files in /etc/frr (/etc/bird), and a startup command that starts the suite without
+// systemd. A node that has its own /etc/frr (/etc/bird: a node folder, a mount, a file) keeps
+// it: netlab only starts the suite there.
 //
 // OSPF runs on every interface of the router, with neighbours looked for only on segments where
 // another router of its OSPF domain is: the lab's OSPF routers form one domain, the BGP routers
@@ -22,7 +23,36 @@
 namespace netlab::topo {
 namespace {
 
-constexpr const char* kFrrInit = "/usr/lib/frr/frrinit.sh";
+// What netlab needs of a routing suite: where its configuration lives, how it starts without
+// systemd, and what of it must be installed here (the start program, and the files the
+// generated ones are mounted over).
+struct Suite {
+  std::string_view name;
+  std::string_view package;  // Debian's
+  std::string_view configDirectory;
+  std::string_view startup;
+  std::vector<std::string_view> installed;
+};
+
+const Suite& suiteOf(RoutingDaemon daemon) {
+  static const Suite frr{
+      "FRR",
+      "frr",
+      "/etc/frr",
+      "/usr/lib/frr/frrinit.sh start",
+      {"/usr/lib/frr/frrinit.sh", "/etc/frr/frr.conf", "/etc/frr/daemons", "/etc/frr/vtysh.conf"}};
+  // bird makes its control socket in /run/bird, the node's own, so birdc talks to this node's.
+  static const Suite bird{"BIRD",
+                          "bird2",
+                          "/etc/bird",
+                          "mkdir -p /run/bird && /usr/sbin/bird -c /etc/bird/bird.conf",
+                          {"/usr/sbin/bird", "/etc/bird/bird.conf"}};
+  return daemon == RoutingDaemon::Bird ? bird : frr;
+}
+
+RoutingDaemon daemonOf(const DraftNode& node) {
+  return node.settings.daemon ? node.settings.daemon->value : RoutingDaemon::Frr;
+}
 
 bool runsDaemon(const DraftNode& node) {
   if (node.kind != NodeKind::Router || !node.settings.routing) return false;
@@ -40,13 +70,13 @@ bool isUnder(std::string_view path, std::string_view directory) {
 }
 
 // Hand-written configuration wins: a node folder r1/etc/frr, or a mount or file of the node's.
-bool hasOwnFrrConfig(const DraftNode& node) {
+bool hasOwnConfig(const DraftNode& node, std::string_view directory) {
   const auto& mounts = node.settings.mounts;
   const auto& files = node.settings.files;
   return std::any_of(mounts.begin(), mounts.end(),
-                     [](const Mount& m) { return isUnder("/etc/frr", m.target); }) ||
+                     [&](const Mount& m) { return isUnder(directory, m.target); }) ||
          std::any_of(files.begin(), files.end(),
-                     [](const File& f) { return isUnder(f.target, "/etc/frr"); });
+                     [&](const File& f) { return isUnder(f.target, directory); });
 }
 
 std::optional<IpAddress> firstAddress(const std::vector<IpPrefix>& prefixes, Family family) {
@@ -191,8 +221,10 @@ void RoutingPlanner::addExternalNeighbors(size_t node, RouterConfig& router) {
       size_t sessions = 0;
       for (Family family : {Family::V4, Family::V6}) {
         auto address = firstAddress(theirs, family);
-        if (!address || !firstAddress(own, family)) continue;
-        router.neighbors.push_back({*address, other.settings.asn->value, false, other.name});
+        auto source = firstAddress(own, family);
+        if (!address || !source) continue;
+        router.neighbors.push_back(
+            {*address, *source, other.settings.asn->value, false, other.name});
         ++sessions;
       }
       if (sessions == 0) {
@@ -214,8 +246,9 @@ void RoutingPlanner::addInternalNeighbors(size_t node, RouterConfig& router) {
     size_t sessions = 0;
     for (Family family : {Family::V4, Family::V6}) {
       auto address = firstAddress(peer.loopbacks, family);
-      if (!address || !firstAddress(draft.loopbacks, family)) continue;
-      router.neighbors.push_back({*address, *router.asn, true, peer.name});
+      auto source = firstAddress(draft.loopbacks, family);
+      if (!address || !source) continue;
+      router.neighbors.push_back({*address, *source, *router.asn, true, peer.name});
       ++sessions;
     }
     if (sessions == 0) {
@@ -262,6 +295,7 @@ std::optional<RouterConfig> RoutingPlanner::plan(size_t node, const std::string&
   router.hostname = hostname;
   router.routerId = *id;
   router.ospf = ospfInterfaces(node);
+  router.loopbacks = draft.loopbacks;
   if (runsBgp(draft)) {
     router.asn = draft.settings.asn->value;
     addExternalNeighbors(node, router);
@@ -271,39 +305,33 @@ std::optional<RouterConfig> RoutingPlanner::plan(size_t node, const std::string&
   return router;
 }
 
-// `daemon` and `asn` where they cannot apply are mistakes, not settings to ignore.
-void checkDaemonSettings(const DraftNode& node, DiagnosticSink& sink) {
-  if (node.kind != NodeKind::Router) return;
-  if (node.settings.asn && !runsBgp(node)) {
-    sink.error(node.settings.asn->where,
-               fmt::format("router `{}` has an `asn` but does not run BGP", node.name),
-               R"(give it "routing": "bgp", or remove `asn`)");
-  }
-  if (runsDaemon(node) && node.settings.daemon &&
-      node.settings.daemon->value == RoutingDaemon::Bird) {
-    sink.error(node.settings.daemon->where,
-               "netlab writes FRR's configuration only; BIRD's is not generated",
-               R"(use "daemon": "frr" (the default), or "routing": "none" with your own )"
-               "/etc/bird in the node folder and `bird` in `exec`");
-  }
+// An `asn` where it cannot apply is a mistake, not a setting to ignore.
+void checkAsn(const DraftNode& node, DiagnosticSink& sink) {
+  if (node.kind != NodeKind::Router || !node.settings.asn || runsBgp(node)) return;
+  sink.error(node.settings.asn->where,
+             fmt::format("router `{}` has an `asn` but does not run BGP", node.name),
+             R"(give it "routing": "bgp", or remove `asn`)");
 }
 
-// The generated files are mounted over FRR's own, so FRR must be installed here: its
-// frrinit.sh starts the daemons, and its files in /etc/frr are the mount targets.
-void checkFrrInstalled(const DraftNode& first, DiagnosticSink& sink) {
-  for (const char* path :
-       {kFrrInit, "/etc/frr/frr.conf", "/etc/frr/daemons", "/etc/frr/vtysh.conf"}) {
-    if (::access(path, F_OK) == 0) continue;
+// Reported once per suite, at the first router that runs it.
+void checkInstalled(RoutingDaemon daemon, const DraftNode& first, DiagnosticSink& sink) {
+  const Suite& suite = suiteOf(daemon);
+  for (std::string_view path : suite.installed) {
+    if (::access(std::string(path).c_str(), F_OK) == 0) continue;
     sink.error(first.settings.routing->where,
-               fmt::format("FRR is not installed on this machine ({} is missing), and router "
-                           "`{}` runs it",
-                           path, first.name),
-               "install Debian's frr package: apt-get install frr");
+               fmt::format("{} is not installed on this machine ({} is missing), and router `{}` "
+                           "runs it",
+                           suite.name, path, first.name),
+               fmt::format("install Debian's {0} package: apt-get install {0}", suite.package));
     return;
   }
 }
 
-void addFrrFiles(const RouterConfig& router, Node& node) {
+void addFiles(RoutingDaemon daemon, const RouterConfig& router, Node& node) {
+  if (daemon == RoutingDaemon::Bird) {
+    node.files.push_back({"/etc/bird/bird.conf", birdConfig(router), 0644, true});
+    return;
+  }
   node.files.push_back({"/etc/frr/frr.conf", frrConfig(router), 0644, true});
   node.files.push_back({"/etc/frr/daemons", frrDaemons(router), 0644, true});
   node.files.push_back({"/etc/frr/vtysh.conf", frrVtyshConfig(), 0644, true});
@@ -315,19 +343,21 @@ void addRoutingDaemons(const Lab& lab, const TopologySpec& topology, bool checkT
                        Plan& plan, DiagnosticSink& sink) {
   RoutingPlanner planner(lab, topology, sink);
   planner.checkOspfSettings();
-  const DraftNode* firstRouter = nullptr;
+  std::map<RoutingDaemon, const DraftNode*> firstRouter;
   for (size_t node = 0; node < lab.nodes.size(); ++node) {
     const DraftNode& draft = lab.nodes[node];
-    checkDaemonSettings(draft, sink);
+    checkAsn(draft, sink);
     if (!runsDaemon(draft)) continue;
-    if (!firstRouter) firstRouter = &draft;
-    if (!hasOwnFrrConfig(draft)) {
+    const RoutingDaemon daemon = daemonOf(draft);
+    firstRouter.emplace(daemon, &draft);
+    if (!hasOwnConfig(draft, suiteOf(daemon).configDirectory)) {
       if (auto router = planner.plan(node, plan.nodes[node].hostname))
-        addFrrFiles(*router, plan.nodes[node]);
+        addFiles(daemon, *router, plan.nodes[node]);
     }
-    plan.nodes[node].exec.push_back(std::string(kFrrInit) + " start");
+    plan.nodes[node].exec.emplace_back(suiteOf(daemon).startup);
   }
-  if (firstRouter && checkThisMachine) checkFrrInstalled(*firstRouter, sink);
+  if (!checkThisMachine) return;
+  for (const auto& [daemon, first] : firstRouter) checkInstalled(daemon, *first, sink);
 }
 
 }  // namespace netlab::topo

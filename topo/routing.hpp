@@ -1,5 +1,5 @@
 // What a router's routing daemon is told, whatever the daemon's syntax: built from the lab by
-// routing.cpp, written out as FRR's files by routing_frr.cpp.
+// routing.cpp, written out as FRR's files by routing_frr.cpp and as BIRD's by routing_bird.cpp.
 #pragma once
 
 #include <cstdint>
@@ -30,6 +30,7 @@ struct OspfInterface {
 
 struct BgpNeighbor {
   IpAddress address;
+  IpAddress source;  // this router's end: its loopback for iBGP, its interface's for eBGP
   uint32_t asn = 0;
   bool internal = false;  // iBGP, over loopbacks
   std::string node;       // the neighbour's name, for the reader
@@ -39,6 +40,7 @@ struct RouterConfig {
   std::string hostname;
   IpAddress routerId;               // IPv4, OSPF's and BGP's
   std::vector<OspfInterface> ospf;  // empty: no OSPF
+  std::vector<IpPrefix> loopbacks;  // the addresses on lo
   std::optional<uint32_t> asn;      // nullopt: no BGP
   std::vector<BgpNeighbor> neighbors;
   std::vector<IpPrefix> announced;  // BGP networks, both families
@@ -52,5 +54,7 @@ std::string frrConfig(const RouterConfig& router);
 std::string frrDaemons(const RouterConfig& router);
 // FRR's vtysh.conf: one integrated frr.conf, as the daemons file expects.
 std::string frrVtyshConfig();
+// BIRD 2's /etc/bird/bird.conf for the router.
+std::string birdConfig(const RouterConfig& router);
 
 }  // namespace netlab::topo

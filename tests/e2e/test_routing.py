@@ -9,7 +9,8 @@ import unittest
 
 from test_labs import EXAMPLES, LabTest, netlab, unique_lab
 
-GENERATED_EXAMPLES = ["ospf/generated.json", "bgp/generated.json", "ospf-bgp/topo.json"]
+GENERATED_EXAMPLES = ["ospf/generated.json", "bgp/generated.json", "ospf-bgp/topo.json",
+                      "ospf-bgp/bird.json"]
 
 
 def frr_missing():
@@ -18,14 +19,18 @@ def frr_missing():
     return None
 
 
+def bird_missing():
+    if not os.path.exists("/usr/sbin/bird"):
+        return "BIRD is not installed (Debian's bird2; tools/install-deps.sh installs it)"
+    return None
+
+
 class GeneratedExamples(LabTest):
-    def setUp(self):
-        reason = frr_missing()
+    def check_example(self, path):
+        reason = bird_missing() if path.endswith("bird.json") else frr_missing()
         if reason:
             print(f"SKIPPED: {reason}", file=sys.stderr)
             self.skipTest(reason)
-
-    def check_example(self, path):
         lab = unique_lab(os.path.basename(os.path.dirname(path)))
         started = time.monotonic()
         plan = self.bring_up(os.path.join(EXAMPLES, path), lab)
@@ -38,21 +43,28 @@ class GeneratedExamples(LabTest):
         self.check_configuration_in_node(lab, plan)
 
     def check_configuration_in_node(self, lab, plan):
-        """The node sees the generated frr.conf at /etc/frr, may change it and apply the change
-        as docs/topology.md says; the host's own file stays as it was."""
+        """The node sees the generated configuration in /etc, may change it and apply the
+        change as docs/topology.md says; the host's own file stays as it was."""
         router = next(node for node in plan["nodes"] if node["kind"] == "router")
         name = router["name"]
         generated = {f["path"]: f for f in router["files"] if f.get("generated")}
-        self.assertIn("/etc/frr/frr.conf", generated)
-        seen = self.exec(lab, name, "cat", "/etc/frr/frr.conf").stdout
-        self.assertEqual(seen, generated["/etc/frr/frr.conf"]["content"])
-        self.exec(lab, name, "sh", "-c", "printf 'interface lo\\n description edited-here\\nexit\\n'"
-                  " >> /etc/frr/frr.conf")
-        self.exec(lab, name, "/usr/lib/frr/frrinit.sh", "restart")
-        running = self.exec(lab, name, "vtysh", "-c", "show running-config").stdout
-        self.assertIn("description edited-here", running)
-        with open("/etc/frr/frr.conf") as host:
-            self.assertNotIn("edited-here", host.read(), "the host's file changed")
+        bird = "/etc/bird/bird.conf" in generated
+        path = "/etc/bird/bird.conf" if bird else "/etc/frr/frr.conf"
+        self.assertIn(path, generated)
+        seen = self.exec(lab, name, "cat", path).stdout
+        self.assertEqual(seen, generated[path]["content"])
+        if bird:
+            addition, apply, show = ("protocol static edited_here { ipv4; }\\n",
+                                     ["birdc", "configure"], ["birdc", "show", "protocols"])
+        else:
+            addition, apply, show = ("interface lo\\n description edited_here\\nexit\\n",
+                                     ["/usr/lib/frr/frrinit.sh", "restart"],
+                                     ["vtysh", "-c", "show running-config"])
+        self.exec(lab, name, "sh", "-c", f"printf '{addition}' >> {path}")
+        self.exec(lab, name, *apply)
+        self.assertIn("edited_here", self.exec(lab, name, *show).stdout)
+        with open(path) as host:
+            self.assertNotIn("edited_here", host.read(), "the host's file changed")
 
 
 for example in GENERATED_EXAMPLES:

@@ -185,6 +185,51 @@ TEST(Routing, PlanShowsTheGeneratedConfiguration) {
   EXPECT_EQ(planFromJson(json), plan);  // what a state file records, read back
 }
 
+TEST(Routing, BirdOspfWithTheLoopbacksAsStubs) {
+  const Plan plan = planOf(R"({"routing": "ospf", "defaults": {"daemon": "bird"},
+    "nodes": {"r1": {"kind": "router", "loopback": ["10.255.0.1", "fd00:255::1"]},
+              "r2": {"kind": "router"}, "h1": {}},
+    "links": [{"endpoints": ["r1", "r2"], "prefix": ["10.0.12.0/30", "fd00:12::/64"],
+               "ospf": {"cost": 20}},
+              {"endpoints": ["r1", "h1"], "prefix": "172.16.1.0/24"}]})");
+  const Node& router = nodeOf(plan, "r1");
+  ASSERT_EQ(router.files.size(), 1u);
+  EXPECT_EQ(router.files[0].target, "/etc/bird/bird.conf");
+  EXPECT_EQ(router.exec.back(), "mkdir -p /run/bird && /usr/sbin/bird -c /etc/bird/bird.conf");
+  const std::string conf = router.files[0].content;
+  EXPECT_NE(conf.find("router id 10.255.0.1;\n"), std::string::npos) << conf;
+  EXPECT_NE(conf.find("protocol ospf v2 ospf4 {\n  ipv4 { import all; export none; };\n"
+                      "  area 0.0.0.0 {\n    interface \"lo\" { stub yes; };\n"
+                      "    interface \"eth0\" { type ptp; hello 1; dead 3; cost 20; };\n"
+                      "    interface \"eth1\" { stub yes; };\n  };\n}\n"),
+            std::string::npos)
+      << conf;
+  // lo has no link-local address, which BIRD's OSPFv3 needs.
+  EXPECT_NE(conf.find("protocol ospf v3 ospf6 {\n  ipv6 { import all; export none; };\n"
+                      "  area 0.0.0.0 {\n    stubnet fd00:255::1/128;\n"
+                      "    interface \"eth0\" { type ptp; hello 1; dead 3; cost 20; };\n  };\n}\n"),
+            std::string::npos)
+      << conf;
+}
+
+TEST(Routing, BirdBgpSessions) {
+  const Plan plan = planOf(std::string(kTwoAses).insert(1, R"("defaults": {"daemon": "bird"},)"));
+  const std::string conf = fileOf(plan, "r2", "/etc/bird/bird.conf");
+  EXPECT_NE(conf.find("template bgp neighbour {\n  local as 65002;\n"), std::string::npos) << conf;
+  EXPECT_NE(
+      conf.find("protocol bgp r1_1 from neighbour {\n  description \"r1\";\n"
+                "  source address 10.0.12.2;\n  neighbor 10.0.12.1 as 65001;\n"
+                "  ipv4 { import all; export where source = RTS_BGP || net ~ [ 10.255.0.2/32, "
+                "10.0.12.0/30, 10.0.23.0/30, 10.255.0.3/32 ]; };\n}\n"),
+      std::string::npos)
+      << conf;
+  EXPECT_NE(conf.find("protocol bgp r3_2 from neighbour {\n  description \"r3\";\n"
+                      "  source address 10.255.0.2;\n  neighbor 10.255.0.3 as 65002;\n"
+                      "  ipv4 { import all; export where source = RTS_BGP; next hop self; };\n}\n"),
+            std::string::npos)
+      << conf;
+}
+
 TEST(RoutingValidation, UnknownAsnFormats) {
   auto result = load(R"({"routing": "bgp",
     "nodes": {"r1": {"kind": "router", "asn": "AS65001"},
@@ -250,11 +295,9 @@ TEST(RoutingValidation, UnknownValues) {
 
 TEST(RoutingValidation, SettingsThatCannotApply) {
   auto result = load(R"({
-    "nodes": {"r1": {"kind": "router", "routing": "ospf", "asn": 65001, "loopback": "10.255.0.1"},
-              "r2": {"kind": "router", "routing": "ospf", "daemon": "bird"}}})");
+    "nodes": {"r1": {"kind": "router", "routing": "ospf", "asn": 65001, "loopback": "10.255.0.1"}}})");
   EXPECT_TRUE(
       hasDiagnostic(result, "router `r1` has an `asn` but does not run BGP", "nodes.r1.asn", 2));
-  EXPECT_TRUE(hasDiagnostic(result, "BIRD's is not generated", "nodes.r2.daemon", 3));
   auto switched = load(R"({"nodes": {"s1": {"kind": "switch", "routing": "ospf"}}})");
   EXPECT_TRUE(hasDiagnostic(switched, "a switch has no routes", "nodes.s1.routing", 1));
 }
