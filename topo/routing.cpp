@@ -17,6 +17,7 @@
 #include <map>
 
 #include "topo/lab.hpp"
+#include "topo/names.hpp"
 #include "topo/routing.hpp"
 #include "topo/segments.hpp"
 
@@ -64,19 +65,14 @@ bool runsBgp(const DraftNode& node) {
   return runsDaemon(node) && node.settings.routing->value == RoutingMode::Bgp;
 }
 
-bool isUnder(std::string_view path, std::string_view directory) {
-  return path == directory || (path.starts_with(directory) && path.size() > directory.size() &&
-                               path[directory.size()] == '/');
-}
-
 // Hand-written configuration wins: a node folder r1/etc/frr, or a mount or file of the node's.
 bool hasOwnConfig(const DraftNode& node, std::string_view directory) {
   const auto& mounts = node.settings.mounts;
   const auto& files = node.settings.files;
   return std::any_of(mounts.begin(), mounts.end(),
-                     [&](const Mount& m) { return isUnder(directory, m.target); }) ||
+                     [&](const Mount& m) { return isPathUnder(directory, m.target); }) ||
          std::any_of(files.begin(), files.end(),
-                     [&](const File& f) { return isUnder(f.target, directory); });
+                     [&](const File& f) { return isPathUnder(f.target, directory); });
 }
 
 std::optional<IpAddress> firstAddress(const std::vector<IpPrefix>& prefixes, Family family) {
@@ -338,6 +334,19 @@ void addFiles(RoutingDaemon daemon, const RouterConfig& router, Node& node) {
 }
 
 }  // namespace
+
+std::string dottedArea(uint32_t area) {
+  return fmt::format("{}.{}.{}.{}", area >> 24, (area >> 16) & 0xff, (area >> 8) & 0xff,
+                     area & 0xff);
+}
+
+bool RouterConfig::runsOspfv2() const {
+  return std::any_of(ospf.begin(), ospf.end(), [](const OspfInterface& i) { return i.ipv4; });
+}
+
+bool RouterConfig::runsOspfv3() const {
+  return std::any_of(ospf.begin(), ospf.end(), [](const OspfInterface& i) { return i.ipv6; });
+}
 
 void addRoutingDaemons(const Lab& lab, const TopologySpec& topology, bool checkThisMachine,
                        Plan& plan, DiagnosticSink& sink) {

@@ -49,6 +49,9 @@ struct RouterConfig {
   bool runsOspfv3() const;
 };
 
+// An OSPF area as both suites write it: 1 is "0.0.0.1".
+std::string dottedArea(uint32_t area);
+
 // FRR's /etc/frr/frr.conf and /etc/frr/daemons for the router.
 std::string frrConfig(const RouterConfig& router);
 std::string frrDaemons(const RouterConfig& router);

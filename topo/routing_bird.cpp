@@ -11,11 +11,6 @@
 namespace netlab::topo {
 namespace {
 
-std::string dottedArea(uint32_t area) {
-  return fmt::format("{}.{}.{}.{}", area >> 24, (area >> 16) & 0xff, (area >> 8) & 0xff,
-                     area & 0xff);
-}
-
 // BIRD runs OSPFv3 only on interfaces with a link-local address, which lo has not: the IPv6
 // loopbacks are announced as stub networks of the area instead.
 std::string birdLoopbackStubs(const RouterConfig& router) {

@@ -3,17 +3,11 @@
 // everything about itself, and a student reads one block per interface.
 #include <fmt/format.h>
 
-#include <algorithm>
 
 #include "topo/routing.hpp"
 
 namespace netlab::topo {
 namespace {
-
-std::string dottedArea(uint32_t area) {
-  return fmt::format("{}.{}.{}.{}", area >> 24, (area >> 16) & 0xff, (area >> 8) & 0xff,
-                     area & 0xff);
-}
 
 // The settings of one OSPF version on one interface; `ip ospf` or `ipv6 ospf6`.
 std::string ospfInterfaceLines(const OspfInterface& interface, std::string_view prefix) {
@@ -107,14 +101,6 @@ std::string bgpProcess(const RouterConfig& router) {
 }
 
 }  // namespace
-
-bool RouterConfig::runsOspfv2() const {
-  return std::any_of(ospf.begin(), ospf.end(), [](const OspfInterface& i) { return i.ipv4; });
-}
-
-bool RouterConfig::runsOspfv3() const {
-  return std::any_of(ospf.begin(), ospf.end(), [](const OspfInterface& i) { return i.ipv6; });
-}
 
 std::string frrConfig(const RouterConfig& router) {
   std::string text = fmt::format(
