@@ -42,6 +42,8 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
   if (overlay.hostname) result.hostname = overlay.hostname;
   if (overlay.loopback) result.loopback = overlay.loopback;
   if (overlay.routing) result.routing = overlay.routing;
+  if (overlay.daemon) result.daemon = overlay.daemon;
+  if (overlay.asn) result.asn = overlay.asn;
   if (overlay.userns) result.userns = overlay.userns;
   append(result.routes, overlay.routes);
   append(result.exec, overlay.exec);
@@ -79,7 +81,7 @@ void checkSwitchSettings(const NodeSettings& settings, DiagnosticSink& sink) {
   if (!settings.routes.empty()) {
     sink.error(settings.routes.front().where, "a switch has no routes", std::string(kHint));
   }
-  if (settings.routing && settings.routing->value == RoutingMode::Static) {
+  if (settings.routing && settings.routing->value != RoutingMode::None) {
     sink.error(settings.routing->where, "a switch has no routes, static or other",
                std::string(kHint));
   }

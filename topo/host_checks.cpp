@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "topo/lab.hpp"
+#include "topo/names.hpp"
 
 namespace netlab::topo {
 namespace {
@@ -25,15 +26,10 @@ bool inNodeTmpfs(std::string_view path) {
   return false;
 }
 
-bool isUnder(std::string_view path, std::string_view directory) {
-  return path == directory || (path.starts_with(directory) && path.size() > directory.size() &&
-                               path[directory.size()] == '/');
-}
-
 // A path that a mount of the node may provide is not the host's to judge.
 bool providedByMount(std::string_view path, const std::vector<Mount>& mounts) {
   return std::any_of(mounts.begin(), mounts.end(),
-                     [&](const Mount& mount) { return isUnder(path, mount.target); });
+                     [&](const Mount& mount) { return isPathUnder(path, mount.target); });
 }
 
 bool existsOnHost(const std::string& path) {

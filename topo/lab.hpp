@@ -8,6 +8,7 @@
 //   resolvePlan      MACs, routes and sysctls resolved; the Plan
 //   resolveChecks    the `tests`' final addresses, from the Plan (resolve_checks.cpp)
 //   addStaticRoutes  the routes of `"routing": "static"` (static_routing.cpp)
+//   addRoutingDaemons  FRR's configuration for `"routing": "ospf"` and `"bgp"` (routing.cpp)
 // Each stage reports problems to the sink. Parsing and the first three stages always run.
 // assignAddresses and what follows read the lab's structure (nodes, links, addresses,
 // routes), so each waits until no blocking error is left before it: a mistake there is then
@@ -54,6 +55,9 @@ void checkAgainstThisMachine(const Lab& lab, DiagnosticSink& sink);
 Plan resolvePlan(Lab& lab, DiagnosticSink& sink);
 // Routes computed for the nodes with `"routing": "static"`, after the ones written for them.
 void addStaticRoutes(const Lab& lab, size_t linkCount, Plan& plan, DiagnosticSink& sink);
+// The routing daemons' files and startup commands; checkThisMachine: also that FRR is installed.
+void addRoutingDaemons(const Lab& lab, const TopologySpec& topology, bool checkThisMachine,
+                       Plan& plan, DiagnosticSink& sink);
 // Returns the tests whose names are right, for resolveChecks. A route test's `dev` is checked
 // only when interfacesComplete (no link was left out for an error).
 std::vector<const CheckSpec*> checkTestNames(const std::vector<CheckSpec>& checks, const Lab& lab,

@@ -97,6 +97,7 @@ std::optional<Plan> resolveDocument(const JsonValue& root, const std::filesystem
   }
   if (sink.hasBlockingErrors()) return std::nullopt;
   addStaticRoutes(lab, topology.links.size(), plan, sink);
+  addRoutingDaemons(lab, topology, options.checkThisMachine, plan, sink);
   if (sink.hasErrors()) return std::nullopt;
   plan.sourceFile = source.string();
   return plan;

@@ -208,4 +208,9 @@ bool isValidEnvName(std::string_view name) {
                      [](char c) { return isAsciiLetter(c) || isAsciiDigit(c) || c == '_'; });
 }
 
+bool isPathUnder(std::string_view path, std::string_view directory) {
+  return path == directory || (path.starts_with(directory) && path.size() > directory.size() &&
+                               path[directory.size()] == '/');
+}
+
 }  // namespace netlab::topo

@@ -35,4 +35,8 @@ std::optional<SysctlRefusal> sysctlScopeProblem(std::string_view name);
 // ^[A-Za-z_][A-Za-z0-9_]*$
 bool isValidEnvName(std::string_view name);
 
+// Paths in a node, compared by components: /etc/frr/daemons is under /etc/frr (and /etc/frr
+// under itself), /etc/frrx is not.
+bool isPathUnder(std::string_view path, std::string_view directory);
+
 }  // namespace netlab::topo

@@ -233,11 +233,49 @@ void parsePrefixes(ParseContext& context, const Cursor& at, LinkSpec& link) {
   });
 }
 
+// "0.0.0.1" or 1: OSPF areas are 32-bit numbers, usually written like an IPv4 address.
+std::optional<uint32_t> parseArea(ParseContext& context, const Cursor& at) {
+  if (at.value.type() == JsonType::Number) {
+    auto number = expectInteger(context, at, "area", 0, UINT32_MAX);
+    if (number) return static_cast<uint32_t>(*number);
+    return std::nullopt;
+  }
+  const auto* text = expectString(context, at);
+  if (!text) return std::nullopt;
+  auto address = parseAddress(*text);
+  if (address && address->family == Family::V4) {
+    const auto& b = address->bytes;
+    return (uint32_t{b[0]} << 24) | (uint32_t{b[1]} << 16) | (uint32_t{b[2]} << 8) | b[3];
+  }
+  context.sink.error(at.where(), fmt::format("invalid OSPF area `{}`", excerpt(*text)),
+                     R"(write it as a number (1) or like an IPv4 address ("0.0.0.1"))");
+  return std::nullopt;
+}
+
+void parseOspf(ParseContext& context, const Cursor& at, LinkSpec& link) {
+  static const FieldTable<OspfLinkSpec> fields{
+      {"cost",
+       [](ParseContext& context, const Cursor& at, OspfLinkSpec& ospf) {
+         if (auto cost = expectInteger(context, at, "OSPF cost", 1, UINT16_MAX))
+           ospf.cost = static_cast<uint16_t>(*cost);
+       }},
+      {"area", [](ParseContext& context, const Cursor& at,
+                  OspfLinkSpec& ospf) { ospf.area = parseArea(context, at); }},
+      {"passive", [](ParseContext& context, const Cursor& at,
+                     OspfLinkSpec& ospf) { ospf.passive = expectBool(context, at); }},
+  };
+  OspfLinkSpec ospf;
+  ospf.where = at.where();
+  parseFields(context, at, fields, ospf);
+  link.ospf = ospf;
+}
+
 const FieldTable<LinkSpec>& linkFields() {
   static const FieldTable<LinkSpec> fields = [] {
     FieldTable<LinkSpec> table{
         {"endpoints", parseEndpoints},
         {"prefix", parsePrefixes},
+        {"ospf", parseOspf},
         independent<LinkSpec>({"mtu", parseMtu}),
         // A label for people: graphs show it.
         independent<LinkSpec>({"name",

@@ -2,6 +2,8 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <charconv>
+#include <cstdint>
 
 #include "topo/names.hpp"
 #include "topo/parse.hpp"
@@ -169,6 +171,70 @@ std::optional<NodeKind> parseNodeKind(ParseContext& context, const Cursor& at) {
   return std::nullopt;
 }
 
+void parseDaemon(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (*text == "frr") {
+    settings.daemon = Located<RoutingDaemon>{RoutingDaemon::Frr, at.where()};
+  } else if (*text == "bird") {
+    settings.daemon = Located<RoutingDaemon>{RoutingDaemon::Bird, at.where()};
+  } else {
+    std::string hint = didYouMean(*text, {"frr", "bird"});
+    if (hint.empty()) hint = "use frr (the default) or bird";
+    context.sink.error(at.where(), fmt::format("unknown routing daemon `{}`", excerpt(*text)),
+                       hint);
+  }
+}
+
+// "asplain" (65001, as a number or a string) or "asdot" ("1.10", RFC 5396). 0 is reserved
+// (RFC 7607) and 4294967295 too (RFC 7300); 23456 stands in for 4-byte numbers (RFC 6793).
+std::optional<uint32_t> asnFromText(std::string_view text) {
+  auto number = [](std::string_view digits) -> std::optional<uint64_t> {
+    uint64_t value = 0;
+    auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+    if (digits.empty() || error != std::errc() || end != digits.data() + digits.size())
+      return std::nullopt;
+    return value;
+  };
+  const size_t dot = text.find('.');
+  if (dot == std::string_view::npos) {
+    auto value = number(text);
+    if (!value || *value > UINT32_MAX) return std::nullopt;
+    return static_cast<uint32_t>(*value);
+  }
+  auto high = number(text.substr(0, dot));
+  auto low = number(text.substr(dot + 1));
+  if (!high || !low || *high > UINT16_MAX || *low > UINT16_MAX) return std::nullopt;
+  return static_cast<uint32_t>((*high << 16) | *low);
+}
+
+void parseAsn(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  std::optional<uint32_t> asn;
+  std::string written;
+  if (at.value.type() == JsonType::Number) {
+    const JsonNumber& number = at.value.number();
+    written = fmt::format("{}", number.value);
+    if (number.integer && *number.integer >= 0 && *number.integer <= UINT32_MAX)
+      asn = static_cast<uint32_t>(*number.integer);
+  } else if (const auto* text =
+                 at.value.type() == JsonType::String ? &at.value.string() : nullptr) {
+    written = *text;
+    asn = asnFromText(*text);
+  } else {
+    reportType(context, at, "an AS number (65001, \"65001\" or \"1.10\")");
+    return;
+  }
+  if (!asn) {
+    context.sink.error(at.where(), fmt::format("unknown AS number format `{}`", excerpt(written)),
+                       "write it as a number (65001) or in asdot form (\"1.10\")");
+  } else if (*asn == 0 || *asn == 23456 || *asn == UINT32_MAX) {
+    context.sink.error(at.where(), fmt::format("AS number {} is reserved", *asn),
+                       "use a private one, 64512..65534 or 4200000000..4294967294");
+  } else {
+    settings.asn = Located<uint32_t>{*asn, at.where()};
+  }
+}
+
 const FieldTable<NodeSettings>& settingsFields() {
   static const FieldTable<NodeSettings> fields{
       independent<NodeSettings>({"hostname", parseHostname}),
@@ -176,6 +242,8 @@ const FieldTable<NodeSettings>& settingsFields() {
        [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
          if (auto routing = parseRouting(context, at)) settings.routing = routing;
        }},
+      {"daemon", parseDaemon},
+      {"asn", parseAsn},
       {"loopback", parseLoopback},
       {"routes",
        [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
@@ -230,8 +298,12 @@ std::optional<Located<RoutingMode>> parseRouting(ParseContext& context, const Cu
   if (!text) return std::nullopt;
   if (*text == "static") return Located<RoutingMode>{RoutingMode::Static, at.where()};
   if (*text == "none") return Located<RoutingMode>{RoutingMode::None, at.where()};
-  std::string hint = didYouMean(*text, {"static", "none"});
-  if (hint.empty()) hint = "use static (shortest-path routes) or none (only the routes written)";
+  if (*text == "ospf") return Located<RoutingMode>{RoutingMode::Ospf, at.where()};
+  if (*text == "bgp") return Located<RoutingMode>{RoutingMode::Bgp, at.where()};
+  std::string hint = didYouMean(*text, {"static", "none", "ospf", "bgp"});
+  if (hint.empty()) {
+    hint = "use static (shortest-path routes), none (only the routes written), ospf or bgp";
+  }
   context.sink.error(at.where(), fmt::format("unknown routing `{}`", excerpt(*text)), hint);
   return std::nullopt;
 }

@@ -78,6 +78,7 @@ struct File {
   std::string target;  // absolute path inside the node
   std::string content;
   uint32_t mode = 0644;
+  bool generated = false;  // written by netlab from the topology (a routing daemon's configuration)
   bool operator==(const File&) const = default;
 };
 

@@ -71,6 +71,8 @@ Json nodeToJson(const Node& node) {
     json["files"].push_back({{"path", file.target},
                              {"content", file.content},
                              {"mode", fmt::format("{:04o}", file.mode)}});
+    // Only when true, as in the state files of labs made before the key existed.
+    if (file.generated) json["files"].back()["generated"] = true;
   }
   // Absent for `"userns": "host"`, as in the state files of labs made before the key existed.
   if (node.isolatedIds) {
@@ -198,7 +200,7 @@ NodeKind readKind(const Reader& reader) {
 }
 
 File readFile(const Reader& reader) {
-  reader.onlyKeys({"path", "content", "mode"});
+  reader.onlyKeys({"path", "content", "mode", "generated"});
   File file{reader.member("path").get<std::string>(), reader.member("content").get<std::string>()};
   const Reader mode = reader.member("mode");
   const auto text = mode.get<std::string>();
@@ -208,6 +210,7 @@ File readFile(const Reader& reader) {
     mode.fail("expected an octal file mode like \"0644\"");
   }
   file.mode = value;
+  file.generated = reader.has("generated") && reader.member("generated").get<bool>();
   return file;
 }
 

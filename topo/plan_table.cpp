@@ -75,6 +75,16 @@ std::vector<std::string> settingLines(const std::vector<std::pair<std::string, s
   return lines;
 }
 
+// The lines of a generated file, indented under its name.
+void appendContent(const std::string& content, std::vector<std::string>& lines) {
+  size_t start = 0;
+  while (start < content.size()) {
+    const size_t end = std::min(content.find('\n', start), content.size());
+    lines.push_back("  | " + content.substr(start, end - start));
+    start = end + 1;
+  }
+}
+
 std::string nodeBlock(const Node& node) {
   std::string text =
       fmt::format("{} ({}, hostname {})\n", node.name, toString(node.kind), node.hostname);
@@ -89,8 +99,11 @@ std::string nodeBlock(const Node& node) {
                                  mount.readOnly ? " (read-only)" : ""));
   }
   for (const File& file : node.files) {
-    files.push_back(
-        fmt::format("{} (mode {:04o}, {} bytes)", file.target, file.mode, file.content.size()));
+    files.push_back(fmt::format("{} (mode {:04o}, {} bytes{})", file.target, file.mode,
+                                file.content.size(),
+                                file.generated ? ", generated from the topology" : ""));
+    // What netlab wrote is shown in full: the reader cannot look it up anywhere else.
+    if (file.generated) appendContent(file.content, files);
   }
   text += section("routes", routes);
   text += section("sysctls", settingLines(node.sysctls, " = "));

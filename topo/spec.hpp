@@ -46,8 +46,12 @@ struct RouteSpec {
 };
 
 // `routing`: None keeps only the routes written in the topology; Static adds shortest-path
-// routes (static_routing.cpp).
-enum class RoutingMode : uint8_t { None, Static };
+// routes (static_routing.cpp); Ospf and Bgp run a routing daemon whose configuration netlab
+// writes (routing.cpp). A host given Ospf or Bgp routes as with Static: a default route.
+enum class RoutingMode : uint8_t { None, Static, Ospf, Bgp };
+
+// `daemon`: the routing suite that runs Ospf and Bgp.
+enum class RoutingDaemon : uint8_t { Frr, Bird };
 
 // `userns`: Host maps every id to itself; Isolated maps the node's ids to a range of its own
 // (IdRange in plan.hpp).
@@ -57,6 +61,8 @@ enum class UserNamespaceMode : uint8_t { Host, Isolated };
 struct NodeSettings {
   std::optional<std::string> hostname;
   std::optional<Located<RoutingMode>> routing;
+  std::optional<Located<RoutingDaemon>> daemon;
+  std::optional<Located<uint32_t>> asn;  // BGP's autonomous system number, 1..4294967294
   std::optional<UserNamespaceMode> userns;
   std::optional<LoopbackSpec> loopback;
   std::vector<RouteSpec> routes;
@@ -92,11 +98,20 @@ struct EndpointSpec {
   Where where;
 };
 
+// A link's `ospf` object: applies to every interface of the link that runs OSPF.
+struct OspfLinkSpec {
+  std::optional<uint16_t> cost;
+  std::optional<uint32_t> area;  // "0.0.0.1" or 1
+  std::optional<bool> passive;
+  Where where;
+};
+
 struct LinkSpec {
   std::vector<EndpointSpec> endpoints;
   std::vector<AddressSpec> prefixes;  // at most one per family
   std::optional<uint32_t> mtu;
   ImpairmentSpec impairment;
+  std::optional<OspfLinkSpec> ospf;
   std::string name;  // a label for people, shown by graphs
   Where where;
   bool wellFormed = true;  // false: a problem was reported; later stages skip the link

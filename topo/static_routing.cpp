@@ -186,8 +186,12 @@ void StaticRouter::routeHost(const FamilyGraph& graph, size_t node) {
   }
 }
 
+// A host in an OSPF or BGP lab runs no daemon: it gets the default route of "static".
 bool routesStatically(const DraftNode& node) {
-  return node.settings.routing && node.settings.routing->value == RoutingMode::Static;
+  if (!node.settings.routing) return false;
+  const RoutingMode mode = node.settings.routing->value;
+  return mode == RoutingMode::Static ||
+         (node.kind == NodeKind::Host && (mode == RoutingMode::Ospf || mode == RoutingMode::Bgp));
 }
 
 // Every static router may get a route to every destination: refuse labs where that is too many.
