@@ -10,6 +10,8 @@ import subprocess
 import sys
 import unittest
 
+from test_labs import unique_lab
+
 NETLAB = os.environ["NETLAB"]
 EXAMPLES = os.environ["NETLAB_EXAMPLES"]
 SCRIPT = os.environ["NETLAB_BASH_COMPLETION"]
@@ -47,24 +49,27 @@ class CommandTable(unittest.TestCase):
 
 
 class RunningLab(unittest.TestCase):
+    # A name of this test run's own: the labs' cgroups are the machine's, seen by other tests.
+    LAB = unique_lab("complete")
+
     @classmethod
     def setUpClass(cls):
         if os.geteuid() != 0:
             raise unittest.SkipTest("a running lab needs root")
-        subprocess.run([NETLAB, "up", "-q", os.path.join(EXAMPLES, "lan.json")], check=True,
-                       capture_output=True, timeout=120)
+        subprocess.run([NETLAB, "up", "-q", os.path.join(EXAMPLES, "lan.json"), "--lab", cls.LAB],
+                       check=True, capture_output=True, timeout=120)
 
     @classmethod
     def tearDownClass(cls):
-        subprocess.run([NETLAB, "down", "lan"], check=True, capture_output=True, timeout=120)
+        subprocess.run([NETLAB, "down", cls.LAB], check=True, capture_output=True, timeout=120)
 
     def test_lab_names(self):
-        self.assertEqual(complete("netlab status "), ["lan"])
-        self.assertEqual(complete("netlab exec --lab l"), ["lan"])
+        self.assertEqual(complete("netlab status "), [self.LAB])
+        self.assertEqual(complete("netlab exec --lab comp"), [self.LAB])
 
     def test_node_names(self):
         self.assertEqual(complete("netlab exec h"), ["h1", "h2", "h3", "h4"])
-        self.assertEqual(complete("netlab exec --lab lan r"), ["r1", "r2"])
+        self.assertEqual(complete(f"netlab exec --lab {self.LAB} r"), ["r1", "r2"])
 
     def test_endpoints(self):
         # bash replaces what follows the colon, so that is what it is offered.

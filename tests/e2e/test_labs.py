@@ -368,12 +368,17 @@ class Teardown(LabTest):
         self.assertEqual(snapshot(), before)
 
     def test_down_by_topology_file_and_down_all(self):
+        with open(os.path.join(EXAMPLES, "chain.json")) as example:
+            topology = json.load(example)
+        # The lab is named by the file, with a name of this run's own (see lab_cgroups).
+        topology["name"] = unique_lab("byfile")
+        path = self.write_topology(topology)
         before = snapshot()
-        netlab("up", os.path.join(EXAMPLES, "chain.json"))
+        netlab("up", path)
         netlab("up", os.path.join(EXAMPLES, "lan.json"), "--lab", unique_lab("all"))
         listed = json.loads(netlab("ls", "--format", "json").stdout)
         self.assertEqual(len(listed), 2)
-        self.assertIn("is down", netlab("down", os.path.join(EXAMPLES, "chain.json")).stdout)
+        self.assertIn("is down", netlab("down", path).stdout)
         self.assertIn("is down", netlab("down", "--all").stdout)
         self.assertEqual(snapshot(), before)
 

@@ -13,6 +13,8 @@ import sys
 import tempfile
 import unittest
 
+from test_labs import unique_lab
+
 BUILD = os.environ["NETLAB_BUILD_DIR"]
 NETLAB = os.environ["NETLAB"]
 
@@ -33,14 +35,15 @@ def node_programs(netlab, lab):
 
 def demo(case, netlab, examples, helpers):
     """The README's first commands with an installed netlab: up, a ping across, down."""
+    lab = unique_lab("package")
     run(netlab, "validate", os.path.join(examples, "lan.json"))
-    run(netlab, "up", os.path.join(examples, "lan.json"))
+    run(netlab, "up", os.path.join(examples, "lan.json"), "--lab", lab)
     try:
-        for node, program in node_programs(netlab, "lan").items():
+        for node, program in node_programs(netlab, lab).items():
             case.assertEqual(program, os.path.join(helpers, "netlab-init"), node)
-        run(netlab, "exec", "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        run(netlab, "exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
     finally:
-        run(netlab, "down", "lan")
+        run(netlab, "down", lab)
 
 
 def package_test_impossible():
