@@ -1,5 +1,5 @@
-// Where netlab's helper programs (netlab-init, netlab-web) are: beside the running program in
-// the build tree, in LIBEXECDIR/netlab once installed.
+// Where netlab's helper programs (netlab-init, netlab-web) and its documentation are: in the
+// build and source trees, or where they were installed.
 #pragma once
 
 #include <string>
@@ -15,5 +15,13 @@ std::vector<std::string> helperCandidates(std::string_view name, std::string_vie
 
 // The first executable candidate; `builtAt` when there is none (exec then names it in its error).
 std::string helperProgram(std::string_view name, std::string_view builtAt);
+
+// The directory of docs/*.md: DOCDIR relative to the running program (an install, relocated or
+// not), else the source tree's docs/ (a build), else DOCDIR under the configured prefix.
+std::string documentationDirectory();
+
+// DOCDIR relative to the prefix (share/doc/netlab), for what is written at build time and read
+// wherever the package is installed (manual pages).
+std::string documentationDirectoryUnderPrefix();
 
 }  // namespace netlab

@@ -47,5 +47,7 @@ Action defineWeb(CLI::App& command);
 Action defineDoctor(CLI::App& command);
 Action defineComplete(CLI::App& command);
 Action defineManual(CLI::App& command);
+// The end of `netlab --help` and the NOTES of netlab(1), naming the documentation in `docs`.
+std::string helpFooter(const std::string& docs);
 
 }  // namespace netlab::tools

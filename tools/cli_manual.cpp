@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "base/error.hpp"
+#include "base/helper_program.hpp"
 #include "base/version.hpp"
 #include "tools/cli.hpp"
 
@@ -135,11 +136,22 @@ void printMainPage(std::ostream& out, const CLI::App& root) {
     seeAlso += "\\fBnetlab\\-" + verb->get_name() + "\\fR(1), ";
   }
   printOptions(out, root);
-  out << ".SH NOTES\n" << roff(root.get_footer());
+  out << ".SH NOTES\n" << roff(helpFooter("PREFIX/" + documentationDirectoryUnderPrefix()));
   out << ".SH SEE ALSO\n" << seeAlso << "\\fBnetlab\\-topology\\fR(5)\n";
 }
 
 }  // namespace
+
+std::string helpFooter(const std::string& docs) {
+  return R"(
+Exit status: 0 success, 1 the operation failed (the message says why),
+2 bad usage or an invalid topology; `netlab exec` exits with the command's status
+(127 when it is not found, 126 when it cannot run).
+State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
+Manual pages: netlab-VERB(1), netlab-topology(5). Check this machine: netlab doctor.
+Documentation in )" +
+         docs + ": topology.md, architecture.md, nodes.md, apply.md, web.md.";
+}
 
 Action defineManual(CLI::App& command) {
   command.group("");  // hidden: for the build

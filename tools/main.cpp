@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/error.hpp"
+#include "base/helper_program.hpp"
 #include "base/version.hpp"
 #include "tools/cli.hpp"
 
@@ -43,14 +44,6 @@ constexpr Verb kVerbs[] = {
     {"__man", "A manual page in roff", netlab::tools::defineManual},
 };
 
-constexpr const char* kFooter = R"(
-Exit status: 0 success, 1 the operation failed (the message says why),
-2 bad usage or an invalid topology; `netlab exec` exits with the command's status
-(127 when it is not found, 126 when it cannot run).
-State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
-Manual pages: netlab-VERB(1), netlab-topology(5). Check this machine: netlab doctor.
-Documentation: docs/topology.md, docs/architecture.md, docs/web.md.)";
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -58,7 +51,7 @@ int main(int argc, char** argv) {
                " - virtual network labs out of Linux namespaces: every node its own host"};
   app.set_version_flag("--version", "netlab " NETLAB_VERSION);
   app.require_subcommand(1);
-  app.footer(kFooter);
+  app.footer(netlab::tools::helpFooter(netlab::documentationDirectory()));
   std::map<CLI::App*, netlab::tools::Action> actions;
   std::map<CLI::App*, const char*> hints;
   for (const Verb& verb : kVerbs) {

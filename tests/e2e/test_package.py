@@ -17,6 +17,7 @@ from test_labs import unique_lab
 
 BUILD = os.environ["NETLAB_BUILD_DIR"]
 NETLAB = os.environ["NETLAB"]
+EXAMPLES = os.environ["NETLAB_EXAMPLES"]
 
 
 def run(*args, check=True, env=None, timeout=600):
@@ -76,6 +77,14 @@ class RelocatedInstall(unittest.TestCase):
             self.assertEqual(run("man", "-M", os.path.join(prefix, "share", "man"), "-w",
                                  "netlab-up").stdout.strip(),
                              os.path.join(prefix, "share/man/man1/netlab-up.1"))
+            # --help names the documentation where this install put it, and the build's
+            # netlab names the repository's.
+            docs = os.path.join(prefix, "share", "doc", "netlab")
+            self.assertIn(f"Documentation in {docs}: topology.md", run(netlab, "--help").stdout)
+            self.assertTrue(os.path.exists(os.path.join(docs, "apply.md")))
+            repository = os.path.dirname(os.path.abspath(EXAMPLES))
+            self.assertIn(f"Documentation in {repository}/docs: topology.md",
+                          run(NETLAB, "--help").stdout)
             demo(self, netlab, os.path.join(prefix, "share", "netlab", "examples"), helpers)
         finally:
             shutil.rmtree(prefix)
