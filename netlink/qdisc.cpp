@@ -241,24 +241,30 @@ namespace {
 // back in its delay line: there is no queue that fills and drops, only a delay that grows up
 // to the packet limit, which TCP handles badly. tbf, a token bucket in front of a byte-limited
 // FIFO with a burst suited to the rate, behaves like the bottleneck link TCP is built for.
-// `flags` NLM_F_CREATE | NLM_F_EXCL adds the qdiscs; none changes those with the same handles
-// in place, keeping the packets they hold.
+// `flags` NLM_F_CREATE | NLM_F_EXCL adds the qdiscs, NLM_F_CREATE | NLM_F_REPLACE grafts them
+// in place of the device's root, none changes those with the same handles in place, keeping
+// the packets they hold. `root` is the root's handle (kImpairmentRootHandle or
+// kAlternateRootHandle).
 void appendImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& impairment,
-                      const std::string& description, uint32_t mtu, uint16_t flags) {
+                      const std::string& description, uint32_t mtu, uint16_t flags, uint32_t root) {
   checkExpressible(impairment, description);
   const QueueSizes sizes = queueSizes(impairment, mtu);
   const bool netem = hasNetemField(impairment);
   if (netem) {
-    QdiscRequest request(RTM_NEWQDISC, flags, ifindex, TC_H_ROOT, kImpairmentRootHandle,
-                         "netem 1: root on " + description);
+    QdiscRequest request(RTM_NEWQDISC, flags, ifindex, TC_H_ROOT, root,
+                         "netem " + handleName(root) + " root on " + description);
     request.putString(TCA_KIND, "netem");
     putNetemOptions(request, impairment, sizes.netemLimitPackets, flags == 0);
     request.appendTo(batch);
   }
   if (impairment.rateBitsPerSecond) {
-    QdiscRequest request(RTM_NEWQDISC, flags, ifindex, netem ? kNetemChildClass : TC_H_ROOT,
-                         netem ? kShaperChildHandle : kImpairmentRootHandle,
-                         (netem ? "tbf 10: parent 1:1 on " : "tbf 1: root on ") + description);
+    // netem's one class, under whichever root it is.
+    const uint32_t netemClass = TC_H_MAJ(root) | TC_H_MIN(kNetemChildClass);
+    QdiscRequest request(RTM_NEWQDISC, flags, ifindex, netem ? netemClass : TC_H_ROOT,
+                         netem ? kShaperChildHandle : root,
+                         (netem ? "tbf 10: parent " + handleName(netemClass) + " on "
+                                : "tbf " + handleName(root) + " root on ") +
+                             description);
     request.putString(TCA_KIND, "tbf");
     putTbfOptions(request, *impairment.rateBitsPerSecond / 8, sizes);
     request.appendTo(batch);
@@ -281,23 +287,27 @@ Layout layoutOf(const QdiscSettings& impairment) {
 void addImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& impairment,
                    const std::string& description, uint32_t mtu) {
   if (impairment.empty()) return;
-  appendImpairment(batch, ifindex, impairment, description, mtu, NLM_F_CREATE | NLM_F_EXCL);
+  appendImpairment(batch, ifindex, impairment, description, mtu, NLM_F_CREATE | NLM_F_EXCL,
+                   kImpairmentRootHandle);
 }
 
 void changeImpairment(RequestBatch& batch, uint32_t ifindex,
                       const std::optional<QdiscSettings>& current, const QdiscSettings& wanted,
-                      const std::string& description, uint32_t mtu) {
+                      const std::string& description, uint32_t mtu, uint32_t currentRoot) {
   checkExpressible(wanted, description);
   if (current && *current == asHeld(wanted, mtu)) return;
   if (wanted.empty()) {
     removeImpairment(batch, ifindex, description);
   } else if (current && !current->empty() && layoutOf(*current) == layoutOf(wanted)) {
-    appendImpairment(batch, ifindex, wanted, description, mtu, 0);
+    appendImpairment(batch, ifindex, wanted, description, mtu, 0, currentRoot);
   } else {
     // The kernel changes a qdisc in place only into one of its own kind: a new layout replaces
-    // the old one, and what the old qdiscs held is dropped, as with any new queue.
-    if (!current || !current->empty()) removeImpairment(batch, ifindex, description);
-    addImpairment(batch, ifindex, wanted, description, mtu);
+    // the old one, and what the old qdiscs held is dropped, as with any new queue. It takes the
+    // other handle, so the kernel grafts it over the old root in one request, or refuses it
+    // with the old root untouched.
+    const uint32_t root =
+        currentRoot == kImpairmentRootHandle ? kAlternateRootHandle : kImpairmentRootHandle;
+    appendImpairment(batch, ifindex, wanted, description, mtu, NLM_F_CREATE | NLM_F_REPLACE, root);
   }
 }
 
@@ -518,7 +528,9 @@ std::optional<QdiscSettings> settingsInForce(const std::vector<QdiscInfo>& devic
   }
   QdiscSettings settings;
   if (!root) return child ? std::nullopt : std::optional(settings);
-  if (root->handle != kImpairmentRootHandle) return std::nullopt;
+  if (root->handle != kImpairmentRootHandle && root->handle != kAlternateRootHandle) {
+    return std::nullopt;
+  }
   if (root->kind == "tbf" && root->tbf && !child) {
     settings.rateBitsPerSecond = root->tbf->rateBitsPerSecond;
     return settings;
@@ -526,7 +538,7 @@ std::optional<QdiscSettings> settingsInForce(const std::vector<QdiscInfo>& devic
   if (root->kind != "netem" || !root->netem) return std::nullopt;
   if (child) {
     if (child->kind != "tbf" || !child->tbf || child->handle != kShaperChildHandle ||
-        child->parent != kNetemChildClass) {
+        child->parent != (TC_H_MAJ(root->handle) | TC_H_MIN(kNetemChildClass))) {
       return std::nullopt;
     }
     settings.rateBitsPerSecond = child->tbf->rateBitsPerSecond;
@@ -562,6 +574,13 @@ QdiscSettings asHeld(const QdiscSettings& settings, uint32_t mtu) {
   }
   // Requests addImpairment built are netlab's layout, whatever their values.
   return settingsInForce(qdiscs, mtu).value();
+}
+
+uint32_t rootHandleOf(const std::vector<QdiscInfo>& deviceQdiscs) {
+  for (const auto& qdisc : deviceQdiscs) {
+    if (qdisc.parent == TC_H_ROOT) return qdisc.handle;
+  }
+  return 0;
 }
 
 std::string handleName(uint32_t handle) {

@@ -3,10 +3,13 @@
 // tc/q_netem.c and q_tbf.c lay them out (64-bit delays and rates included), and queued in a
 // RequestBatch, so a Session sends them and keeps the kernel's errno and extack.
 //
-// Layout on the device (the root is always handle 1:):
+// Layout on the device (the root is handle 1:, or 2: after a change of layout):
 //   netem fields only        netem 1: root
 //   rate only                tbf 1: root
 //   netem fields and a rate  netem 1: root, tbf 10: parent 1:1
+// A new layout takes the root handle the device's root does not have, so it replaces the old
+// one in a single request: the kernel will not give a handle a qdisc of another kind, and
+// deleting the old root first would lose it (and its counters) when the new one is refused.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +41,7 @@ struct QdiscSettings {
 
 // Handles as tc writes them, in hex: "1:" is major 1, "10:" is major 0x10.
 inline constexpr uint32_t kImpairmentRootHandle = 0x00010000;  // 1:
+inline constexpr uint32_t kAlternateRootHandle = 0x00020000;   // 2:
 inline constexpr uint32_t kNetemChildClass = 0x00010001;       // 1:1, netem's one class
 inline constexpr uint32_t kShaperChildHandle = 0x00100000;     // 10:
 
@@ -58,12 +62,14 @@ void addImpairment(RequestBatch& batch, uint32_t ifindex, const QdiscSettings& i
                    const std::string& description, uint32_t mtu = 1500);
 
 // Appends the requests that turn a device's impairment `current` (as settingsInForce read it
-// from the kernel; nullopt for qdiscs netlab did not lay out) into `wanted`: qdiscs of the same
+// from the kernel; nullopt for qdiscs netlab did not lay out), under the root qdisc
+// `currentRoot` (rootHandleOf; 0 for the device's default), into `wanted`: qdiscs of the same
 // layout are changed in place, so the packets they hold stay and traffic sees only the new
-// values; a different layout (or a foreign one) is replaced.
+// values; a different layout (or a foreign one) replaces the root in one request.
 void changeImpairment(RequestBatch& batch, uint32_t ifindex,
                       const std::optional<QdiscSettings>& current, const QdiscSettings& wanted,
-                      const std::string& description, uint32_t mtu = 1500);
+                      const std::string& description, uint32_t mtu = 1500,
+                      uint32_t currentRoot = kImpairmentRootHandle);
 
 // Deletes the root qdisc (and with it any child), back to the device's default. The kernel
 // refuses with ENOENT when there is nothing to delete.
@@ -111,6 +117,9 @@ std::vector<QdiscInfo> dumpAllQdiscs(Session& session);
 // Read in the kernel's units, so a value comes back as the kernel holds it (asHeld).
 std::optional<QdiscSettings> settingsInForce(const std::vector<QdiscInfo>& deviceQdiscs,
                                              uint32_t mtu = 1500);
+
+// The handle of the device's root qdisc; 0 when it has the kernel's default.
+uint32_t rootHandleOf(const std::vector<QdiscInfo>& deviceQdiscs);
 
 // The settings as settingsInForce reads them back from a device that holds exactly this
 // impairment: probabilities in 32-bit fractions, times in 64 ns ticks, rates in bytes per

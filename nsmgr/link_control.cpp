@@ -222,11 +222,11 @@ void applyImpairment(const nsmgr::LabState& state, const Wiring& wiring, const I
   const topo::Interface& interface = state.plan.nodes[ref.node].interfaces[ref.interface];
   NodeSession session(state, state.plan.nodes[ref.node].name);
   const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
-  const auto current =
-      netlink::settingsInForce(netlink::dumpQdiscs(*session, ifindex), interface.mtu);
+  const auto qdiscs = netlink::dumpQdiscs(*session, ifindex);
   netlink::RequestBatch batch;
-  netlink::changeImpairment(batch, ifindex, current, qdiscSettingsOf(to), nameOf(state.plan, ref),
-                            interface.mtu);
+  netlink::changeImpairment(batch, ifindex, netlink::settingsInForce(qdiscs, interface.mtu),
+                            qdiscSettingsOf(to), nameOf(state.plan, ref), interface.mtu,
+                            netlink::rootHandleOf(qdiscs));
   session->execute(batch);
 }
 

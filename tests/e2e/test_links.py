@@ -11,6 +11,7 @@ import time
 import unittest
 
 from test_labs import EXAMPLES, LabTest, netlab, unique_lab
+from test_netem import kernel_has_netem
 
 # A rate is met when TCP's goodput is within this fraction of it (the issue's 10%).
 RATE_TOLERANCE = 0.10
@@ -122,6 +123,35 @@ class Links(LabTest):
         self.assertEqual(result.returncode, 1)
         self.assertIn("reorder needs a delay", result.stderr)
         self.assertEqual(self.tbf_rate(lab, "h1"), 10_000_000, "a refused change changes nothing")
+
+    def test_a_change_the_kernel_refuses_keeps_the_links_counters(self):
+        """A new layout (netem over the tbf) replaces the old root in one request: refused, the
+        tbf stays with what it has counted, not a fresh one at zero."""
+        has_netem, _ = kernel_has_netem()
+        if has_netem:
+            self.skipTest("this kernel has netem: the refusal needs a kernel without it "
+                          "(netns.Qdisc.ALayoutChangeGraftsTheOtherRootAndBack covers it here)")
+        lab = self.up(two_hosts("refused", out={"rate": "10mbit"}))
+        self.exec(lab, "h1", "ping", "-c", "3", "-i", "0.2", "10.7.0.2")
+
+        def tbf():
+            [root] = [qdisc for qdisc in json.loads(self.exec(
+                lab, "h1", "tc", "-s", "-j", "qdisc", "show", "dev", "eth0").stdout)
+                if qdisc.get("root")]
+            return root["kind"], root["handle"], root["bytes"], root["packets"]
+
+        kind, handle, sent, packets = tbf()
+        self.assertEqual((kind, handle), ("tbf", "1:"))
+        self.assertGreaterEqual(packets, 3)
+        result = netlab("link", "set", "--lab", lab, "h1:eth0", "--delay", "10ms", check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("netem", result.stderr)
+        kind, handle, sent_after, packets_after = tbf()
+        self.assertEqual((kind, handle), ("tbf", "1:"), "the old root stays")
+        # Nothing was reset: what it counted is still there (a neighbour probe may add to it).
+        self.assertGreaterEqual(sent_after, sent)
+        self.assertGreaterEqual(packets_after, packets)
+        self.assertEqual(self.tbf_rate(lab, "h1"), 10_000_000)
 
     def ping_works(self, lab, node, address, seconds=3):
         """A reply within `seconds`, pinging once a quarter second. After `link up` the first

@@ -268,6 +268,36 @@ TEST(Qdisc, ANetemChangeInPlaceDropsTheFieldsLeftOut) {
   });
 }
 
+// A change of layout takes the root handle the device's root does not have (the kernel gives
+// no handle a qdisc of another kind), grafted over the old root in one request; a change of
+// values keeps the layout's handle.
+TEST(Qdisc, ALayoutChangeGraftsTheOtherRootAndBack) {
+  onOwnThread([] {
+    Session session = sessionWithVeth();
+    if (!kernelHasNetem(session)) GTEST_SKIP() << kNoNetem;
+    auto change = [&](const netlink::QdiscSettings& wanted) {
+      const auto qdiscs = netlink::dumpQdiscs(session, kIfindex);
+      RequestBatch batch;
+      netlink::changeImpairment(batch, kIfindex, netlink::settingsInForce(qdiscs), wanted, "x0",
+                                1500, netlink::rootHandleOf(qdiscs));
+      session.execute(batch);
+      const auto after = netlink::dumpQdiscs(session, kIfindex);
+      EXPECT_EQ(netlink::settingsInForce(after), netlink::asHeld(wanted));
+      return netlink::rootHandleOf(after);
+    };
+    netlink::QdiscSettings rate;
+    rate.rateBitsPerSecond = 12'345'678;
+    EXPECT_EQ(change(rate), 0u + netlink::kImpairmentRootHandle) << "the first layout is 1:";
+    netlink::QdiscSettings delayed = rate;
+    delayed.delayUs = 10'000;
+    EXPECT_EQ(change(delayed), 0u + netlink::kAlternateRootHandle) << "a new layout, at 2:";
+    delayed.delayUs = 20'000;
+    EXPECT_EQ(change(delayed), 0u + netlink::kAlternateRootHandle) << "changed in place";
+    EXPECT_EQ(change(rate), 0u + netlink::kImpairmentRootHandle) << "a new layout, back at 1:";
+    EXPECT_EQ(change(netlink::QdiscSettings{}), 0u) << "removed: the kernel's default";
+  });
+}
+
 TEST(Qdisc, RemovalRestoresTheDefaultAndRefusesTwice) {
   onOwnThread([] {
     Session session = sessionWithVeth();

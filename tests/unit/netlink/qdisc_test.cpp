@@ -305,20 +305,39 @@ TEST(ChangeImpairment, NewLayoutReplacesTheQdiscs) {
   QdiscSettings wanted = rateOf(10'000'000);
   wanted.delayUs = 20'000;
   changeImpairment(batch, 9, rateOf(10'000'000), wanted, "r1:eth0");
-  ASSERT_EQ(batch.size(), 3u);
-  EXPECT_EQ(messageAt(batch, 0)->nlmsg_type, RTM_DELQDISC);
-  EXPECT_EQ(batch.requests()[1].description, "netem 1: root on r1:eth0");
-  EXPECT_EQ(batch.requests()[2].description, "tbf 10: parent 1:1 on r1:eth0");
-  EXPECT_EQ(messageAt(batch, 2)->nlmsg_flags,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  // No deletion first: the new root takes the other handle and is grafted over the old one in
+  // one request, which the kernel refuses (netem missing, say) with the old one untouched.
+  ASSERT_EQ(batch.size(), 2u);
+  EXPECT_EQ(batch.requests()[0].description, "netem 2: root on r1:eth0");
+  EXPECT_EQ(batch.requests()[1].description, "tbf 10: parent 2:1 on r1:eth0");
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(messageAt(batch, i)->nlmsg_flags,
+              NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
+  }
+  EXPECT_EQ(parsed(batch, 0).handle, kAlternateRootHandle);
+  EXPECT_EQ(parsed(batch, 1).parent, kAlternateRootHandle | 1);
+  // And back: from a root at 2:, the next layout takes 1:.
+  RequestBatch back;
+  changeImpairment(back, 9, asHeld(wanted), rateOf(5'000'000), "r1:eth0", 1500,
+                   kAlternateRootHandle);
+  ASSERT_EQ(back.size(), 1u);
+  EXPECT_EQ(back.requests()[0].description, "tbf 1: root on r1:eth0");
+  // A change in place addresses the root where it is.
+  QdiscSettings other = wanted;
+  other.delayUs = 30'000;
+  RequestBatch inPlace;
+  changeImpairment(inPlace, 9, asHeld(wanted), other, "r1:eth0", 1500, kAlternateRootHandle);
+  EXPECT_EQ(inPlace.requests()[0].description, "netem 2: root on r1:eth0");
+  EXPECT_EQ(parsed(inPlace, 0).handle, kAlternateRootHandle);
 }
 
 TEST(ChangeImpairment, FromNothingAddsAndToNothingRemoves) {
   RequestBatch added;
-  changeImpairment(added, 4, QdiscSettings{}, rateOf(1'000'000), "h1:eth0");
+  changeImpairment(added, 4, QdiscSettings{}, rateOf(1'000'000), "h1:eth0", 1500, 0);
   ASSERT_EQ(added.size(), 1u);
   EXPECT_EQ(messageAt(added, 0)->nlmsg_flags,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
+  EXPECT_EQ(added.requests()[0].description, "tbf 1: root on h1:eth0");
 
   RequestBatch removed;
   changeImpairment(removed, 4, rateOf(1'000'000), {}, "h1:eth0");
@@ -372,11 +391,10 @@ TEST(ChangeImpairment, ANetemChangeSendsEveryFieldZeroWhenUnset) {
 
 TEST(ChangeImpairment, QdiscsNetlabDidNotLayOutAreReplaced) {
   RequestBatch batch;
-  changeImpairment(batch, 9, std::nullopt, rateOf(10'000'000), "r1:eth0");
-  ASSERT_EQ(batch.size(), 2u);
-  EXPECT_EQ(messageAt(batch, 0)->nlmsg_type, RTM_DELQDISC);
-  EXPECT_EQ(messageAt(batch, 1)->nlmsg_flags,
-            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+  changeImpairment(batch, 9, std::nullopt, rateOf(10'000'000), "r1:eth0", 1500, 0x80010000);
+  ASSERT_EQ(batch.size(), 1u);
+  EXPECT_EQ(messageAt(batch, 0)->nlmsg_flags,
+            NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_REPLACE);
 }
 
 TEST(ChangeImpairment, WhatTheKernelHoldsAlreadyIsNotSentAgain) {
@@ -446,6 +464,19 @@ TEST(SettingsInForce, OtherQdiscsAreNotNetlabs) {
   QdiscInfo elsewhere = netem;
   elsewhere.handle = 0x80010000;
   EXPECT_FALSE(settingsInForce({elsewhere})) << "netem, but not under netlab's handle";
+  // The alternate root, with its child under its own class.
+  QdiscInfo alternate = netem;
+  alternate.handle = kAlternateRootHandle;
+  QdiscInfo shaper = qdisc("tbf", kShaperChildHandle, kAlternateRootHandle | 1);
+  shaper.tbf = TbfOptions{};
+  shaper.tbf->rateBitsPerSecond = 8'000;
+  auto read = settingsInForce({alternate, shaper});
+  ASSERT_TRUE(read);
+  EXPECT_EQ(read->rateBitsPerSecond, 8'000u);
+  shaper.parent = kNetemChildClass;
+  EXPECT_FALSE(settingsInForce({alternate, shaper})) << "a child under the other root's class";
+  EXPECT_EQ(rootHandleOf({alternate, shaper}), kAlternateRootHandle);
+  EXPECT_EQ(rootHandleOf({qdisc("noqueue", 0, TC_H_ROOT)}), 0u);
 }
 
 // A netem dump as the kernel writes it: the fixed options (times capped in ticks), then the
