@@ -3,11 +3,12 @@ each generated example comes up, converges until its own tests (path tests inclu
 goes down leaving nothing. Prints, for each, the time from `netlab up` to all tests passing."""
 import json
 import os
+import subprocess
 import sys
 import time
 import unittest
 
-from test_labs import EXAMPLES, LabTest, netlab, unique_lab
+from test_labs import EXAMPLES, NETLAB, LabTest, netlab, unique_lab
 
 GENERATED_EXAMPLES = ["ospf/generated.json", "bgp/generated.json", "ospf-bgp/topo.json",
                       "ospf-bgp/bird.json"]
@@ -85,6 +86,31 @@ class Validation(unittest.TestCase):
         r1 = next(node for node in plan["nodes"] if node["name"] == "r1")
         self.assertTrue(any(f["path"] == "/etc/frr/frr.conf" and f.get("generated")
                             for f in r1["files"]))
+
+    def test_a_suite_not_installed_is_a_located_error(self):
+        """With the suite's files hidden by an empty tmpfs (in a mount namespace of the
+        check's own), validate names what is missing, where routing is asked for, and the
+        package."""
+        if os.geteuid() != 0:
+            self.skipTest("hiding a directory takes a mount namespace of one's own: root")
+        for hidden, example, message, package in [
+                ("/usr/lib/frr", "ospf-bgp/topo.json",
+                 "FRR is not installed on this machine (/usr/lib/frr/frrinit.sh is missing)",
+                 "apt-get install frr"),
+                ("/etc/bird", "ospf-bgp/bird.json",
+                 "BIRD is not installed on this machine (/etc/bird/bird.conf is missing)",
+                 "apt-get install bird2")]:
+            if not os.path.isdir(hidden):
+                self.skipTest(f"{hidden} is not here to hide")
+            topology = os.path.join(EXAMPLES, example)
+            result = subprocess.run(
+                ["unshare", "--mount", "sh", "-c", 'mount -t tmpfs none "$1" && exec "$2" '
+                 'validate "$3"', "hide", hidden, NETLAB, topology],
+                capture_output=True, text=True, timeout=60)
+            with self.subTest(example=example):
+                self.assertEqual(result.returncode, 2, result.stderr)
+                self.assertIn(f"{topology}:4:14: error: routing: {message}", result.stderr)
+                self.assertIn(package, result.stderr)
 
 
 if __name__ == "__main__":
