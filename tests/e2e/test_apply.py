@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import unittest
 
-from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, unique_lab
+from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, strace_points, unique_lab
 
 LAN = os.path.join(EXAMPLES, "lan.json")
 
@@ -322,13 +322,7 @@ class CrashSafety(ApplyTest):
                                  "--lab", lab, edited], capture_output=True, text=True,
                                 check=True, timeout=120)
         self.assertIn("- node h4", traced.stdout)
-        counts = {}
-        for line in traced.stderr.splitlines():
-            name = line.split("(")[0].split()[-1] if "(" in line else ""
-            if name in self.CALLS.split(","):
-                counts[name] = counts.get(name, 0) + 1
-        points = [(call, when) for call, count in sorted(counts.items())
-                  for when in range(1, count + 1)]
+        counts, points = strace_points(traced.stderr, self.CALLS)
         self.assertGreaterEqual(len(points), 10, counts)
         print(f"{len(points)} points: {points}", flush=True)
         for call, when in points:

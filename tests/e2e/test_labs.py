@@ -89,6 +89,18 @@ def snapshot():
     }
 
 
+def strace_points(trace, calls):
+    """Every (call, n) for the n-th entry into each of `calls` (comma-separated) that an
+    `strace -e trace=CALLS` output shows: the points a crash test kills a command at."""
+    counts = {}
+    for line in trace.splitlines():
+        name = line.split("(")[0].split()[-1] if "(" in line else ""
+        if name in calls.split(","):
+            counts[name] = counts.get(name, 0) + 1
+    return counts, [(call, when) for call, count in sorted(counts.items())
+                    for when in range(1, count + 1)]
+
+
 def unique_lab(prefix):
     return f"{prefix}-{RUN}{uuid.uuid4().hex[:4]}"
 
