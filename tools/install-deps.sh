@@ -8,8 +8,8 @@ packages=(
   frr bird2 traceroute strace tshark
   libcpp-httplib-dev chromium
   # Issue 22: the Debian package (cpack -G DEB finds its dependencies with dpkg-shlibdeps) and
-  # its manual pages, read back by the package tests.
-  dpkg-dev man-db
+  # its manual pages, read back by the package tests; zsh, whose completion is tested too.
+  dpkg-dev man-db zsh
   # The vm test tier (tests/vm/run): Debian's stock kernel, which has netem, booted in QEMU.
   qemu-system-x86 linux-image-amd64 busybox-static
 )

@@ -1,11 +1,12 @@
-"""bash completion of netlab (dist/completion/netlab.bash, issue 22), tested by running its
-completion function on sample command lines, as bash does on a tab.
+"""bash and zsh completion of netlab (dist/completion/netlab.bash and _netlab, issue 22), tested
+by running each completion function on sample command lines, as the shell does on a tab.
 
 `CommandTable` needs no privileges (verbs, options, files); `RunningLab` brings up
 examples/lan.json as root, inside tests/run_isolated.sh's private namespaces, and completes its
 name, its nodes and their NODE:IF endpoints.
 """
 import os
+import shutil
 import subprocess
 import sys
 import unittest
@@ -15,6 +16,7 @@ from test_labs import unique_lab
 NETLAB = os.environ["NETLAB"]
 EXAMPLES = os.environ["NETLAB_EXAMPLES"]
 SCRIPT = os.environ["NETLAB_BASH_COMPLETION"]
+ZSH_SCRIPT = os.path.join(os.path.dirname(SCRIPT), "_netlab")
 
 
 def complete(line, cwd=None):
@@ -25,6 +27,24 @@ def complete(line, cwd=None):
                '_netlab; printf "%s\\n" "${COMPREPLY[@]}"')
     result = subprocess.run(["bash", "-c", program, "complete", SCRIPT, line], env=env, cwd=cwd,
                             capture_output=True, text=True, timeout=30, check=True)
+    return sorted(word for word in result.stdout.splitlines() if word)
+
+
+def complete_zsh(line, cwd=None):
+    """What zsh offers for `line` with the cursor at its end: _netlab run with `words` and
+    `CURRENT` as zsh's completion system sets them, `compadd` keeping the candidates that
+    start with the current word (as it does), `_files` standing for zsh's file completion."""
+    if not shutil.which("zsh"):
+        raise unittest.SkipTest("zsh is not installed (tools/install-deps.sh installs it)")
+    env = dict(os.environ, PATH=os.path.dirname(NETLAB) + ":" + os.environ.get("PATH", ""))
+    program = ('script=$1; shift; words=("$@"); CURRENT=$#; '
+               'compadd() { [[ $1 == -Q && $2 == -- ]] || return 1; shift 2; local c; '
+               'for c in "$@"; do [[ $c == "${words[CURRENT]}"* ]] && print -r -- "$c"; done; return 0; }; '
+               '_files() { print -r -- ":files"; }; '
+               'source "$script"')
+    result = subprocess.run(["zsh", "-f", "-c", program, "complete", ZSH_SCRIPT,
+                             *line.split(" ")], env=env, cwd=cwd, capture_output=True,
+                            text=True, timeout=30, check=True)
     return sorted(word for word in result.stdout.splitlines() if word)
 
 
@@ -48,8 +68,17 @@ class CommandTable(unittest.TestCase):
                          ["triangle-auto.json", "triangle.json"])
 
 
-class RunningLab(unittest.TestCase):
-    # A name of this test run's own: the labs' cgroups are the machine's, seen by other tests.
+class ZshCommandTable(unittest.TestCase):
+    def test_verbs_options_and_files(self):
+        self.assertEqual(complete_zsh("netlab do"), ["doctor", "down"])
+        self.assertEqual(complete_zsh("netlab up --p"), ["--pids-limit"])
+        self.assertEqual(complete_zsh("netlab up la", cwd=EXAMPLES), [":files"])
+
+
+class LanLab(unittest.TestCase):
+    """examples/lan.json up for the class's tests, under a name of this run's own (the labs'
+    cgroups are the machine's, seen by other tests)."""
+
     LAB = unique_lab("complete")
 
     @classmethod
@@ -63,6 +92,8 @@ class RunningLab(unittest.TestCase):
     def tearDownClass(cls):
         subprocess.run([NETLAB, "down", cls.LAB], check=True, capture_output=True, timeout=120)
 
+
+class RunningLab(LanLab):
     def test_lab_names(self):
         self.assertEqual(complete("netlab status "), [self.LAB])
         self.assertEqual(complete("netlab exec --lab comp"), [self.LAB])
@@ -77,6 +108,22 @@ class RunningLab(unittest.TestCase):
         offered = complete("netlab link down r1:e")
         self.assertTrue(offered and all(word.startswith("eth") for word in offered), offered)
         self.assertIn("h2:eth0", complete("netlab capture h"))
+
+
+class ZshRunningLab(LanLab):
+    LAB = unique_lab("zcomplete")
+
+    @classmethod
+    def setUpClass(cls):
+        if not shutil.which("zsh"):
+            raise unittest.SkipTest("zsh is not installed (tools/install-deps.sh installs it)")
+        super().setUpClass()
+
+    def test_lab_node_and_endpoint_names(self):
+        self.assertEqual(complete_zsh("netlab status "), [self.LAB])
+        self.assertEqual(complete_zsh("netlab exec h"), ["h1", "h2", "h3", "h4"])
+        # zsh does not split words at the colon: it is offered the whole NODE:IF.
+        self.assertEqual(complete_zsh("netlab link set h1:"), ["h1:eth0"])
 
 
 if __name__ == "__main__":
