@@ -44,6 +44,11 @@ class LabDirectory {
   // empty when it does not exist.
   std::vector<std::string> entries(const std::string& relative) const;
   void makeDirectory(const std::string& relative) const;
+  // Opens (or with O_CREAT makes) a file of the lab below the directory, never through a
+  // symlink; throws naming it.
+  Fd openFile(const std::string& relative, int flags, unsigned mode = 0600) const {
+    return openBeneath(relative, flags, mode);
+  }
   // Removes the directory with everything in it; the lock is held until this object dies.
   void remove() const;
   // Removes one entry of the directory (a file, or a directory with everything in it).

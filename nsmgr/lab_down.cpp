@@ -15,6 +15,7 @@
 #include "nsmgr/lab_state.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/network_pin.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
@@ -185,6 +186,8 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
   // The nodes are gone: their state goes while the kernel finishes removing their namespaces.
   // The cgroups go first (once their last tasks have), so a failure leaves them recorded.
   auto removal = std::async(std::launch::async, [&] {
+    // The nodes' keepers write their last records, then end.
+    awaitKeepers(*directory, kNodeStopTimeout);
     removeLabCgroups(*directory);
     directory->remove();
   });

@@ -9,7 +9,9 @@
 #include "netlink/session.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/lab_state.hpp"
 #include "nsmgr/namespaces.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/state_file.hpp"
@@ -37,6 +39,12 @@ std::vector<nsmgr::InterfaceStatus> readInterfaces(const Fd& pidfd, const std::s
   return interfaces;
 }
 
+// A node whose init has ended, with how, if its keeper recorded it.
+nsmgr::NodeStatus exited(const LabDirectory& directory, nsmgr::NodeStatus status) {
+  status.exit = recordedExit(directory, status.pid).value_or(InitExit{});
+  return status;
+}
+
 // The names `ip route` prints for rtm_protocol (iproute2's rt_protos).
 std::string protocolName(uint8_t protocol) {
   static const std::map<uint8_t, std::string> kNames = {
@@ -49,7 +57,8 @@ std::string protocolName(uint8_t protocol) {
   return name == kNames.end() ? std::to_string(protocol) : name->second;
 }
 
-nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& runtime) {
+nsmgr::NodeStatus nodeStatus(const LabDirectory& directory, const topo::Node& node,
+                             const nsmgr::NodeRuntime& runtime) {
   nsmgr::NodeStatus status;
   status.name = node.name;
   status.kind = node.kind;
@@ -57,13 +66,14 @@ nsmgr::NodeStatus nodeStatus(const topo::Node& node, const nsmgr::NodeRuntime& r
   status.stopped = runtime.pid == 0;
   if (status.stopped) return status;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
-  if (!pidfd) return status;
+  if (!pidfd) return exited(directory, std::move(status));
   try {
     // Entered through its pidfd, so the namespace is the node's even if its pid is reused.
     status.interfaces = readInterfaces(*pidfd, node.name);
   } catch (const SystemError& error) {
     if (error.errnoValue() != ESRCH) throw;
-    return status;  // it ended between being found and being entered (a `down` under way)
+    // it ended between being found and being entered
+    return exited(directory, std::move(status));
   }
   status.running = true;
   for (auto& interface : status.interfaces) {
@@ -96,14 +106,16 @@ std::vector<std::string> listLabs() {
 }
 
 nsmgr::LabStatus labStatus(const std::string& lab) {
-  nsmgr::LabState state = readLabState(lab);
+  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
+  if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
+  nsmgr::LabState state = readStateFile(*directory, lab);
   nsmgr::LabStatus status;
   status.name = state.plan.name;
   status.sourceFile = state.plan.sourceFile;
   status.createdUnixSeconds = state.createdUnixSeconds;
   for (const auto& runtime : state.nodes) {
     const topo::Node* node = state.plan.findNode(runtime.name);
-    if (node) status.nodes.push_back(nodeStatus(*node, runtime));
+    if (node) status.nodes.push_back(nodeStatus(*directory, *node, runtime));
   }
   return status;
 }

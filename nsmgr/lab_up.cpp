@@ -21,6 +21,7 @@
 #include "nsmgr/limits.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_boot.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/node_setup.hpp"
@@ -71,6 +72,7 @@ class LabBuild {
     interruption.check();
     for (auto& node : nodes_) detachNode(node);
     committed_ = true;
+    keepExitStatuses(directory_);
     return state;
   }
 

@@ -18,6 +18,7 @@
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/network_pin.hpp"
 #include "nsmgr/node_boot.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "nsmgr/node_process.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/node_setup.hpp"
@@ -113,6 +114,7 @@ class NodeControl {
         stopped.push_back(i);
       }
     }
+    if (!stopped.empty()) keepExitStatuses(directory());
     for (size_t i : stopped) {
       withContext("starting node " + plan().nodes[i].name,
                   [&] { launch(i, launcher, cgroups, hosts, stopped); });
@@ -205,6 +207,7 @@ class NodeControl {
     auto startTime = processStartTime(pid);
     if (!startTime) throw Error("its init ended as it started");
     started.startTime = *startTime;
+    forgetExit(directory(), pid);  // an earlier init's with the same pid
     writeNodeRecord(directory(), node.name, {pid, *startTime, nodeEnvironment(plan().name, node)});
     starting_.push_back(std::move(started));
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,17 +22,34 @@ struct InterfaceStatus {
   Impairment egress;                   // in force, as recorded; empty for lo and bridges
 };
 
+// How a node's init ended by itself (nsmgr/node_keeper.hpp records it).
+struct InitExit {
+  std::optional<int> code;    // it exited with this status
+  std::optional<int> signal;  // or was killed by this signal
+  bool coreDumped = false;
+  // Neither: not known (an older kernel, or no keeper).
+  bool operator==(const InitExit&) const = default;
+};
+
+// "exit status 3", "killed by SIGKILL", "killed by SIGSEGV (core dumped)" or "status unknown".
+std::string describe(const InitExit& exit);
+// "SIGKILL", or "signal 70" for one without a name.
+std::string signalName(int signal);
+
 struct NodeStatus {
   std::string name;
   NodeKind kind = NodeKind::Host;
   bool running = false;
   bool stopped = false;  // by `netlab node stop`; not running and not stopped: its init exited
   int pid = 0;
+  InitExit exit;  // when it exited
   std::vector<InterfaceStatus> interfaces;
 };
 
 // "running", "stopped" or "exited".
 const char* stateName(const NodeStatus& node);
+// The same, with how it exited: "exited (killed by SIGKILL)".
+std::string stateDescription(const NodeStatus& node);
 
 struct LabStatus {
   std::string name;

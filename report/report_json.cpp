@@ -19,14 +19,25 @@ ordered_json toJsonValue(const InterfaceStatus& interface) {
           {"egress", impairmentToJson(interface.egress)}};
 }
 
+// How an exited node's init ended: {"code": 0}, {"signal": "SIGKILL", "core_dumped": false},
+// or {} when that is not known; null for a node that has not exited.
+ordered_json exitToJson(const NodeStatus& node) {
+  if (node.running || node.stopped) return nullptr;
+  ordered_json exit = ordered_json::object();
+  if (node.exit.code) exit["code"] = *node.exit.code;
+  if (node.exit.signal) {
+    exit["signal"] = signalName(*node.exit.signal);
+    exit["core_dumped"] = node.exit.coreDumped;
+  }
+  return exit;
+}
+
 ordered_json toJsonValue(const NodeStatus& node) {
   ordered_json interfaces = ordered_json::array();
   for (const auto& interface : node.interfaces) interfaces.push_back(toJsonValue(interface));
-  return {{"name", node.name},
-          {"kind", std::string(toString(node.kind))},
-          {"state", stateName(node)},
-          {"pid", node.pid},
-          {"interfaces", interfaces}};
+  return {{"name", node.name},        {"kind", std::string(toString(node.kind))},
+          {"state", stateName(node)}, {"pid", node.pid},
+          {"exit", exitToJson(node)}, {"interfaces", interfaces}};
 }
 
 ordered_json toJsonValue(const LabStatus& lab) {

@@ -22,6 +22,8 @@ struct Verb {
   Action (*define)(CLI::App& command);
   // Printed under a usage error of the verb: the way out of its most frequent mistake.
   const char* usageHint = nullptr;
+  // It starts nodes' inits, whose ends a keeper records (nsmgr/node_keeper.hpp).
+  bool startsInits = false;
 };
 
 // Adds --format with its choices; the first choice is the default.
@@ -39,6 +41,8 @@ Action defineList(CLI::App& command);
 Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
 Action defineNode(CLI::App& command);
+// Hidden: the keeper of the exit statuses of inits a command started (nsmgr/node_keeper.hpp).
+Action defineKeep(CLI::App& command);
 Action defineApply(CLI::App& command);
 Action definePingall(CLI::App& command);
 Action defineTest(CLI::App& command);

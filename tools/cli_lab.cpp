@@ -202,7 +202,7 @@ Action defineStatus(CLI::App& command) {
     }
     Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES", "EGRESS"});
     for (const auto& node : status.nodes) {
-      table.add({node.name, std::string(topo::toString(node.kind)), nsmgr::stateName(node),
+      table.add({node.name, std::string(topo::toString(node.kind)), nsmgr::stateDescription(node),
                  std::to_string(node.pid), "", "", "", ""});
       for (const auto& interface : node.interfaces) {
         table.add({"", "", "", "", interface.name, interface.operState,

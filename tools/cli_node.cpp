@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/node_control.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 
@@ -71,6 +72,13 @@ Action defineNode(CLI::App& command) {
   add("kill", "Kill nodes at once (SIGKILL, no grace), keeping their links",
       nsmgr::NodeAction::Kill);
   return [&command, actions] { return actions->at(command.get_subcommands().front())(); };
+}
+
+Action defineKeep(CLI::App& command) {
+  command.group("");  // hidden: netlab starts it itself, with the fds it expects
+  auto lab = std::make_shared<std::string>();
+  command.add_option("lab-directory", *lab, "The lab's state directory")->required();
+  return [lab] { return nsmgr::runNodeKeeper(*lab); };
 }
 
 }  // namespace netlab::tools

@@ -7,6 +7,7 @@
 #include "base/error.hpp"
 #include "base/helper_program.hpp"
 #include "base/version.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "tools/cli.hpp"
 
 namespace {
@@ -18,7 +19,7 @@ constexpr Verb kVerbs[] = {
      netlab::tools::defineValidate},
     {"plan", "Show the fully resolved lab a topology describes", netlab::tools::definePlan},
     {"graph", "Draw a topology (Graphviz dot or Mermaid)", netlab::tools::defineGraph},
-    {"up", "Build and start a lab", netlab::tools::defineUp},
+    {"up", "Build and start a lab", netlab::tools::defineUp, nullptr, true},
     {"exec", "Run a command inside one or more nodes", netlab::tools::defineExec,
      "hint: put `--` between the node and a command that has options, e.g.\n"
      "  netlab exec r1 -- ip -br address\n"},
@@ -29,9 +30,9 @@ constexpr Verb kVerbs[] = {
     {"pingall", "Ping every node's addresses from every other node", netlab::tools::definePingall},
     {"link", "Show, impair, fail and restore a running lab's links", netlab::tools::defineLink},
     {"node", "Stop, start, restart or kill a running lab's nodes in place, links kept",
-     netlab::tools::defineNode},
+     netlab::tools::defineNode, nullptr, true},
     {"apply", "Change a running lab into an edited topology, only where they differ",
-     netlab::tools::defineApply},
+     netlab::tools::defineApply, nullptr, true},
     {"capture", "Capture packets on a running lab's interfaces (pcapng for Wireshark)",
      netlab::tools::defineCapture},
     {"web", "Serve a live view of the running labs in the browser (and its JSON API)",
@@ -39,10 +40,24 @@ constexpr Verb kVerbs[] = {
     {"down", "Stop a lab and remove everything it made", netlab::tools::defineDown},
     {"doctor", "Check what this machine lets netlab do, and what is missing",
      netlab::tools::defineDoctor},
-    // Hidden from --help: for the shells' completion and the build's manual pages.
+    // Hidden from --help: for the shells' completion, the build's manual pages and the keeper
+    // of the nodes' exit statuses.
     {"__complete", "Completion candidates for a command line", netlab::tools::defineComplete},
     {"__man", "A manual page in roff", netlab::tools::defineManual},
+    {"__keep", "Record how the inits a command started end", netlab::tools::defineKeep},
 };
+
+// The verb's action, its failure printed here, once.
+int run(const netlab::tools::Action& action) {
+  try {
+    return action();
+  } catch (const netlab::Error& error) {
+    std::cerr << "netlab: " << error.what() << '\n';
+  } catch (const std::exception& error) {
+    std::cerr << "netlab: internal error: " << error.what() << '\n';
+  }
+  return netlab::tools::kExitFailure;
+}
 
 }  // namespace
 
@@ -53,10 +68,12 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.footer(netlab::tools::helpFooter(netlab::documentationDirectory()));
   std::map<CLI::App*, netlab::tools::Action> actions;
+  std::map<CLI::App*, bool> startsInits;
   std::map<CLI::App*, const char*> hints;
   for (const Verb& verb : kVerbs) {
     CLI::App* command = app.add_subcommand(verb.name, verb.summary);
     actions[command] = verb.define(*command);
+    startsInits[command] = verb.startsInits;
     if (verb.usageHint) {
       hints[command] = verb.usageHint;
       command->footer(verb.usageHint);  // in the verb's --help and manual page too
@@ -72,12 +89,14 @@ int main(int argc, char** argv) {
     }
     return netlab::tools::kExitInvalid;
   }
+  CLI::App* command = app.get_subcommands().front();
   try {
-    return actions.at(app.get_subcommands().front())();
+    if (startsInits[command]) {
+      return netlab::nsmgr::runKeepingInits([&] { return run(actions.at(command)); });
+    }
   } catch (const netlab::Error& error) {
     std::cerr << "netlab: " << error.what() << '\n';
-  } catch (const std::exception& error) {
-    std::cerr << "netlab: internal error: " << error.what() << '\n';
+    return netlab::tools::kExitFailure;
   }
-  return netlab::tools::kExitFailure;
+  return run(actions.at(command));
 }

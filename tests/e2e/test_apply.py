@@ -11,7 +11,7 @@ import shutil
 import subprocess
 import unittest
 
-from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, strace_points, unique_lab
+from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, strace, strace_points, unique_lab
 
 LAN = os.path.join(EXAMPLES, "lan.json")
 
@@ -311,16 +311,15 @@ class CrashSafety(ApplyTest):
 
     def test_sigkill_at_every_step_of_apply_then_down(self):
         """strace kills netlab on entering every clone, netlink send, rename, mount, unmount and
-        signal `apply` makes (netlab's own calls only, no -f); whatever the instant, `down`
-        leaves nothing."""
+        signal `apply`'s worker makes (test_labs.strace); whatever the instant, `down` leaves
+        nothing."""
         if not shutil.which("strace"):
             self.skipTest("strace is not installed (tools/install-deps.sh installs it)")
         edited = self.write_topology(self.every_kind_of_change())
         lab = unique_lab("applyrun")
         self.bring_up(LAN, lab)
-        traced = subprocess.run(["strace", "-qq", "-e", f"trace={self.CALLS}", NETLAB, "apply",
-                                 "--lab", lab, edited], capture_output=True, text=True,
-                                check=True, timeout=120)
+        traced = subprocess.run([*strace(f"trace={self.CALLS}"), NETLAB, "apply", "--lab", lab,
+                                 edited], capture_output=True, text=True, check=True, timeout=120)
         self.assertIn("- node h4", traced.stdout)
         counts, points = strace_points(traced.stderr, self.CALLS)
         self.assertGreaterEqual(len(points), 10, counts)
@@ -332,9 +331,9 @@ class CrashSafety(ApplyTest):
                 netlab("up", LAN, "--lab", lab)
                 try:
                     killed = subprocess.run(
-                        ["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e",
-                         f"inject={call}:signal=SIGKILL:when={when}", NETLAB, "apply", "--lab",
-                         lab, edited], capture_output=True, text=True, timeout=120)
+                        [*strace(f"trace={call}", "-o", "/dev/null", "-e",
+                                 f"inject={call}:signal=SIGKILL:when={when}"), NETLAB, "apply",
+                         "--lab", lab, edited], capture_output=True, text=True, timeout=120)
                 finally:
                     self.assertRegex(netlab("down", lab).stdout, "is down")
                 # The dumps that wait for carrier are repeated until it comes: their number,

@@ -74,6 +74,20 @@ def lab_cgroups():
     return sorted(found)
 
 
+def live_keepers():
+    """PIDs of the keepers of nodes' exit statuses (`netlab __keep`, nsmgr/node_keeper.hpp)."""
+    pids = set()
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                words = cmdline.read().split(b"\0")
+        except OSError:
+            continue
+        if len(words) > 1 and words[1] == b"__keep":
+            pids.add(int(entry))
+    return pids
+
+
 def snapshot():
     """What the host looks like, for comparing before `up` and after `down`."""
     with open("/proc/self/mountinfo") as mounts:
@@ -86,15 +100,49 @@ def snapshot():
         # netlab creates /run/netlab on first use and leaves it, empty, behind.
         "state": sorted(os.listdir("/run/netlab")) if os.path.isdir("/run/netlab") else [],
         "inits": live_inits(),
+        "keepers": live_keepers(),
     }
 
 
-def strace_points(trace, calls):
-    """Every (call, n) for the n-th entry into each of `calls` (comma-separated) that an
-    `strace -e trace=CALLS` output shows: the points a crash test kills a command at."""
-    counts = {}
+def strace(*options):
+    """strace as the crash tests run it: `up`, `node` and `apply` work in a child of the command,
+    the worker (nsmgr/node_keeper.hpp), which is followed (-f), as its threads and the nodes'
+    children are, up to their exec (-b execve: the inits and the keeper run on untraced). Clone
+    is traced too, for worker_calls."""
+    calls = next(option for option in options if option.startswith("trace="))
+    rest = [option for option in options if option != calls]
+    return ["strace", "-f", "-b", "execve", "-qq", "-e", calls + ",clone", *rest]
+
+
+TRACE_LINE = re.compile(r"^(?:\[pid\s+(\d+)\] |(\d+)\s+)?(\w+)\((.*)$")
+
+
+def worker_calls(trace):
+    """The (call, line) of the worker's main thread in a strace(...) output: the process the
+    command's first clone made (the command's own calls when it made none)."""
+    parsed = []
     for line in trace.splitlines():
-        name = line.split("(")[0].split()[-1] if "(" in line else ""
+        match = TRACE_LINE.match(line)
+        if match:
+            pid = match.group(1) or match.group(2)
+            parsed.append((int(pid) if pid else None, match.group(3), match.group(4)))
+    if not parsed:
+        return []
+    command = parsed[0][0]
+    worker = command
+    for pid, call, rest in parsed:
+        if pid == command and call == "clone":
+            worker = int(rest.rsplit("=", 1)[1].split()[0])
+            break
+    return [(call, rest) for pid, call, rest in parsed if pid == worker]
+
+
+def strace_points(trace, calls):
+    """Every (call, n) for the n-th entry into each of `calls` (comma-separated) by the worker
+    in a strace(...) output: the points a crash test kills a command at. strace counts each
+    traced thread's calls apart (its inject when=N), so the points are those of one thread."""
+    counts = {}
+    for name, _ in worker_calls(trace):
         if name in calls.split(","):
             counts[name] = counts.get(name, 0) + 1
     return counts, [(call, when) for call, count in sorted(counts.items())

@@ -14,7 +14,7 @@ import subprocess
 import time
 import unittest
 
-from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, strace_points, unique_lab
+from test_labs import EXAMPLES, NETLAB, LabTest, netlab, snapshot, strace, strace_points, unique_lab
 
 TRIANGLE = os.path.join(EXAMPLES, "triangle.json")
 
@@ -154,6 +154,31 @@ class StopStart(NodeTest):
         self.assertEqual(self.peer_carriers(lab, self.PEERS), {True})
         netlab("test", lab)
 
+    def await_exit(self, lab, node):
+        """The exit as `status` shows it once the node's keeper has recorded it."""
+        deadline = time.monotonic() + 10
+        while not status(lab)[node]["exit"] and time.monotonic() < deadline:
+            time.sleep(0.02)
+        return status(lab)[node]["exit"]
+
+    def test_an_exited_node_shows_how_its_init_ended(self):
+        lab = unique_lab("nodehow")
+        self.bring_up(TRIANGLE, lab)
+        kill_init(status(lab)["r1"]["pid"])
+        self.assertEqual(self.await_exit(lab, "r1"), {"signal": "SIGKILL", "core_dumped": False})
+        # Node root ends its own init: it passes SIGTERM on, and exits 0 when all are gone.
+        self.exec(lab, "r2", "sh", "-c", "kill -TERM 1", check=False)
+        self.assertEqual(self.await_exit(lab, "r2"), {"code": 0})
+        table = netlab("status", lab).stdout
+        self.assertRegex(table, r"r1 +router +exited \(killed by SIGKILL\)")
+        self.assertRegex(table, r"r2 +router +exited \(exit status 0\)")
+        self.assertIsNone(status(lab)["r3"]["exit"], "r3 is running")
+        # A started init has a keeper too (that of `node start`), and a fresh record.
+        netlab("node", "start", "--lab", lab, "r1", "r2")
+        self.assertEqual([node["exit"] for node in status(lab).values()], [None] * 3)
+        kill_init(status(lab)["r1"]["pid"])
+        self.assertEqual(self.await_exit(lab, "r1"), {"signal": "SIGKILL", "core_dumped": False})
+
     def test_a_switch_and_its_host_that_died_together_start_together(self):
         lab = unique_lab("nodeexlan")
         self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
@@ -235,16 +260,15 @@ class CrashSafety(NodeTest):
 
     def check_sigkill_at_every_step(self, prepare, command):
         """strace kills netlab on entering every mount, signal, netlink send, clone and rename
-        the command makes (netlab's own calls only, no -f: a new init must not stay traced);
-        whatever the instant, `down` leaves nothing."""
+        the command's worker makes (test_labs.strace); whatever the instant, `down` leaves
+        nothing."""
         if not shutil.which("strace"):
             self.skipTest("strace is not installed (tools/install-deps.sh installs it)")
         lab = unique_lab("noderun")
         self.bring_up(TRIANGLE, lab)
         prepare(lab)
-        traced = subprocess.run(["strace", "-qq", "-e", f"trace={self.CALLS}", NETLAB, *command,
-                                 "--lab", lab], capture_output=True, text=True, check=True,
-                                timeout=120)
+        traced = subprocess.run([*strace(f"trace={self.CALLS}"), NETLAB, *command, "--lab", lab],
+                                capture_output=True, text=True, check=True, timeout=120)
         counts, points = strace_points(traced.stderr, self.CALLS)
         self.assertGreaterEqual(len(points), 10, counts)
         print(f"{len(points)} points: {points}", flush=True)
@@ -256,9 +280,9 @@ class CrashSafety(NodeTest):
                 prepare(lab)
                 try:
                     killed = subprocess.run(
-                        ["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e",
-                         f"inject={call}:signal=SIGKILL:when={when}", NETLAB, *command, "--lab",
-                         lab], capture_output=True, text=True, timeout=120)
+                        [*strace(f"trace={call}", "-o", "/dev/null", "-e",
+                                 f"inject={call}:signal=SIGKILL:when={when}"), NETLAB, *command,
+                         "--lab", lab], capture_output=True, text=True, timeout=120)
                 finally:
                     self.assertRegex(netlab("down", lab).stdout, "is down")
                 # The dumps that wait for carrier are repeated until it comes: their number,

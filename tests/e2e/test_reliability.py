@@ -20,7 +20,8 @@ import threading
 import time
 import unittest
 
-from test_labs import EXAMPLES, NETLAB, LabTest, live_inits, netlab, snapshot, unique_lab
+from test_labs import (EXAMPLES, NETLAB, LabTest, live_inits, netlab, snapshot, strace, unique_lab,
+                       worker_calls)
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CORPUS = os.path.join(SOURCE, "tests", "fuzz", "corpus")
@@ -109,8 +110,9 @@ class CrashSafety(ReliabilityTest):
                 self.assert_host_restored(before, f"SIGKILL after {delay:.3f} s, then down,")
 
     def test_sigkill_at_exact_steps_of_up_then_down_restores_the_host(self):
-        """strace kills netlab on entering a chosen system call of its main thread: the renames of
-        files written before the state file (records, hosts), the state file's last."""
+        """strace kills netlab on entering a chosen system call of its worker's main thread
+        (test_labs.strace): the renames of files written before the state file (records,
+        hosts), the state file's last."""
         if not shutil.which("strace"):
             self.skipTest("strace is not installed")
         topology = self.generated_topology("chain", 20)
@@ -118,12 +120,12 @@ class CrashSafety(ReliabilityTest):
         log = os.path.join(tempfile.mkdtemp(), "renames")
         self.addCleanup(shutil.rmtree, os.path.dirname(log), ignore_errors=True)
         before = snapshot()
-        subprocess.run(["strace", "-qq", "-o", log, "-e", "trace=renameat,renameat2", NETLAB, "up",
-                        topology, "--lab", lab], check=True, capture_output=True, timeout=120)
+        subprocess.run([*strace("trace=renameat,renameat2", "-o", log), NETLAB, "up", topology,
+                        "--lab", lab], check=True, capture_output=True, timeout=120)
         netlab("down", lab)
         with open(log) as renames:
-            calls = [line for line in renames if line.startswith("rename")]
-        files = [line for line in calls if line.startswith("renameat(")]
+            calls = [line for line in worker_calls(renames.read()) if line[0].startswith("rename")]
+        files = [line for call, line in calls if call == "renameat"]
         self.assertTrue(files and files[-1].count("state.json"), calls[-3:])
         points = [("renameat", n) for n in sorted({1, 2, len(files) // 2, len(files) - 1,
                                                    len(files)})]
@@ -131,11 +133,12 @@ class CrashSafety(ReliabilityTest):
             with self.subTest(call=call, when=when):
                 lab = unique_lab("steps")
                 killed = subprocess.run(
-                    ["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}",
-                     "-e", f"inject={call}:signal=SIGKILL:when={when}", NETLAB, "up", topology,
+                    [*strace(f"trace={call}", "-o", "/dev/null", "-e",
+                             f"inject={call}:signal=SIGKILL:when={when}"), NETLAB, "up", topology,
                      "--lab", lab], capture_output=True, text=True, timeout=120)
-                # Worker threads write records too (not traced): the main thread's count may
-                # differ by a few from the measured one, and a late point may not be reached.
+                # Worker threads write records too (strace counts each thread apart): the main
+                # thread's count may differ by a few from the measured one, and a late point may
+                # not be reached.
                 if killed.returncode == 0:
                     self.assertGreater(when, 2, "netlab was not killed")
                 self.assertRegex(netlab("down", lab).stdout, "is down|not running")
@@ -149,8 +152,8 @@ class CrashSafety(ReliabilityTest):
         lab = unique_lab("publish")
         before = snapshot()
         killed = subprocess.run(
-            ["strace", "-qq", "-o", "/dev/null", "-e", "trace=renameat2",
-             "-e", "inject=renameat2:signal=SIGKILL:when=1", NETLAB, "up",
+            [*strace("trace=renameat2", "-o", "/dev/null", "-e",
+                     "inject=renameat2:signal=SIGKILL:when=1"), NETLAB, "up",
              os.path.join(EXAMPLES, "lan.json"), "--lab", lab], capture_output=True, timeout=120)
         self.assertNotEqual(killed.returncode, 0, "netlab was not killed")
         self.assertIn("not running", netlab("down", lab).stdout)
