@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <filesystem>
@@ -219,6 +220,11 @@ LabCgroups::LabCgroups(const LabDirectory& directory, const std::string& lab, ui
     const std::string& path = labCgroups_[i];
     makeCgroup(path);
     if (hierarchies[i].controllers == "cpuset") prepareCpuset(path);
+    // Each node's memory.current, for `status` and `top`, where netlab's cgroup hands the
+    // memory controller down (the file's presence says so).
+    if (hierarchies[i].unified && std::filesystem::exists(joinPath(path, "memory.max"))) {
+      writeWholeFile(joinPath(path, "cgroup.subtree_control"), "+memory");
+    }
     if (pidsLimit == 0 || !pidsCgroup_.empty()) continue;
     if (hierarchies[i].unified) {
       // Only where netlab's own cgroup already hands pids down: enabling it there would change a
@@ -270,6 +276,49 @@ void removeLabCgroups(const LabDirectory& directory) {
   if (const auto paths = recordedLabCgroups(directory)) {
     for (const auto& path : *paths) removeTree(path);
   }
+}
+
+std::optional<uint64_t> cpuNanosecondsFromCpuStat(const std::string& cpuStat) {
+  for (const auto& line : split(cpuStat, '\n')) {
+    if (line.starts_with("usage_usec ")) return std::stoull(line.substr(11)) * 1000;
+  }
+  return std::nullopt;
+}
+
+NodeUsage nodeUsage(const LabDirectory& directory, const std::string& node) {
+  NodeUsage usage;
+  const auto paths = recordedLabCgroups(directory);
+  if (!paths) return usage;
+  // A reading is a number the kernel wrote; a file that is missing or vanishes (the node going
+  // meanwhile) is no reading.
+  auto read = [](const std::string& path) -> std::optional<std::string> {
+    try {
+      return readWholeFile(path);
+    } catch (const Error&) {
+      return std::nullopt;
+    }
+  };
+  auto number = [](const std::optional<std::string>& text) -> std::optional<uint64_t> {
+    if (!text || text->empty() || !std::isdigit(static_cast<unsigned char>((*text)[0]))) {
+      return std::nullopt;
+    }
+    return std::stoull(*text);
+  };
+  for (const auto& lab : *paths) {
+    const std::string cgroup = joinPath(lab, node);
+    if (!usage.cpuNanoseconds) {
+      if (auto stat = read(joinPath(cgroup, "cpu.stat"))) {
+        usage.cpuNanoseconds = cpuNanosecondsFromCpuStat(*stat);
+      }
+    }
+    if (!usage.cpuNanoseconds)
+      usage.cpuNanoseconds = number(read(joinPath(cgroup, "cpuacct.usage")));
+    if (!usage.memoryBytes) usage.memoryBytes = number(read(joinPath(cgroup, "memory.current")));
+    if (!usage.memoryBytes) {
+      usage.memoryBytes = number(read(joinPath(cgroup, "memory.usage_in_bytes")));
+    }
+  }
+  return usage;
 }
 
 }  // namespace netlab::nsmgr

@@ -8,11 +8,13 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/fd.hpp"
 #include "nsmgr/lab_dir.hpp"
+#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 
@@ -79,5 +81,10 @@ bool killLabCgroups(const LabDirectory& directory);
 // nodes made inside theirs included, waiting briefly for the kernel to let the last tasks go.
 // Throws, naming the cgroup, when one stays busy.
 void removeLabCgroups(const LabDirectory& directory);
+
+// What the node's cgroups say it has used.
+NodeUsage nodeUsage(const LabDirectory& directory, const std::string& node);
+// The CPU time in a cgroup v2 cpu.stat text, in nanoseconds; nullopt without usage_usec.
+std::optional<uint64_t> cpuNanosecondsFromCpuStat(const std::string& cpuStat);
 
 }  // namespace netlab::nsmgr

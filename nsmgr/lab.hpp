@@ -65,7 +65,9 @@ DownResult tearDown(const std::string& lab, const DownOptions& options = {});
 
 std::vector<std::string> listLabs();
 // Live status read from the kernel; throws when the lab is not running.
-nsmgr::LabStatus labStatus(const std::string& lab);
+// Interfaces: every node's, read in its network namespace; Usage: only what `top` shows.
+enum class StatusDetail { Interfaces, Usage };
+nsmgr::LabStatus labStatus(const std::string& lab, StatusDetail detail = StatusDetail::Interfaces);
 // A running node's routes (main table, IPv4 and IPv6), read live from its kernel; throws when
 // the lab or node is not running.
 std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::string& node);

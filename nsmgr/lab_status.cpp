@@ -7,6 +7,7 @@
 
 #include "base/error.hpp"
 #include "netlink/session.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/lab_state.hpp"
@@ -58,15 +59,20 @@ std::string protocolName(uint8_t protocol) {
 }
 
 nsmgr::NodeStatus nodeStatus(const LabDirectory& directory, const topo::Node& node,
-                             const nsmgr::NodeRuntime& runtime) {
+                             const nsmgr::NodeRuntime& runtime, StatusDetail detail) {
   nsmgr::NodeStatus status;
   status.name = node.name;
   status.kind = node.kind;
   status.pid = runtime.pid;
   status.stopped = runtime.pid == 0;
+  status.usage = nodeUsage(directory, node.name);
   if (status.stopped) return status;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
   if (!pidfd) return exited(directory, std::move(status));
+  if (detail == StatusDetail::Usage) {
+    status.running = true;
+    return status;
+  }
   try {
     // Entered through its pidfd, so the namespace is the node's even if its pid is reused.
     status.interfaces = readInterfaces(*pidfd, node.name);
@@ -105,7 +111,7 @@ std::vector<std::string> listLabs() {
   return listLabDirectories();
 }
 
-nsmgr::LabStatus labStatus(const std::string& lab) {
+nsmgr::LabStatus labStatus(const std::string& lab, StatusDetail detail) {
   auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
   if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
   nsmgr::LabState state = readStateFile(*directory, lab);
@@ -115,7 +121,7 @@ nsmgr::LabStatus labStatus(const std::string& lab) {
   status.createdUnixSeconds = state.createdUnixSeconds;
   for (const auto& runtime : state.nodes) {
     const topo::Node* node = state.plan.findNode(runtime.name);
-    if (node) status.nodes.push_back(nodeStatus(*directory, *node, runtime));
+    if (node) status.nodes.push_back(nodeStatus(*directory, *node, runtime, detail));
   }
   return status;
 }

@@ -36,6 +36,14 @@ std::string describe(const InitExit& exit);
 // "SIGKILL", or "signal 70" for one without a name.
 std::string signalName(int signal);
 
+// What a node's processes have used, read from its cgroups (its own subtree included); nullopt
+// where no hierarchy has the reading (a lab made by an older netlab, or a cgroup v2 whose memory
+// controller is not handed down to netlab).
+struct NodeUsage {
+  std::optional<uint64_t> cpuNanoseconds;  // v2's cpu.stat usage_usec, or v1's cpuacct.usage
+  std::optional<uint64_t> memoryBytes;     // v2's memory.current, or v1's memory.usage_in_bytes
+};
+
 struct NodeStatus {
   std::string name;
   NodeKind kind = NodeKind::Host;
@@ -43,6 +51,7 @@ struct NodeStatus {
   bool stopped = false;  // by `netlab node stop`; not running and not stopped: its init exited
   int pid = 0;
   InitExit exit;  // when it exited
+  NodeUsage usage;
   std::vector<InterfaceStatus> interfaces;
 };
 

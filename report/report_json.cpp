@@ -35,9 +35,17 @@ ordered_json exitToJson(const NodeStatus& node) {
 ordered_json toJsonValue(const NodeStatus& node) {
   ordered_json interfaces = ordered_json::array();
   for (const auto& interface : node.interfaces) interfaces.push_back(toJsonValue(interface));
-  return {{"name", node.name},        {"kind", std::string(toString(node.kind))},
-          {"state", stateName(node)}, {"pid", node.pid},
-          {"exit", exitToJson(node)}, {"interfaces", interfaces}};
+  return {{"name", node.name},
+          {"kind", std::string(toString(node.kind))},
+          {"state", stateName(node)},
+          {"pid", node.pid},
+          {"exit", exitToJson(node)},
+          {"cpu_seconds", node.usage.cpuNanoseconds
+                              ? ordered_json(double(*node.usage.cpuNanoseconds) / 1e9)
+                              : ordered_json(nullptr)},
+          {"memory_bytes",
+           node.usage.memoryBytes ? ordered_json(*node.usage.memoryBytes) : ordered_json(nullptr)},
+          {"interfaces", interfaces}};
 }
 
 ordered_json toJsonValue(const LabStatus& lab) {

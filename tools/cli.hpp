@@ -38,6 +38,7 @@ Action defineUp(CLI::App& command);
 Action defineDown(CLI::App& command);
 Action defineStatus(CLI::App& command);
 Action defineList(CLI::App& command);
+Action defineTop(CLI::App& command);
 Action defineExec(CLI::App& command);
 Action defineLink(CLI::App& command);
 Action defineNode(CLI::App& command);

@@ -200,12 +200,14 @@ Action defineStatus(CLI::App& command) {
       std::cout << report::labStatusToJson(status);
       return kExitOk;
     }
-    Table table({"NODE", "KIND", "STATE", "PID", "INTERFACE", "OPER", "ADDRESSES", "EGRESS"});
+    Table table({"NODE", "KIND", "STATE", "PID", "CPU", "MEMORY", "INTERFACE", "OPER", "ADDRESSES",
+                 "EGRESS"});
     for (const auto& node : status.nodes) {
       table.add({node.name, std::string(topo::toString(node.kind)), nsmgr::stateDescription(node),
-                 std::to_string(node.pid), "", "", "", ""});
+                 std::to_string(node.pid), formatCpuTime(node.usage.cpuNanoseconds),
+                 formatMemory(node.usage.memoryBytes), "", "", "", ""});
       for (const auto& interface : node.interfaces) {
-        table.add({"", "", "", "", interface.name, interface.operState,
+        table.add({"", "", "", "", "", "", interface.name, interface.operState,
                    join(interface.addresses, " "), topo::describeImpairment(interface.egress)});
       }
     }

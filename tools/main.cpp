@@ -26,6 +26,7 @@ constexpr Verb kVerbs[] = {
     {"status", "Show a running lab's nodes and interfaces, read live from the kernel",
      netlab::tools::defineStatus},
     {"ls", "List running labs", netlab::tools::defineList},
+    {"top", "Show each node's CPU share and memory, live, busiest first", netlab::tools::defineTop},
     {"test", "Run the topology's tests against a running lab", netlab::tools::defineTest},
     {"pingall", "Ping every node's addresses from every other node", netlab::tools::definePingall},
     {"link", "Show, impair, fail and restore a running lab's links", netlab::tools::defineLink},

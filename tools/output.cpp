@@ -8,6 +8,10 @@
 #include <filesystem>
 #include <iostream>
 
+#include <fmt/format.h>
+
+#include <iterator>
+
 #include "base/error.hpp"
 #include "nsmgr/kernel_features.hpp"
 #include "nsmgr/lab.hpp"
@@ -91,6 +95,22 @@ std::string join(const std::vector<std::string>& parts, const std::string& separ
   std::string joined;
   for (size_t i = 0; i < parts.size(); ++i) joined += (i == 0 ? "" : separator) + parts[i];
   return joined;
+}
+
+std::string formatCpuTime(const std::optional<uint64_t>& nanoseconds) {
+  return nanoseconds ? fmt::format("{:.2f}s", double(*nanoseconds) / 1e9) : "-";
+}
+
+std::string formatMemory(const std::optional<uint64_t>& bytes) {
+  if (!bytes) return "-";
+  constexpr const char* kUnits[] = {"", "K", "M", "G", "T"};
+  double value = double(*bytes);
+  size_t unit = 0;
+  while (value >= 1024 && unit + 1 < std::size(kUnits)) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? fmt::format("{}", *bytes) : fmt::format("{:.1f}{}", value, kUnits[unit]);
 }
 
 }  // namespace netlab::tools

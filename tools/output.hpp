@@ -4,6 +4,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,5 +42,10 @@ class Table {
 };
 
 std::string join(const std::vector<std::string>& parts, const std::string& separator);
+
+// A node's usage as `status` and `top` print it: CPU time "12.34s", memory "5.2M" (powers of
+// 1024, as the topology's sizes); "-" without a reading.
+std::string formatCpuTime(const std::optional<uint64_t>& nanoseconds);
+std::string formatMemory(const std::optional<uint64_t>& bytes);
 
 }  // namespace netlab::tools

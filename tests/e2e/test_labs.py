@@ -415,6 +415,33 @@ class Failures(LabTest):
             "configuring node a", "net.ipv4.ip_forward=banana", "Invalid argument")
 
 
+class Usage(LabTest):
+    """Each node's CPU time and memory, read from its cgroups (`status`, `top`)."""
+
+    def test_top_puts_the_busy_node_first_and_status_shows_its_memory(self):
+        lab = unique_lab("usage")
+        self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
+        # h1 spins for 3 s; h2's dd holds its 48 MiB block, blocked on a pipe nobody reads.
+        self.exec(lab, "h1", "sh", "-c",
+                  "timeout 3 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
+        self.exec(lab, "h2", "sh", "-c",
+                  "(dd if=/dev/zero bs=48M count=1 | sleep 5) >/dev/null 2>&1 &")
+        time.sleep(1)
+        reading = json.loads(netlab("top", lab, "-n", "1", "-i", "1", "--format", "json")
+                             .stdout.splitlines()[0])
+        nodes = {node["name"]: node for node in reading["nodes"]}
+        self.assertEqual(reading["nodes"][0]["name"], "h1", reading)
+        self.assertGreater(nodes["h1"]["cpu_percent"], 50, "one CPU's spin, on a 2-CPU machine")
+        self.assertLess(nodes["h3"]["cpu_percent"], 20)
+        status = {node["name"]: node for node in
+                  json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]}
+        self.assertGreater(status["h1"]["cpu_seconds"], 0.5)
+        self.assertGreater(status["h2"]["memory_bytes"], 40 << 20)
+        self.assertLess(status["h3"]["memory_bytes"], 40 << 20)
+        self.assertRegex(netlab("top", lab, "-n", "1", "-i", "0.2").stdout,
+                         r"NODE +STATE +PID +CPU% +CPU +MEMORY")
+
+
 class Teardown(LabTest):
     def test_down_needs_only_the_saved_state(self):
         with open(os.path.join(EXAMPLES, "triangle.json")) as example:
