@@ -28,6 +28,7 @@
 #include "base/helper_program.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/raw_syscall.hpp"
+#include "nsmgr/rootless.hpp"
 
 namespace netlab::nsmgr {
 
@@ -63,7 +64,10 @@ namespace {
 // namespaces its user namespace owns. An isolated node maps its ids to a block of unprivileged
 // host ids instead. One line either way, far below the kernel's 340 (5 before Linux 4.15).
 // setgroups stays allowed: daemons such as FRR drop privileges with it.
+// In a rootless lab (nsmgr/rootless.hpp) the lab's user namespace maps one id, its root (the
+// user), and a node's can map no other: its root is the lab's root.
 std::string idMap(const std::optional<topo::IdRange>& isolatedIds) {
+  if (rootless()) return "0 0 1\n";
   if (!isolatedIds) return "0 0 4294967295\n";
   return "0 " + std::to_string(isolatedIds->first) + " " + std::to_string(isolatedIds->count) +
          "\n";

@@ -9,6 +9,7 @@
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/limits.hpp"
+#include "nsmgr/rootless.hpp"
 #include "nsmgr/signals.hpp"
 #include "report/report_json.hpp"
 #include "tools/cli.hpp"
@@ -64,6 +65,11 @@ nsmgr::ProgressFn progressPrinter(size_t nodes) {
 // Where the nodes' task limit lives, or why there is none.
 void reportPidsLimit(const nsmgr::LabState& state, uint32_t asked) {
   if (asked == 0) return;
+  if (state.pidsLimitedBy.empty() && nsmgr::rootless()) {
+    std::cerr << "netlab: without root, nodes have no cgroups of their own (cgroups are not "
+                 "delegated to netlab): nodes have no task limit\n";
+    return;
+  }
   if (state.pidsLimitedBy.empty()) {
     std::cerr << "netlab: no pids controller here (none enabled in cgroup v2 for netlab's cgroup, "
                  "no cgroup v1 pids hierarchy): nodes have no task limit\n";
@@ -97,6 +103,12 @@ Action defineUp(CLI::App& command) {
     requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
+    if (const auto refusals = nsmgr::rootlessRefusals(*plan); !refusals.empty()) {
+      for (const auto& refusal : refusals) std::cerr << "netlab: " << refusal << '\n';
+      return kExitInvalid;
+    }
+    // Before any thread: a process with more than one cannot make a user namespace its own.
+    nsmgr::enterNewLabUserNamespace();
     for (const auto& warning :
          nsmgr::neighbourTableWarnings(nsmgr::readNeighbourTables(), nsmgr::neighboursOf(*plan))) {
       std::cerr << "netlab: warning: " << warning << '\n';
@@ -166,6 +178,15 @@ Action defineDown(CLI::App& command) {
     requireLabAccess("down");
     std::vector<std::string> labs =
         options->all ? nsmgr::listLabs() : std::vector<std::string>{chooseLab(options->lab)};
+    if (nsmgr::rootless() && labs.size() > 1) {
+      throw Error(
+          "`netlab down` without root takes down one lab at a time (each lab lives in a "
+          "user namespace of its own, and a process can enter only one): name it, one "
+          "of " +
+              join(labs, ", "),
+          EINVAL);
+    }
+    if (!labs.empty()) nsmgr::enterLabUserNamespace(labs.front());
     int status = kExitOk;
     for (const auto& lab : labs) {
       auto start = std::chrono::steady_clock::now();
@@ -195,7 +216,7 @@ Action defineStatus(CLI::App& command) {
   addFormatOption(command, options->format, {"table", "json"});
   return [options] {
     requireLabAccess("status");
-    nsmgr::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
+    nsmgr::LabStatus status = nsmgr::labStatus(chooseAndEnterLab(options->lab));
     if (options->format == "json") {
       std::cout << report::labStatusToJson(status);
       return kExitOk;
