@@ -95,7 +95,11 @@ void requireRootlessVerb(std::string_view verb) {
 }  // namespace
 
 void requireLabAccess(const char* verb) {
-  if (nsmgr::rootless()) requireRootlessVerb(verb);
+  if (nsmgr::rootless()) {
+    requireRootlessVerb(verb);
+    // Before anything else: without a state root of the user's, no lab can be made or found.
+    nsmgr::stateRootPath();
+  }
   nsmgr::requireKernelFeatures();
 }
 
