@@ -19,9 +19,9 @@ import unittest
 from test_labs import EXAMPLES, NETLAB, live_inits, unique_lab
 
 
-def unused_id():
+def unused_id(taken=()):
     """A uid (and gid) no account names and no process runs as."""
-    taken = {entry.pw_uid for entry in pwd.getpwall()}
+    taken = {entry.pw_uid for entry in pwd.getpwall()} | set(taken)
     for candidate in range(200000 + os.getpid() % 1000 * 100, 300000):
         if candidate not in taken and not processes_of(candidate):
             return candidate
@@ -46,16 +46,18 @@ def processes_of(uid):
     return pids
 
 
-class RootlessLab(unittest.TestCase):
-    def setUp(self):
-        self.uid = unused_id()
+class ThrowawayUser:
+    """A uid no account and no process has, its gid the same, no supplementary groups, and its
+    runtime directory on the private /run. remove() kills every process of the uid (each by its
+    pid) and removes the directory."""
+
+    def __init__(self, taken=()):
+        self.uid = unused_id(taken)
         self.runtime = f"/run/user/{self.uid}"
         os.makedirs(self.runtime, mode=0o700)
         os.chown(self.runtime, self.uid, self.uid)
-        self.addCleanup(self.remove_user_traces)
 
-    def remove_user_traces(self):
-        """Kills every process of the throwaway uid (each by its pid), then its directory."""
+    def remove(self):
         for _ in range(50):
             pids = processes_of(self.uid)
             if not pids:
@@ -68,9 +70,9 @@ class RootlessLab(unittest.TestCase):
             time.sleep(0.1)
         shutil.rmtree(self.runtime, ignore_errors=True)
 
-    def as_user(self, *args, check=True):
+    def netlab(self, *args, check=True, runtime=None):
         environment = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
-                       "XDG_RUNTIME_DIR": self.runtime, "HOME": "/"}
+                       "XDG_RUNTIME_DIR": runtime or self.runtime, "HOME": "/"}
         result = subprocess.run([NETLAB, *args], capture_output=True, text=True, timeout=300,
                                 user=self.uid, group=self.uid, extra_groups=[],
                                 env=environment, cwd="/")
@@ -79,14 +81,37 @@ class RootlessLab(unittest.TestCase):
                                  f"{result.returncode}:\n{result.stdout}\n{result.stderr}")
         return result
 
+
+LAN = os.path.join(EXAMPLES, "lan.json")
+
+
+class RootlessLab(unittest.TestCase):
+    def setUp(self):
+        self.user = self.throwaway_user()
+        self.inits_before = live_inits()
+
+    def throwaway_user(self, taken=()):
+        user = ThrowawayUser(taken)
+        self.addCleanup(user.remove)
+        return user
+
+    def as_user(self, *args, check=True):
+        return self.user.netlab(*args, check=check)
+
+    def assert_nothing_left(self, user, lab, others_running=False):
+        self.assertEqual(processes_of(user.uid), [])
+        if not others_running:
+            self.assertEqual(live_inits() - self.inits_before, set())
+        self.assertFalse(os.path.exists(os.path.join(user.runtime, "netlab", lab)))
+
     def test_up_exec_status_down_as_an_ordinary_user(self):
         lab = unique_lab("rootless")
-        inits_before = live_inits()
-        up = self.as_user("up", os.path.join(EXAMPLES, "lan.json"), "--lab", lab)
+        uid = self.user.uid
+        up = self.as_user("up", LAN, "--lab", lab)
         self.assertIn(f"lab `{lab}` is up: 7 nodes", up.stdout)
-        state_directory = os.path.join(self.runtime, "netlab", lab)
+        state_directory = os.path.join(self.user.runtime, "netlab", lab)
         info = os.lstat(state_directory)
-        self.assertEqual((info.st_uid, info.st_mode & 0o777), (self.uid, 0o700))
+        self.assertEqual((info.st_uid, info.st_mode & 0o777), (uid, 0o700))
         self.assertFalse(os.path.exists(os.path.join("/run/netlab", lab)))
 
         status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
@@ -95,12 +120,13 @@ class RootlessLab(unittest.TestCase):
         for name, node in nodes.items():
             self.assertEqual(node["state"], "running", name)
             pid = node["pid"]
-            self.assertIn(pid, live_inits() - inits_before)
-            self.assertEqual(os.stat(f"/proc/{pid}").st_uid, self.uid, name)
+            self.assertIn(pid, live_inits() - self.inits_before)
+            self.assertEqual(os.stat(f"/proc/{pid}").st_uid, uid, name)
             # Seen from the host, node root is the user and nothing else.
             with open(f"/proc/{pid}/uid_map") as uid_map:
-                self.assertEqual(uid_map.read().split(), ["0", str(self.uid), "1"], name)
-            self.assertNotEqual(os.readlink(f"/proc/{pid}/ns/user"), os.readlink("/proc/self/ns/user"))
+                self.assertEqual(uid_map.read().split(), ["0", str(uid), "1"], name)
+            self.assertNotEqual(os.readlink(f"/proc/{pid}/ns/user"),
+                                os.readlink("/proc/self/ns/user"))
         self.assertEqual({i["oper_state"] for i in nodes["r1"]["interfaces"] if i["name"] != "lo"},
                          {"up"})
 
@@ -112,32 +138,78 @@ class RootlessLab(unittest.TestCase):
         identity = self.as_user("exec", "--lab", lab, "r1", "--", "id", "-u")
         self.assertEqual(identity.stdout.strip(), "0")
         self.as_user("test", lab)
+        pingall = self.as_user("pingall", lab)
+        self.assertNotIn("unreachable", pingall.stdout.lower())
+
+        # Node root is the user: what root owns on the host stays out of reach.
+        probe = f"/etc/netlab-rootless-{lab}"
+        self.addCleanup(lambda: os.path.exists(probe) and os.unlink(probe))
+        written = self.as_user("exec", "--lab", lab, "h1", "--", "touch", probe, check=False)
+        self.assertNotEqual(written.returncode, 0)
+        self.assertFalse(os.path.exists(probe))
 
         refused = self.as_user("ls", check=False)
-        self.assertNotEqual(refused.returncode, 0)
-        self.assertIn("does not work without root yet", refused.stderr)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("`netlab ls` does not work without root yet", refused.stderr)
         self.assertNotIn("internal error", refused.stderr)
 
         down = self.as_user("down", lab)
         self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
-        self.assertEqual(processes_of(self.uid), [])
-        self.assertEqual(live_inits() - inits_before, set())
-        self.assertFalse(os.path.exists(state_directory))
+        self.assert_nothing_left(self.user, lab)
         self.assertIn("not running", self.as_user("down", lab).stdout)
 
-    def test_another_users_lab_is_not_theirs(self):
+    def test_two_users_run_labs_of_the_same_name(self):
         lab = unique_lab("rootless")
-        self.as_user("up", os.path.join(EXAMPLES, "lan.json"), "--lab", lab, "-q")
-        self.addCleanup(self.as_user, "down", lab, check=False)
-        # Root's own labs are elsewhere: root does not see the user's.
-        self.assertNotIn(lab, os.listdir("/run/netlab") if os.path.isdir("/run/netlab") else [])
-        other = RootlessLab.__new__(RootlessLab)
-        other.uid = self.uid + 1
-        other.runtime = self.runtime  # the user's directory: another user cannot even look in
-        blocked = other.as_user("status", lab, check=False)
-        self.assertNotEqual(blocked.returncode, 0)
-        self.assertNotIn("internal error", blocked.stderr)
-        self.assertEqual(processes_of(self.uid + 1), [])
+        other = self.throwaway_user(taken={self.user.uid})
+        pids = {}
+        for user in (self.user, other):
+            user.netlab("up", LAN, "--lab", lab, "-q")
+            self.addCleanup(user.netlab, "down", lab, check=False)
+            status = json.loads(user.netlab("status", lab, "--format", "json").stdout)
+            pids[user.uid] = {node["pid"] for node in status["nodes"]}
+            self.assertTrue(all(os.stat(f"/proc/{pid}").st_uid == user.uid
+                                for pid in pids[user.uid]))
+        self.assertFalse(pids[self.user.uid] & pids[other.uid])
+        # Each user's runtime directory is theirs alone: the other cannot even look in.
+        blocked = other.netlab("status", lab, runtime=self.user.runtime, check=False)
+        self.assertEqual(blocked.returncode, 1)
+        self.assertIn("Permission denied", blocked.stderr)
+        for user in (self.user, other):
+            user.netlab("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.user.netlab("down", lab)
+        self.assert_nothing_left(self.user, lab, others_running=True)
+        self.assertTrue(all(os.path.exists(f"/proc/{pid}") for pid in pids[other.uid]))
+        other.netlab("down", lab)
+        self.assert_nothing_left(other, lab)
+
+    def test_down_after_every_node_died_removes_the_state(self):
+        lab = unique_lab("rootless")
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        for node in status["nodes"]:
+            os.kill(node["pid"], signal.SIGKILL)
+        for _ in range(100):
+            if not processes_of(self.user.uid):
+                break
+            time.sleep(0.05)
+        # No node is left to enter the lab's user namespace through: it went with them.
+        down = self.as_user("down", lab)
+        self.assertIn(f"lab `{lab}` is down", down.stdout)
+        self.assert_nothing_left(self.user, lab)
+
+    def test_isolated_nodes_are_refused_with_the_reason(self):
+        with open(LAN) as source:
+            topology = json.load(source)
+        topology["nodes"]["h1"]["userns"] = "isolated"
+        path = os.path.join(self.user.runtime, "isolated.json")
+        with open(path, "w") as target:
+            json.dump(topology, target)
+        os.chmod(path, 0o644)
+        lab = unique_lab("rootless")
+        refused = self.as_user("up", path, "--lab", lab, check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("node h1 has \"userns\": \"isolated\"", refused.stderr)
+        self.assert_nothing_left(self.user, lab)
 
 
 if __name__ == "__main__":
