@@ -64,7 +64,9 @@ struct RootlessRefusal {
   std::string_view verb;
   const char* reason;
 };
-constexpr std::string_view kRootlessVerbs[] = {"up", "down", "status", "exec", "pingall", "test"};
+constexpr std::string_view kRootlessVerbs[] = {"up",         "down",      "status",    "exec",
+                                               "pingall",    "test",      "link show", "link set",
+                                               "link reset", "link down", "link up"};
 constexpr const char* kOneNamespace =
     "each rootless lab lives in a user namespace of its own, and a process can enter only one";
 constexpr RootlessRefusal kRootlessRefusals[] = {
@@ -72,7 +74,6 @@ constexpr RootlessRefusal kRootlessRefusals[] = {
     {"web", kOneNamespace},
     {"capture", "capture has not been tried in a rootless lab yet"},
     {"apply", "apply restarts and adds nodes, which has not been tried in a rootless lab yet"},
-    {"link", "link changes have not been tried in a rootless lab yet"},
     {"node",
      "stopping a node pins its network namespace with a bind mount in the lab's "
      "directory, which an ordinary user cannot make on the host"},

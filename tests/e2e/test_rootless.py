@@ -158,6 +158,32 @@ class RootlessLab(unittest.TestCase):
         self.assert_nothing_left(self.user, lab)
         self.assertIn("not running", self.as_user("down", lab).stdout)
 
+    def test_links_are_impaired_failed_and_restored(self):
+        lab = unique_lab("rootless")
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        changed = self.as_user("link", "set", "--lab", lab, "r1:eth1", "--rate", "10mbit")
+        self.assertIn("r1:eth1 egress: rate 10mbit", changed.stdout)
+        self.assertIn("r2:eth0 egress: rate 10mbit", changed.stdout)
+        # What the kernel holds, read inside the node.
+        qdisc = self.as_user("exec", "--lab", lab, "r1", "--", "tc", "qdisc", "show", "dev",
+                             "eth1")
+        self.assertRegex(qdisc.stdout, r"qdisc tbf 1: root .*rate 10Mbit")
+        shown = self.as_user("link", "show", lab)
+        self.assertRegex(shown.stdout, r"r1:eth1\s+r2:eth0\s+up/up\s+rate 10mbit\s+rate 10mbit")
+
+        ping = ["exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "2", "h4"]
+        self.as_user("link", "down", "--lab", lab, "r1:eth1")
+        self.assertNotEqual(self.as_user(*ping, check=False).returncode, 0)
+        self.as_user("link", "up", "--lab", lab, "r1:eth1")
+        self.assertIn("1 received", self.as_user(*ping).stdout)
+        self.as_user("link", "reset", "--lab", lab, "r1:eth1")
+        qdisc = self.as_user("exec", "--lab", lab, "r1", "--", "tc", "qdisc", "show", "dev",
+                             "eth1")
+        self.assertNotIn("tbf", qdisc.stdout)
+        self.as_user("down", lab)
+        self.assert_nothing_left(self.user, lab)
+
     def test_two_users_run_labs_of_the_same_name(self):
         lab = unique_lab("rootless")
         other = self.throwaway_user(taken={self.user.uid})
