@@ -55,26 +55,23 @@ std::optional<std::string> refusingSetting() {
 }
 
 // Why the kernel refused the lab's user namespace, with the setting to change where one is set.
-Error userNamespaceRefusal(int error) {
-  std::string reason = "unshare(CLONE_NEWUSER) for the lab's user namespace";
+[[noreturn]] void throwUserNamespaceRefusal(int error) {
   if (error == EINVAL) {
-    return SystemError("unshare", "CLONE_NEWUSER (netlab has more than one thread already)", error);
+    throw SystemError("unshare", "CLONE_NEWUSER (netlab has more than one thread already)", error);
   }
+  const std::string refused =
+      "unshare(CLONE_NEWUSER) for the lab's user namespace: " + errnoText(error) + ": ";
   if (auto setting = refusingSetting()) {
-    return Error(reason + ": " + errnoText(error) + ": " + *setting +
-                     ": this machine refuses user namespaces to ordinary users (change the "
-                     "setting as root, or run netlab as root)",
-                 error);
+    throw Error(refused + *setting +
+                    ": this machine refuses user namespaces to ordinary users (change the setting "
+                    "as root, or run netlab as root)",
+                error);
   }
   if (error == ENOSPC) {
-    return Error(reason + ": " + errnoText(error) +
-                     ": user.max_user_namespaces (or your user's share of it) is reached",
-                 error);
+    throw Error(refused + "user.max_user_namespaces (or your user's share of it) is reached",
+                error);
   }
-  return SystemError("unshare",
-                     "CLONE_NEWUSER for the lab's user namespace (seccomp or a "
-                     "security module may refuse user namespaces here)",
-                     error);
+  throw Error(refused + "seccomp or a security module may refuse user namespaces here", error);
 }
 
 // The user namespace that owns the node's PID namespace: the lab's (the node is cloned with its
@@ -122,7 +119,7 @@ void enterNewLabUserNamespace() {
   if (!rootless()) return;
   const uid_t uid = ::geteuid();
   const gid_t gid = ::getegid();
-  if (::unshare(CLONE_NEWUSER) < 0) throw userNamespaceRefusal(errno);
+  if (::unshare(CLONE_NEWUSER) < 0) throwUserNamespaceRefusal(errno);
   // The kernel lets an unprivileged process map only its own ids, and its own gid only once
   // setgroups is denied (else dropping a group could widen what the process may read).
   writeWholeFile("/proc/self/setgroups", "deny");

@@ -26,7 +26,8 @@ void enterNewLabUserNamespace();
 
 // For every other verb without privilege: moves netlab into the user namespace of the lab, found
 // through a live node (its record's pid and start time). Returns false when no node of the lab
-// is alive, so there is no namespace left to enter (the lab's state is the user's own files).
+// is alive, so there is no namespace left to enter (the lab's state is the user's own files);
+// true, doing nothing, for a netlab with privilege.
 bool enterLabUserNamespace(const std::string& lab);
 
 }  // namespace netlab::nsmgr
