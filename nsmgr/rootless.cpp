@@ -3,13 +3,23 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
+#include <pwd.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
 #include <optional>
+#include <sstream>
+#include <string_view>
+#include <vector>
 
 #include "base/error.hpp"
 #include "nsmgr/lab_dir.hpp"
@@ -19,6 +29,45 @@
 
 namespace netlab::nsmgr {
 namespace {
+
+struct SubordinateIds {
+  std::string newuidmap, newgidmap;
+  topo::IdRange uids, gids;
+};
+
+// How many ids a map (/proc/self/uid_map) gives from 0 on, contiguously.
+uint32_t mappedFromZero(const char* file) {
+  std::istringstream lines(readWholeFile(file));
+  uint64_t next = 0;
+  for (uint64_t inside = 0, outside = 0, count = 0; lines >> inside >> outside >> count;) {
+    if (inside == next) next += count;
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(next, UINT32_MAX));
+}
+
+// The helper's life, in a fork of single-threaded netlab: waits for the go (end-of-file: netlab
+// is gone), then runs each program in turn from the host's user namespace; exits 0 when both
+// succeeded. System calls only.
+[[noreturn]] void runMapHelpers(int goRead, int goWrite, char* const* const (&programs)[2]) {
+  ::close(goWrite);
+  char byte = 0;
+  if (::read(goRead, &byte, 1) != 1) ::_exit(126);
+  char* const environment[] = {nullptr};
+  for (char* const* argv : programs) {
+    const pid_t pid = ::fork();
+    if (pid < 0) ::_exit(125);
+    if (pid == 0) {
+      ::execve(argv[0], argv, environment);
+      ::_exit(127);
+    }
+    int status = 0;
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) ::_exit(124);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ::_exit(1);
+  }
+  ::_exit(0);
+}
 
 bool hasEffectiveCapability(int capability) {
   __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
@@ -94,6 +143,122 @@ std::optional<Fd> labNamespaceOf(const LabDirectory& directory, const std::strin
   return owner;
 }
 
+// The first range `file` (/etc/subuid or /etc/subgid) gives the user, by name or by number.
+std::optional<topo::IdRange> subordinateRange(const char* file, const std::string& name,
+                                              uint32_t id) {
+  std::string text;
+  try {
+    text = readWholeFile(file);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const size_t colon = line.find(':'), second = line.rfind(':');
+    if (colon == std::string::npos || colon == second) continue;
+    const std::string owner = line.substr(0, colon);
+    if (owner != name && owner != std::to_string(id)) continue;
+    uint32_t first = 0, count = 0;
+    const std::string_view start(line.data() + colon + 1, second - colon - 1);
+    const std::string_view size(line.data() + second + 1, line.size() - second - 1);
+    if (std::from_chars(start.data(), start.data() + start.size(), first).ec != std::errc() ||
+        std::from_chars(size.data(), size.data() + size.size(), count).ec != std::errc() ||
+        count == 0) {
+      continue;
+    }
+    return topo::IdRange{first, count};
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> programOnPath(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::istringstream directories(path && *path ? path : "/usr/bin:/bin");
+  for (std::string directory; std::getline(directories, directory, ':');) {
+    if (directory.empty()) continue;
+    std::string candidate = directory + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate;
+  }
+  return std::nullopt;
+}
+
+// The user's subordinate ids and the helpers that map them, or why the lab cannot have them.
+std::optional<SubordinateIds> subordinateIds(std::string& whyNot) {
+  const uid_t uid = ::geteuid();
+  const gid_t gid = ::getegid();
+  const passwd* entry = ::getpwuid(uid);  // netlab has one thread: no other caller
+  const std::string name = entry ? entry->pw_name : std::to_string(uid);
+  const std::string range = "add `" + name + ":100000:65536` to /etc/subuid and /etc/subgid";
+  SubordinateIds ids;
+  auto uidHelper = programOnPath("newuidmap");
+  auto gidHelper = programOnPath("newgidmap");
+  if (!uidHelper || !gidHelper) {
+    whyNot =
+        "no newuidmap and newgidmap on PATH (Debian's uidmap package); install it and " + range;
+    return std::nullopt;
+  }
+  auto uids = subordinateRange("/etc/subuid", name, uid);
+  auto gids = subordinateRange("/etc/subgid", name, gid);
+  if (!entry || !uids || !gids) {
+    whyNot = "no subordinate range for " + name + " in /etc/subuid and /etc/subgid: " + range;
+    return std::nullopt;
+  }
+  return SubordinateIds{*uidHelper, *gidHelper, *uids, *gids};
+}
+
+// The maps of the lab's namespace with the user's range, written from the host's namespace by
+// the distribution's setuid helpers (only they may map ids the user does not own). The helper
+// process is forked before the unshare, so it stays in the host's namespace, and waits for it.
+// netlab has a single thread here; still, the child runs only system calls on what was
+// prepared before the fork.
+void mapWithSubordinateRange(const SubordinateIds& ids) {
+  const std::string pid = std::to_string(::getpid());
+  const std::vector<std::string> uidArguments = {ids.newuidmap,
+                                                 pid,
+                                                 "0",
+                                                 std::to_string(::geteuid()),
+                                                 "1",
+                                                 "1",
+                                                 std::to_string(ids.uids.first),
+                                                 std::to_string(ids.uids.count)};
+  const std::vector<std::string> gidArguments = {ids.newgidmap,
+                                                 pid,
+                                                 "0",
+                                                 std::to_string(::getegid()),
+                                                 "1",
+                                                 "1",
+                                                 std::to_string(ids.gids.first),
+                                                 std::to_string(ids.gids.count)};
+  std::vector<char*> uidArgv, gidArgv;
+  for (const auto& argument : uidArguments) uidArgv.push_back(const_cast<char*>(argument.c_str()));
+  for (const auto& argument : gidArguments) gidArgv.push_back(const_cast<char*>(argument.c_str()));
+  uidArgv.push_back(nullptr);
+  gidArgv.push_back(nullptr);
+  char* const* programs[] = {uidArgv.data(), gidArgv.data()};
+
+  int go[2];
+  if (::pipe2(go, O_CLOEXEC) < 0) throw SystemError("pipe2", "go signal of newuidmap");
+  Fd goRead(go[0]), goWrite(go[1]);
+  const pid_t child = ::fork();
+  if (child < 0) throw SystemError("fork", "the helper that runs newuidmap and newgidmap");
+  if (child == 0) runMapHelpers(goRead.get(), goWrite.get(), programs);
+  ChildProcess helper(child, Fd());
+  goRead.reset();
+  if (::unshare(CLONE_NEWUSER) < 0) throwUserNamespaceRefusal(errno);
+  const char byte = 'g';
+  if (::write(goWrite.get(), &byte, 1) != 1) throw SystemError("write", "go signal of newuidmap");
+  const int status = waitForChild(child);
+  helper.release();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    throw Error(ids.newuidmap + " or " + ids.newgidmap + " refused to map ids " +
+                    std::to_string(ids.uids.first) + ".." +
+                    std::to_string(ids.uids.first + ids.uids.count - 1) +
+                    " into the lab's user namespace (its message is above; exit status " +
+                    std::to_string(exitCodeOf(status)) + ")",
+                EPERM);
+  }
+}
+
 }  // namespace
 
 bool rootless() {
@@ -107,16 +272,24 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
   for (const auto& node : plan.nodes) {
     if (node.isolatedIds) {
       refusals.push_back("node " + node.name +
-                         " has \"userns\": \"isolated\", which maps it to a block of host ids: "
-                         "without root, netlab's lab has only your own id (subordinate ranges "
-                         "through newuidmap are not supported yet)");
+                         " has \"userns\": \"isolated\", which maps it to a block of host ids "
+                         "of its own: without root, netlab has only your id and your "
+                         "subordinate range, all in the lab's map (not supported yet)");
     }
   }
   return refusals;
 }
 
-void enterNewLabUserNamespace() {
-  if (!rootless()) return;
+LabMapping enterNewLabUserNamespace() {
+  if (!rootless()) return {};
+  LabMapping mapping;
+  std::string whyNot;
+  if (std::optional<SubordinateIds> subordinate = subordinateIds(whyNot)) {
+    mapWithSubordinateRange(*subordinate);
+    mapping.ids = 1 + std::min(subordinate->uids.count, subordinate->gids.count);
+    return mapping;
+  }
+  mapping.singleIdReason = whyNot;
   const uid_t uid = ::geteuid();
   const gid_t gid = ::getegid();
   if (::unshare(CLONE_NEWUSER) < 0) throwUserNamespaceRefusal(errno);
@@ -125,6 +298,13 @@ void enterNewLabUserNamespace() {
   writeWholeFile("/proc/self/setgroups", "deny");
   writeWholeFile("/proc/self/uid_map", "0 " + std::to_string(uid) + " 1\n");
   writeWholeFile("/proc/self/gid_map", "0 " + std::to_string(gid) + " 1\n");
+  return mapping;
+}
+
+uint32_t labIdCount() {
+  static const uint32_t count =
+      std::min(mappedFromZero("/proc/self/uid_map"), mappedFromZero("/proc/self/gid_map"));
+  return count;
 }
 
 bool enterLabUserNamespace(const std::string& lab) {

@@ -5,6 +5,7 @@
 // single thread: these run before netlab starts any.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -20,9 +21,24 @@ bool rootless();
 // What a rootless lab cannot have yet, each with its reason; empty when it can be built.
 std::vector<std::string> rootlessRefusals(const topo::Plan& plan);
 
+// How the lab's user namespace was mapped by enterNewLabUserNamespace.
+struct LabMapping {
+  uint32_t ids = 1;  // ids 0..ids-1 of the lab: the user's own, then a subordinate range's
+  // Why the lab has the user's id alone (no newuidmap, or no range for the user), with how to
+  // give it a range; empty when it has one, or for a netlab with privilege.
+  std::string singleIdReason;
+};
+
 // For `up` without privilege: makes the lab's user namespace and moves netlab into it, as root
-// there. Throws, naming the kernel's reason and the setting to change, when the kernel refuses.
-void enterNewLabUserNamespace();
+// there. With newuidmap/newgidmap and a range for the user in /etc/subuid and /etc/subgid, the
+// lab maps root and that range (written by those setuid helpers from the host's namespace);
+// else the user's id alone. Throws, naming the kernel's reason and the setting to change, when
+// the kernel refuses, and the helpers' failure when they fail.
+LabMapping enterNewLabUserNamespace();
+
+// How many ids the user namespace netlab is in maps from 0 (in a rootless lab: 1, or 1 + a
+// subordinate range). Read once, after netlab has entered the lab's namespace.
+uint32_t labIdCount();
 
 // For every other verb without privilege: moves netlab into the user namespace of the lab, found
 // through a live node (its record's pid and start time). Returns false when no node of the lab

@@ -108,7 +108,10 @@ Action defineUp(CLI::App& command) {
       return kExitInvalid;
     }
     // Before any thread: a process with more than one cannot make a user namespace its own.
-    nsmgr::enterNewLabUserNamespace();
+    if (const auto mapping = nsmgr::enterNewLabUserNamespace(); !mapping.singleIdReason.empty()) {
+      std::cerr << "netlab: note: the lab maps your own id alone (" << mapping.singleIdReason
+                << "): daemons that switch to users of their own (FRR, BIRD) cannot run in it\n";
+    }
     for (const auto& warning :
          nsmgr::neighbourTableWarnings(nsmgr::readNeighbourTables(), nsmgr::neighboursOf(*plan))) {
       std::cerr << "netlab: warning: " << warning << '\n';

@@ -271,5 +271,79 @@ class RootlessLab(unittest.TestCase):
         self.assert_nothing_left(self.user, lab)
 
 
+class SubordinateRange(unittest.TestCase):
+    """With newuidmap/newgidmap and a range for the user, the lab maps root and the range, and a
+    node's processes can switch to other users. The user's account and range are given in the
+    test's private mount namespace only: copies of /etc/passwd, /etc/subuid and /etc/subgid bound
+    over them. The helpers are the system's (Debian's uidmap), or, when NETLAB_TEST_UIDMAP_DIR
+    names a directory holding them, setuid copies on the private /run."""
+
+    FIRST, COUNT = 3000000, 65536
+
+    def setUp(self):
+        self.user = ThrowawayUser()
+        self.addCleanup(self.user.remove)
+        self.inits_before = live_inits()
+        self.path = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        source = os.environ.get("NETLAB_TEST_UIDMAP_DIR")
+        if source:
+            helpers = os.path.join(self.user.runtime, "..", f"uidmap-{self.user.uid}")
+            os.makedirs(helpers, mode=0o755)
+            self.addCleanup(shutil.rmtree, helpers, ignore_errors=True)
+            for program in ("newuidmap", "newgidmap"):
+                shutil.copy(os.path.join(source, program), helpers)
+                os.chown(os.path.join(helpers, program), 0, 0)
+                os.chmod(os.path.join(helpers, program), 0o4755)
+            self.path = os.path.realpath(helpers) + ":" + self.path
+        elif not (shutil.which("newuidmap") and shutil.which("newgidmap")):
+            self.skipTest("newuidmap and newgidmap are not installed (Debian: the uidmap package)")
+        name = f"netlab-test-{self.user.uid}"
+        with open("/etc/passwd") as passwd:
+            accounts = passwd.read()
+        accounts += f"{name}:x:{self.user.uid}:{self.user.uid}::/:/bin/sh\n"
+        range_line = f"{name}:{self.FIRST}:{self.COUNT}\n"
+        for target, text in (("/etc/passwd", accounts), ("/etc/subuid", range_line),
+                             ("/etc/subgid", range_line)):
+            copy = os.path.join("/run", f"netlab-test-{self.user.uid}-{os.path.basename(target)}")
+            with open(copy, "w") as file:
+                file.write(text)
+            os.chmod(copy, 0o644)
+            self.addCleanup(os.unlink, copy)
+            subprocess.run(["mount", "--bind", copy, target], check=True)
+            self.addCleanup(subprocess.run, ["umount", target], check=True)
+
+    def as_user(self, *args, check=True):
+        environment = {"PATH": self.path, "XDG_RUNTIME_DIR": self.user.runtime, "HOME": "/"}
+        result = subprocess.run([NETLAB, *args], capture_output=True, text=True, timeout=300,
+                                user=self.user.uid, group=self.user.uid, extra_groups=[],
+                                env=environment, cwd="/")
+        if check and result.returncode != 0:
+            raise AssertionError(f"netlab {' '.join(args)} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def test_the_lab_maps_root_and_the_range(self):
+        lab = unique_lab("subids")
+        up = self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        self.assertNotIn("maps your own id alone", up.stderr)
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        for node in status["nodes"]:
+            with open(f"/proc/{node['pid']}/uid_map") as uid_map:
+                lines = [line.split() for line in uid_map.read().splitlines()]
+            self.assertEqual(lines, [["0", str(self.user.uid), "1"],
+                                     ["1", str(self.FIRST), str(self.COUNT)]], node["name"])
+        # A node's root can become another user (setgroups allowed), as FRR's daemons do.
+        switched = self.as_user("exec", "--lab", lab, "r1", "--", "setpriv", "--reuid=1000",
+                                "--regid=1000", "--clear-groups", "id", "-u")
+        self.assertEqual(switched.stdout.strip(), "1000")
+        ping = self.as_user("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.assertIn("1 received", ping.stdout)
+        self.as_user("down", lab)
+        self.assertEqual(processes_of(self.user.uid), [])
+        self.assertEqual(live_inits() - self.inits_before, set())
+        self.assertFalse(os.path.exists(os.path.join(self.user.runtime, "netlab", lab)))
+
+
 if __name__ == "__main__":
     unittest.main()
