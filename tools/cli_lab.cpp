@@ -110,7 +110,7 @@ Action defineUp(CLI::App& command) {
     // Before any thread: a process with more than one cannot make a user namespace its own.
     if (const auto mapping = nsmgr::enterNewLabUserNamespace(); !mapping.singleIdReason.empty()) {
       std::cerr << "netlab: note: the lab maps your own id alone (" << mapping.singleIdReason
-                << "): daemons that switch to users of their own (FRR, BIRD) cannot run in it\n";
+                << "): no process in its nodes can switch to another user\n";
     }
     for (const auto& warning :
          nsmgr::neighbourTableWarnings(nsmgr::readNeighbourTables(), nsmgr::neighboursOf(*plan))) {

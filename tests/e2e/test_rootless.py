@@ -23,26 +23,25 @@ def unused_id(taken=()):
     """A uid (and gid) no account names and no process runs as."""
     taken = {entry.pw_uid for entry in pwd.getpwall()} | set(taken)
     for candidate in range(200000 + os.getpid() % 1000 * 100, 300000):
-        if candidate not in taken and not processes_of(candidate):
+        if candidate not in taken and not processes_of(candidate, zombies=True):
             return candidate
     raise AssertionError("no free uid between 200000 and 300000")
 
 
-def processes_of(uid):
-    """Pids of the processes whose real uid is uid (zombies included)."""
+def processes_of(uid, zombies=False):
+    """Pids of the processes whose real uid is uid; zombies (dead, waiting for their parent, here
+    the test's PID 1, to reap them) only when asked."""
     pids = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as status:
-                for line in status:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
-                            pids.append(int(entry))
-                        break
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
         except OSError:
             continue
+        if int(fields["Uid"].split()[0]) == uid and (zombies or not fields["State"].split()[0] == "Z"):
+            pids.append(int(entry))
     return pids
 
 
@@ -59,7 +58,7 @@ class ThrowawayUser:
 
     def remove(self):
         for _ in range(50):
-            pids = processes_of(self.uid)
+            pids = processes_of(self.uid, zombies=True)
             if not pids:
                 break
             for pid in pids:
@@ -88,6 +87,18 @@ class ThrowawayUser:
 LAN = os.path.join(EXAMPLES, "lan.json")
 
 
+def describe(pids):
+    """Each process's stat line (name, state, parent), for a failure's message."""
+    lines = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                lines.append(stat.read()[:100])
+        except OSError:
+            lines.append(f"{pid} (gone)")
+    return "\n".join(lines)
+
+
 class RootlessLab(unittest.TestCase):
     def setUp(self):
         self.user = self.throwaway_user()
@@ -102,7 +113,7 @@ class RootlessLab(unittest.TestCase):
         return self.user.netlab(*args, check=check)
 
     def assert_nothing_left(self, user, lab, others_running=False):
-        self.assertEqual(processes_of(user.uid), [])
+        self.assertEqual(processes_of(user.uid), [], describe(processes_of(user.uid)))
         if not others_running:
             self.assertEqual(live_inits() - self.inits_before, set())
         self.assertFalse(os.path.exists(os.path.join(user.runtime, "netlab", lab)))
@@ -255,6 +266,19 @@ class RootlessLab(unittest.TestCase):
                 down = self.as_user("down", lab)
                 self.assertRegex(down.stdout, "is down|not running")
                 self.assert_nothing_left(self.user, lab)
+
+    def test_frr_out_of_the_users_reach_is_refused_with_the_reason(self):
+        if not os.path.exists("/etc/frr/frr.conf"):
+            self.skipTest("FRR is not installed")
+        if os.stat("/etc/frr").st_mode & 0o001:
+            self.skipTest("/etc/frr is open to every user here")
+        lab = unique_lab("rootless")
+        refused = self.as_user("up", os.path.join(EXAMPLES, "ospf", "generated.json"), "--lab",
+                               lab, check=False)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("FRR is installed, but /etc/frr/frr.conf cannot be reached by netlab's user "
+                      "(Permission denied)", refused.stderr)
+        self.assert_nothing_left(self.user, lab)
 
     def test_isolated_nodes_are_refused_with_the_reason(self):
         with open(LAN) as source:
