@@ -66,6 +66,10 @@ DownResult tearDown(const std::string& lab, const DownOptions& options = {});
 std::vector<std::string> listLabs();
 // Live status read from the kernel; throws when the lab is not running.
 nsmgr::LabStatus labStatus(const std::string& lab);
+// The lab's nodes and whether each is running (its recorded process is alive), without their
+// interfaces: needs no entry into any namespace, so a rootless netlab, which can enter only one
+// lab's user namespace, can list every lab of its user.
+nsmgr::LabStatus labSummary(const std::string& lab);
 // A running node's routes (main table, IPv4 and IPv6), read live from its kernel; throws when
 // the lab or node is not running.
 std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::string& node);

@@ -108,6 +108,25 @@ nsmgr::LabStatus labStatus(const std::string& lab) {
   return status;
 }
 
+nsmgr::LabStatus labSummary(const std::string& lab) {
+  nsmgr::LabState state = readLabState(lab);
+  nsmgr::LabStatus status;
+  status.name = state.plan.name;
+  status.sourceFile = state.plan.sourceFile;
+  status.createdUnixSeconds = state.createdUnixSeconds;
+  for (const auto& runtime : state.nodes) {
+    const topo::Node* node = state.plan.findNode(runtime.name);
+    if (!node) continue;
+    nsmgr::NodeStatus& summary = status.nodes.emplace_back();
+    summary.name = node->name;
+    summary.kind = node->kind;
+    summary.pid = runtime.pid;
+    summary.stopped = runtime.pid == 0;
+    summary.running = !summary.stopped && openProcess(runtime.pid, runtime.startTime).has_value();
+  }
+  return status;
+}
+
 std::vector<nsmgr::RouteStatus> nodeRoutes(const std::string& lab, const std::string& node) {
   NodeHandle handle = openNode(lab, node);
   NetworkNamespaceVisit visit(handle.pidfd, "node " + node);

@@ -162,10 +162,14 @@ class RootlessLab(unittest.TestCase):
         self.assertNotEqual(written.returncode, 0)
         self.assertFalse(os.path.exists(probe))
 
-        refused = self.as_user("ls", check=False)
+        listed = json.loads(self.as_user("ls", "--format", "json").stdout)
+        self.assertEqual([(entry["name"], entry["nodes"], entry["running"]) for entry in listed],
+                         [(lab, 7, 7)])
+        refused = self.as_user("node", "stop", "--lab", lab, "r1", check=False)
         self.assertEqual(refused.returncode, 1)
-        self.assertIn("`netlab ls` does not work without root yet", refused.stderr)
+        self.assertIn("`netlab node stop` does not work without root yet", refused.stderr)
         self.assertNotIn("internal error", refused.stderr)
+        self.assertEqual(os.stat(f"/proc/{nodes['r1']['pid']}").st_uid, uid)
 
         down = self.as_user("down", lab)
         self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
@@ -210,6 +214,9 @@ class RootlessLab(unittest.TestCase):
             self.assertTrue(all(os.stat(f"/proc/{pid}").st_uid == user.uid
                                 for pid in pids[user.uid]))
         self.assertFalse(pids[self.user.uid] & pids[other.uid])
+        for user in (self.user, other):
+            listed = json.loads(user.netlab("ls", "--format", "json").stdout)
+            self.assertEqual([(entry["name"], entry["running"]) for entry in listed], [(lab, 7)])
         # Each user's runtime directory is theirs alone: the other cannot even look in.
         blocked = other.netlab("status", lab, runtime=self.user.runtime, check=False)
         self.assertEqual(blocked.returncode, 1)
