@@ -35,14 +35,8 @@ struct SubordinateIds {
   topo::IdRange uids, gids;
 };
 
-// How many ids a map (/proc/self/uid_map) gives from 0 on, contiguously.
 uint32_t mappedFromZero(const char* file) {
-  std::istringstream lines(readWholeFile(file));
-  uint64_t next = 0;
-  for (uint64_t inside = 0, outside = 0, count = 0; lines >> inside >> outside >> count;) {
-    if (inside == next) next += count;
-  }
-  return static_cast<uint32_t>(std::min<uint64_t>(next, UINT32_MAX));
+  return idsMappedFromZero(readWholeFile(file));
 }
 
 // The helper's life, in a fork of single-threaded netlab: waits for the go (end-of-file: netlab
@@ -143,32 +137,14 @@ std::optional<Fd> labNamespaceOf(const LabDirectory& directory, const std::strin
   return owner;
 }
 
-// The first range `file` (/etc/subuid or /etc/subgid) gives the user, by name or by number.
+// The first range `file` (/etc/subuid or /etc/subgid) gives the user; none without the file.
 std::optional<topo::IdRange> subordinateRange(const char* file, const std::string& name,
                                               uint32_t id) {
-  std::string text;
   try {
-    text = readWholeFile(file);
+    return findSubordinateRange(readWholeFile(file), name, id);
   } catch (const Error&) {
     return std::nullopt;
   }
-  std::istringstream lines(text);
-  for (std::string line; std::getline(lines, line);) {
-    const size_t colon = line.find(':'), second = line.rfind(':');
-    if (colon == std::string::npos || colon == second) continue;
-    const std::string owner = line.substr(0, colon);
-    if (owner != name && owner != std::to_string(id)) continue;
-    uint32_t first = 0, count = 0;
-    const std::string_view start(line.data() + colon + 1, second - colon - 1);
-    const std::string_view size(line.data() + second + 1, line.size() - second - 1);
-    if (std::from_chars(start.data(), start.data() + start.size(), first).ec != std::errc() ||
-        std::from_chars(size.data(), size.data() + size.size(), count).ec != std::errc() ||
-        count == 0) {
-      continue;
-    }
-    return topo::IdRange{first, count};
-  }
-  return std::nullopt;
 }
 
 std::optional<std::string> programOnPath(const std::string& program) {
@@ -260,6 +236,40 @@ void mapWithSubordinateRange(const SubordinateIds& ids) {
 }
 
 }  // namespace
+
+std::optional<topo::IdRange> findSubordinateRange(std::string_view text, const std::string& name,
+                                                  uint32_t id) {
+  const std::string number = std::to_string(id);
+  while (!text.empty()) {
+    const size_t end = std::min(text.find('\n'), text.size());
+    const std::string_view line = text.substr(0, end);
+    text.remove_prefix(std::min(end + 1, text.size()));
+    const size_t colon = line.find(':'), second = line.rfind(':');
+    if (colon == std::string_view::npos || colon == second) continue;
+    const std::string_view owner = line.substr(0, colon);
+    if (owner != name && owner != number) continue;
+    const std::string_view start = line.substr(colon + 1, second - colon - 1);
+    const std::string_view size = line.substr(second + 1);
+    uint32_t first = 0, count = 0;
+    auto [startEnd, startError] = std::from_chars(start.data(), start.data() + start.size(), first);
+    auto [sizeEnd, sizeError] = std::from_chars(size.data(), size.data() + size.size(), count);
+    if (startError != std::errc() || startEnd != start.data() + start.size() ||
+        sizeError != std::errc() || sizeEnd != size.data() + size.size() || count == 0) {
+      continue;
+    }
+    return topo::IdRange{first, count};
+  }
+  return std::nullopt;
+}
+
+uint32_t idsMappedFromZero(std::string_view text) {
+  std::istringstream lines{std::string(text)};
+  uint64_t next = 0;
+  for (uint64_t inside = 0, outside = 0, count = 0; lines >> inside >> outside >> count;) {
+    if (inside == next) next += count;
+  }
+  return static_cast<uint32_t>(std::min<uint64_t>(next, UINT32_MAX));
+}
 
 bool rootless() {
   static const bool unprivileged = ::geteuid() != 0 && !hasEffectiveCapability(CAP_SYS_ADMIN);

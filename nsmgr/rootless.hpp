@@ -6,7 +6,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "topo/plan.hpp"
@@ -45,5 +47,13 @@ uint32_t labIdCount();
 // is alive, so there is no namespace left to enter (the lab's state is the user's own files);
 // true, doing nothing, for a netlab with privilege.
 bool enterLabUserNamespace(const std::string& lab);
+
+// The first range a /etc/subuid or /etc/subgid text gives the user, named by name or by number
+// (as newuidmap reads it); nullopt when none does.
+std::optional<topo::IdRange> findSubordinateRange(std::string_view text, const std::string& name,
+                                                  uint32_t id);
+
+// How many ids a uid_map or gid_map text maps from 0 on, contiguously.
+uint32_t idsMappedFromZero(std::string_view text);
 
 }  // namespace netlab::nsmgr
