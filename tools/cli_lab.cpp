@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -9,6 +10,7 @@
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/limits.hpp"
+#include "nsmgr/process.hpp"
 #include "nsmgr/rootless.hpp"
 #include "nsmgr/signals.hpp"
 #include "report/report_json.hpp"
@@ -165,6 +167,47 @@ void reportKeptNodes(const std::string& lab, const nsmgr::DownResult& result) {
   std::cerr << "\n";
 }
 
+namespace {
+
+int takeDownLab(const std::string& lab, const nsmgr::DownOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  nsmgr::DownResult result =
+      withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab, options); });
+  if (!result.existed) {
+    std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
+  } else if (!result.survivors.empty() || (!result.unidentified.empty() && !options.force)) {
+    reportKeptNodes(lab, result);
+    return kExitFailure;
+  } else {
+    std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n", lab,
+                             result.nodesStopped, secondsSince(start));
+  }
+  return kExitOk;
+}
+
+// Runs work in a child process (netlab has one thread here, so the child is a whole copy) and
+// returns its exit status; an error in it is printed there, as main would.
+int inOwnProcess(const std::function<int()>& work) {
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw SystemError("fork", "a process to enter a lab's user namespace");
+  if (pid == 0) {
+    int code = kExitFailure;
+    try {
+      code = work();
+    } catch (const Error& error) {
+      std::cerr << "netlab: " << error.what() << '\n';
+    }
+    std::cout.flush();
+    std::cerr.flush();
+    ::_exit(code);
+  }
+  return nsmgr::exitCodeOf(nsmgr::waitForChild(pid));
+}
+
+}  // namespace
+
 Action defineDown(CLI::App& command) {
   struct Options {
     std::string lab;
@@ -181,30 +224,17 @@ Action defineDown(CLI::App& command) {
     requireLabAccess("down");
     std::vector<std::string> labs =
         options->all ? nsmgr::listLabs() : std::vector<std::string>{chooseLab(options->lab)};
-    if (nsmgr::rootless() && labs.size() > 1) {
-      throw Error(
-          "`netlab down` without root takes down one lab at a time (each lab lives in a "
-          "user namespace of its own, and a process can enter only one): name it, one "
-          "of " +
-              join(labs, ", "),
-          EINVAL);
-    }
-    if (!labs.empty()) nsmgr::enterLabUserNamespace(labs.front());
     int status = kExitOk;
     for (const auto& lab : labs) {
-      auto start = std::chrono::steady_clock::now();
-      nsmgr::DownResult result = withContext("taking down lab `" + lab + "`",
-                                             [&] { return nsmgr::tearDown(lab, options->down); });
-      if (!result.existed) {
-        std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
-      } else if (!result.survivors.empty() ||
-                 (!result.unidentified.empty() && !options->down.force)) {
-        reportKeptNodes(lab, result);
-        status = kExitFailure;
-      } else {
-        std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n",
-                                 lab, result.nodesStopped, secondsSince(start));
-      }
+      auto takeDown = [&] {
+        nsmgr::enterLabUserNamespace(lab);
+        return takeDownLab(lab, options->down);
+      };
+      // Without root a process can enter one lab's user namespace only: each lab but a single
+      // one is taken down by a process of its own.
+      const int labStatus =
+          nsmgr::rootless() && labs.size() > 1 ? inOwnProcess(takeDown) : takeDown();
+      if (labStatus != kExitOk) status = kExitFailure;
     }
     return status;
   };

@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from test_labs import EXAMPLES, NETLAB, live_inits, unique_lab
+from test_labs import EXAMPLES, NETLAB, live_inits, netlab, unique_lab
 
 
 def unused_id(taken=()):
@@ -228,6 +228,37 @@ class RootlessLab(unittest.TestCase):
         self.assertTrue(all(os.path.exists(f"/proc/{pid}") for pid in pids[other.uid]))
         other.netlab("down", lab)
         self.assert_nothing_left(other, lab)
+
+    def test_down_all_takes_down_every_lab_of_the_user(self):
+        labs = [unique_lab("rootless") for _ in range(2)]
+        for lab in labs:
+            self.as_user("up", LAN, "--lab", lab, "-q")
+            self.addCleanup(self.as_user, "down", lab, check=False)
+        down = self.as_user("down", "--all")
+        for lab in labs:
+            self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
+            self.assert_nothing_left(self.user, lab)
+        self.assertEqual(json.loads(self.as_user("ls", "--format", "json").stdout), [])
+
+    def test_root_and_rootless_labs_of_one_name_do_not_see_each_other(self):
+        lab = unique_lab("rootless")
+        netlab("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(netlab, "down", lab, check=False)
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        root_nodes = {node["pid"] for node in
+                      json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]}
+        user_nodes = {node["pid"] for node in
+                      json.loads(self.as_user("status", lab, "--format", "json").stdout)["nodes"]}
+        self.assertFalse(root_nodes & user_nodes)
+        self.assertTrue(all(os.stat(f"/proc/{pid}").st_uid == 0 for pid in root_nodes))
+        self.as_user("down", lab)
+        self.assert_nothing_left(self.user, lab, others_running=True)
+        # Root's lab of the same name is untouched, and still works.
+        self.assertTrue(all(os.path.exists(f"/proc/{pid}") for pid in root_nodes))
+        ping = netlab("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.assertIn("1 received", ping.stdout)
+        netlab("down", lab)
 
     def test_down_after_every_node_died_removes_the_state(self):
         lab = unique_lab("rootless")
