@@ -18,6 +18,7 @@
 
 #include "base/error.hpp"
 #include "nsmgr/process.hpp"
+#include "nsmgr/rootless.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -193,6 +194,9 @@ std::vector<std::string> LabCgroups::procsFilesOf(const std::string& node) const
 
 std::vector<std::string> cgroupProcsFilesOf(pid_t pid) {
   std::vector<std::string> files;
+  // A rootless lab's nodes have no cgroups of their own (LabCgroups): commands stay in
+  // netlab's, which an ordinary user may not write even to join it again.
+  if (rootless()) return files;
   for (const auto& hierarchy : cgroupHierarchies(pid)) {
     files.push_back(joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, "cgroup.procs"));
   }
@@ -209,7 +213,9 @@ void NodeCgroups::attach(pid_t pid, const std::string& node) const {
 
 LabCgroups::LabCgroups(const LabDirectory& directory, const std::string& lab, uint32_t pidsLimit)
     : pidsLimit_(pidsLimit) {
-  const auto hierarchies = cgroupHierarchies();
+  // Without root the host's cgroups are not netlab's to divide (nsmgr/rootless.hpp): the lab
+  // records none, and its nodes stay in netlab's.
+  const auto hierarchies = rootless() ? std::vector<CgroupHierarchy>{} : cgroupHierarchies();
   std::string record;
   for (const auto& hierarchy : hierarchies) {
     labCgroups_.push_back(joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, kLabPrefix + lab));
@@ -260,7 +266,8 @@ NodeCgroups LabCgroups::makeNode(const std::string& node) const {
 
 bool killLabCgroups(const LabDirectory& directory) {
   const auto paths = recordedLabCgroups(directory);
-  if (!paths) return false;
+  // No cgroup recorded (a rootless lab): nothing was killed through one.
+  if (!paths || paths->empty()) return false;
   for (const auto& path : *paths) {
     const std::string kill = joinPath(path, "cgroup.kill");
     if (std::filesystem::exists(kill)) {

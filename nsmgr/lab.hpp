@@ -65,8 +65,11 @@ DownResult tearDown(const std::string& lab, const DownOptions& options = {});
 
 std::vector<std::string> listLabs();
 // Live status read from the kernel; throws when the lab is not running.
-// Interfaces: every node's, read in its network namespace; Usage: only what `top` shows.
-enum class StatusDetail { Interfaces, Usage };
+// Interfaces: every node's, read in its network namespace. Summary: whether each runs (its
+// recorded process is alive), how it exited and its usage, without its interfaces: needs no
+// entry into any namespace, so a rootless netlab, which can enter only one lab's user
+// namespace, can list every lab of its user; and `top` reads it every interval.
+enum class StatusDetail { Interfaces, Summary };
 nsmgr::LabStatus labStatus(const std::string& lab, StatusDetail detail = StatusDetail::Interfaces);
 // A running node's routes (main table, IPv4 and IPv6), read live from its kernel; throws when
 // the lab or node is not running.

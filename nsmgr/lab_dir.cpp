@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "nsmgr/rootless.hpp"
 #include "topo/names.hpp"
 
 namespace netlab::nsmgr {
@@ -30,16 +31,23 @@ void requireValidLabName(const std::string& lab) {
   if (!topo::isValidLabName(lab)) throw Error("invalid lab name `" + lab + "`");
 }
 
-// The state root, created root-only on first use. It must be a real directory owned by root
-// and writable by nobody else, or a local user could plant files netlab would trust.
+// The state root, created private on first use. It must be a real directory owned by netlab's
+// user (root, or the user of a rootless netlab) and open to nobody else, or another local user
+// could plant files netlab would trust, or read them. Inside a rootless lab's user namespace the
+// user is uid 0, and their directory shows as owned by 0.
 Fd openStateRoot() {
   std::string root = stateRootPath();
   if (::mkdir(root.c_str(), 0700) < 0 && errno != EEXIST) throw SystemError("mkdir", root);
   Fd fd = openFile(root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW);
   struct stat info {};
   if (::fstat(fd.get(), &info) < 0) throw SystemError("fstat", root);
-  if (info.st_uid != 0 || (info.st_mode & 0077) != 0) {
-    throw Error(root + " must be owned by root with mode 0700 (it holds netlab's lab state)");
+  if (info.st_uid != ::geteuid() || (info.st_mode & 0077) != 0) {
+    const std::string owner =
+        rootless() ? "you (uid " + std::to_string(::geteuid()) + " here)" : "root";
+    throw Error(fmt::format("{} must be owned by {} with mode 0700 (it holds netlab's lab state); "
+                            "it is owned by uid {} with mode {:04o}",
+                            root, owner, info.st_uid, info.st_mode & 07777),
+                EPERM);
   }
   return fd;
 }
@@ -99,7 +107,20 @@ bool stillLinked(const Fd& directory) {
 
 std::string stateRootPath() {
   const char* overridden = std::getenv("NETLAB_RUN_DIR");
-  return overridden && *overridden ? overridden : "/run/netlab";
+  if (overridden && *overridden) return overridden;
+  if (!rootless()) return "/run/netlab";
+  // An ordinary user's labs are theirs alone, in the runtime directory their login made
+  // (private to them, emptied when they log out for good), so two users may run labs of the
+  // same name.
+  const char* runtime = std::getenv("XDG_RUNTIME_DIR");
+  if (!runtime || *runtime != '/') {
+    throw Error(
+        "netlab without root keeps its labs in $XDG_RUNTIME_DIR/netlab, and "
+        "XDG_RUNTIME_DIR is not set to a path (log in through a session that sets it, or "
+        "set NETLAB_RUN_DIR to a directory of yours)",
+        ENOENT);
+  }
+  return std::string(runtime) + "/netlab";
 }
 
 std::vector<std::string> listLabDirectories() {

@@ -1,5 +1,6 @@
-// Where a running lab's state lives: one root-only directory per lab under the state root
-// (/run/netlab, or $NETLAB_RUN_DIR), locked with flock while a command works on the lab.
+// Where a running lab's state lives: one private directory per lab under the state root
+// (/run/netlab; $XDG_RUNTIME_DIR/netlab for an ordinary user, docs/rootless.md; or
+// $NETLAB_RUN_DIR), locked with flock while a command works on the lab.
 #pragma once
 
 #include <cstdint>

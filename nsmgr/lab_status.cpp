@@ -69,7 +69,7 @@ nsmgr::NodeStatus nodeStatus(const LabDirectory& directory, const topo::Node& no
   if (status.stopped) return status;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
   if (!pidfd) return exited(directory, std::move(status));
-  if (detail == StatusDetail::Usage) {
+  if (detail == StatusDetail::Summary) {
     status.running = true;
     return status;
   }

@@ -11,6 +11,7 @@
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/process.hpp"
+#include "nsmgr/rootless.hpp"
 #include "nsmgr/run_in_node.hpp"
 
 namespace netlab::nsmgr {
@@ -53,10 +54,12 @@ void disableDuplicateAddressDetection(const topo::Node& node, bool carriesIpv6,
 
 // Every group may open ICMP datagram sockets, as systemd's distributions set it: `ping` works
 // for any user of a node, and netlab's own reachability checks (nsmgr/icmp_probe) need no
-// raw socket. Switches probe nothing.
+// raw socket. Switches probe nothing. The kernel reads the range in the writer's user namespace
+// and refuses ids it does not map: a rootless lab's maps labIdCount() ids (nsmgr/rootless.hpp).
 void allowUnprivilegedPing(const topo::Node& node, const std::string& procSys) {
   if (node.kind == topo::NodeKind::Switch) return;
-  writeProcSys(procSys, "net/ipv4/ping_group_range", "0 2147483647");
+  writeProcSys(procSys, "net/ipv4/ping_group_range",
+               rootless() ? "0 " + std::to_string(labIdCount() - 1) : "0 2147483647");
 }
 
 // The links of the namespace that are not operationally up yet, named for a message.

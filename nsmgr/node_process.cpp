@@ -28,6 +28,7 @@
 #include "base/helper_program.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/raw_syscall.hpp"
+#include "nsmgr/rootless.hpp"
 
 namespace netlab::nsmgr {
 
@@ -63,7 +64,15 @@ namespace {
 // namespaces its user namespace owns. An isolated node maps its ids to a block of unprivileged
 // host ids instead. One line either way, far below the kernel's 340 (5 before Linux 4.15).
 // setgroups stays allowed: daemons such as FRR drop privileges with it.
+// In a rootless lab (nsmgr/rootless.hpp) a node maps what the lab's user namespace maps: its
+// root (the user) and, given one, the user's subordinate range.
 std::string idMap(const std::optional<topo::IdRange>& isolatedIds) {
+  if (rootless()) {
+    // Line for line as the lab's own map: the kernel maps each line of a child's map through a
+    // single line of its parent's.
+    const uint32_t ids = labIdCount();
+    return ids == 1 ? "0 0 1\n" : "0 0 1\n1 1 " + std::to_string(ids - 1) + "\n";
+  }
   if (!isolatedIds) return "0 0 4294967295\n";
   return "0 " + std::to_string(isolatedIds->first) + " " + std::to_string(isolatedIds->count) +
          "\n";

@@ -71,7 +71,7 @@ Action definePingall(CLI::App& command) {
       "Exit status: 0 every ping was answered, 1 some were not.");
   return [options] {
     requireLabAccess("pingall");
-    const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
+    const nsmgr::LabState state = nsmgr::readLabState(chooseAndEnterLab(options->lab));
     const nsmgr::PingAllReport report =
         nsmgr::pingAll(state, std::chrono::seconds(options->timeout));
     const auto& pings = report.pings;
@@ -128,7 +128,7 @@ Action defineTest(CLI::App& command) {
       "Exit status: 0 every check passed, 1 some failed, 2 the lab has no checks.");
   return [options] {
     requireLabAccess("test");
-    const nsmgr::LabState state = nsmgr::readLabState(chooseLab(options->lab));
+    const nsmgr::LabState state = nsmgr::readLabState(chooseAndEnterLab(options->lab));
     if (state.plan.checks.empty()) {
       std::cerr << fmt::format("netlab: lab `{}` has no tests (add a `tests` section to {})\n",
                                state.plan.name, state.plan.sourceFile);

@@ -158,7 +158,7 @@ Action defineExec(CLI::App& command) {
     // With --all, the first word is the command's, not a node's.
     if (options->all && !options->node.empty())
       options->command.insert(options->command.begin(), options->node);
-    std::string lab = chooseLab(options->lab);
+    std::string lab = chooseAndEnterLab(options->lab);
     bool many = options->all || isPattern(options->node) || options->format == "json";
     if (options->command.empty() && (many || options->node.empty())) {
       throw Error(

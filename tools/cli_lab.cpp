@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <functional>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -9,6 +10,8 @@
 #include "base/error.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/limits.hpp"
+#include "nsmgr/process.hpp"
+#include "nsmgr/rootless.hpp"
 #include "nsmgr/signals.hpp"
 #include "report/report_json.hpp"
 #include "tools/cli.hpp"
@@ -64,6 +67,11 @@ nsmgr::ProgressFn progressPrinter(size_t nodes) {
 // Where the nodes' task limit lives, or why there is none.
 void reportPidsLimit(const nsmgr::LabState& state, uint32_t asked) {
   if (asked == 0) return;
+  if (state.pidsLimitedBy.empty() && nsmgr::rootless()) {
+    std::cerr << "netlab: without root, nodes have no cgroups of their own (cgroups are not "
+                 "delegated to netlab): nodes have no task limit\n";
+    return;
+  }
   if (state.pidsLimitedBy.empty()) {
     std::cerr << "netlab: no pids controller here (none enabled in cgroup v2 for netlab's cgroup, "
                  "no cgroup v1 pids hierarchy): nodes have no task limit\n";
@@ -97,6 +105,15 @@ Action defineUp(CLI::App& command) {
     requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
+    if (const auto refusals = nsmgr::rootlessRefusals(*plan); !refusals.empty()) {
+      for (const auto& refusal : refusals) std::cerr << "netlab: " << refusal << '\n';
+      return kExitInvalid;
+    }
+    // Before any thread: a process with more than one cannot make a user namespace its own.
+    if (const auto mapping = nsmgr::enterNewLabUserNamespace(); !mapping.singleIdReason.empty()) {
+      std::cerr << "netlab: note: the lab maps your own id alone (" << mapping.singleIdReason
+                << "): no process in its nodes can switch to another user\n";
+    }
     for (const auto& warning :
          nsmgr::neighbourTableWarnings(nsmgr::readNeighbourTables(), nsmgr::neighboursOf(*plan))) {
       std::cerr << "netlab: warning: " << warning << '\n';
@@ -150,6 +167,47 @@ void reportKeptNodes(const std::string& lab, const nsmgr::DownResult& result) {
   std::cerr << "\n";
 }
 
+namespace {
+
+int takeDownLab(const std::string& lab, const nsmgr::DownOptions& options) {
+  auto start = std::chrono::steady_clock::now();
+  nsmgr::DownResult result =
+      withContext("taking down lab `" + lab + "`", [&] { return nsmgr::tearDown(lab, options); });
+  if (!result.existed) {
+    std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
+  } else if (!result.survivors.empty() || (!result.unidentified.empty() && !options.force)) {
+    reportKeptNodes(lab, result);
+    return kExitFailure;
+  } else {
+    std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n", lab,
+                             result.nodesStopped, secondsSince(start));
+  }
+  return kExitOk;
+}
+
+// Runs work in a child process (netlab has one thread here, so the child is a whole copy) and
+// returns its exit status; an error in it is printed there, as main would.
+int inOwnProcess(const std::function<int()>& work) {
+  std::cout.flush();
+  std::cerr.flush();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw SystemError("fork", "a process to enter a lab's user namespace");
+  if (pid == 0) {
+    int code = kExitFailure;
+    try {
+      code = work();
+    } catch (const Error& error) {
+      std::cerr << "netlab: " << error.what() << '\n';
+    }
+    std::cout.flush();
+    std::cerr.flush();
+    ::_exit(code);
+  }
+  return nsmgr::exitCodeOf(nsmgr::waitForChild(pid));
+}
+
+}  // namespace
+
 Action defineDown(CLI::App& command) {
   struct Options {
     std::string lab;
@@ -168,19 +226,15 @@ Action defineDown(CLI::App& command) {
         options->all ? nsmgr::listLabs() : std::vector<std::string>{chooseLab(options->lab)};
     int status = kExitOk;
     for (const auto& lab : labs) {
-      auto start = std::chrono::steady_clock::now();
-      nsmgr::DownResult result = withContext("taking down lab `" + lab + "`",
-                                             [&] { return nsmgr::tearDown(lab, options->down); });
-      if (!result.existed) {
-        std::cout << fmt::format("lab `{}` is not running: nothing to do\n", lab);
-      } else if (!result.survivors.empty() ||
-                 (!result.unidentified.empty() && !options->down.force)) {
-        reportKeptNodes(lab, result);
-        status = kExitFailure;
-      } else {
-        std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n",
-                                 lab, result.nodesStopped, secondsSince(start));
-      }
+      auto takeDown = [&] {
+        nsmgr::enterLabUserNamespace(lab);
+        return takeDownLab(lab, options->down);
+      };
+      // Without root a process can enter one lab's user namespace only: each lab but a single
+      // one is taken down by a process of its own.
+      const int labStatus =
+          nsmgr::rootless() && labs.size() > 1 ? inOwnProcess(takeDown) : takeDown();
+      if (labStatus != kExitOk) status = kExitFailure;
     }
     return status;
   };
@@ -195,7 +249,7 @@ Action defineStatus(CLI::App& command) {
   addFormatOption(command, options->format, {"table", "json"});
   return [options] {
     requireLabAccess("status");
-    nsmgr::LabStatus status = nsmgr::labStatus(chooseLab(options->lab));
+    nsmgr::LabStatus status = nsmgr::labStatus(chooseAndEnterLab(options->lab));
     if (options->format == "json") {
       std::cout << report::labStatusToJson(status);
       return kExitOk;
@@ -224,7 +278,10 @@ Action defineList(CLI::App& command) {
     std::vector<nsmgr::LabStatus> labs;
     for (const auto& lab : nsmgr::listLabs()) {
       try {
-        labs.push_back(nsmgr::labStatus(lab));
+        // Without root only one lab's namespaces could be entered: the nodes' processes say
+        // whether they run.
+        labs.push_back(nsmgr::labStatus(lab, nsmgr::rootless() ? nsmgr::StatusDetail::Summary
+                                                               : nsmgr::StatusDetail::Interfaces));
       } catch (const Error& error) {
         // A lab whose bring-up crashed has no state yet; it is listed so `down` can be run.
         labs.push_back({lab, "(no state: " + std::string(error.what()) + ")", 0, {}});

@@ -105,7 +105,7 @@ void defineShow(CLI::App& command, Action& action) {
   addFormatOption(command, options->format, {"table", "json"});
   action = [options] {
     requireLabAccess("link show");
-    const std::string lab = chooseLab(options->lab);
+    const std::string lab = chooseAndEnterLab(options->lab);
     std::vector<nsmgr::LinkReport> links = nsmgr::linkReports(lab);
     std::cout << (options->format == "json" ? report::linkReportsToJson(lab, links)
                                             : linkTable(links));
@@ -150,7 +150,7 @@ void defineImpair(CLI::App& command, Action& action, bool reset) {
     const nsmgr::Direction direction = options->direction == "out"  ? nsmgr::Direction::Out
                                        : options->direction == "in" ? nsmgr::Direction::In
                                                                     : nsmgr::Direction::Both;
-    const std::string lab = chooseLab(options->link.lab);
+    const std::string lab = chooseAndEnterLab(options->link.lab);
     auto changed = withContext("changing the impairments of " + options->link.end, [&] {
       return nsmgr::editImpairments(lab, options->link.end, edit, direction);
     });
@@ -166,7 +166,7 @@ void defineState(CLI::App& command, Action& action, bool up) {
   addEndOptions(command, *options);
   action = [options, up] {
     requireLabAccess(up ? "link up" : "link down");
-    const std::string lab = chooseLab(options->lab);
+    const std::string lab = chooseAndEnterLab(options->lab);
     withContext(std::string(up ? "restoring" : "failing") + " the link of " + options->end,
                 [&] { nsmgr::setLinkState(lab, options->end, up); });
     std::cout << fmt::format("link of {} is {}\n", options->end, up ? "up" : "down");

@@ -147,10 +147,11 @@ std::string helpFooter(const std::string& docs) {
 Exit status: 0 success, 1 the operation failed (the message says why),
 2 bad usage or an invalid topology; `netlab exec` exits with the command's status
 (127 when it is not found, 126 when it cannot run).
-State of running labs: /run/netlab/LAB (override with NETLAB_RUN_DIR).
+State of running labs: /run/netlab/LAB; an ordinary user's in $XDG_RUNTIME_DIR/netlab/LAB
+(override with NETLAB_RUN_DIR). Without root: see rootless.md.
 Manual pages: netlab-VERB(1), netlab-topology(5). Check this machine: netlab doctor.
 Documentation in )" +
-         docs + ": topology.md, architecture.md, nodes.md, apply.md, web.md.";
+         docs + ": topology.md, architecture.md, nodes.md, apply.md, web.md, rootless.md.";
 }
 
 Action defineManual(CLI::App& command) {

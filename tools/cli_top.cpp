@@ -100,11 +100,11 @@ Action defineTop(CLI::App& command) {
     // The screen is redrawn on a terminal; elsewhere each reading follows the last (JSON: one
     // object a line).
     const bool redraw = options->format == "table" && isTerminal(STDOUT_FILENO);
-    nsmgr::LabStatus before = nsmgr::labStatus(lab, nsmgr::StatusDetail::Usage);
+    nsmgr::LabStatus before = nsmgr::labStatus(lab, nsmgr::StatusDetail::Summary);
     auto then = std::chrono::steady_clock::now();
     for (unsigned shown = 0; options->count == 0 || shown < options->count; ++shown) {
       std::this_thread::sleep_for(std::chrono::duration<double>(options->interval));
-      nsmgr::LabStatus now = nsmgr::labStatus(lab, nsmgr::StatusDetail::Usage);
+      nsmgr::LabStatus now = nsmgr::labStatus(lab, nsmgr::StatusDetail::Summary);
       const auto at = std::chrono::steady_clock::now();
       const double seconds = std::chrono::duration<double>(at - then).count();
       const auto rows = rowsOf(now, before, seconds);

@@ -7,6 +7,8 @@
 #include <algorithm>
 #include <filesystem>
 #include <iostream>
+#include <iterator>
+#include <string_view>
 
 #include <fmt/format.h>
 
@@ -15,6 +17,7 @@
 #include "base/error.hpp"
 #include "nsmgr/kernel_features.hpp"
 #include "nsmgr/lab.hpp"
+#include "nsmgr/rootless.hpp"
 #include "topo/load.hpp"
 
 namespace netlab::tools {
@@ -57,13 +60,57 @@ void addLabArgument(CLI::App& command, std::string& lab, const std::string& name
   command.add_option(name, lab, "Lab name or its topology file (default: the only lab)");
 }
 
+namespace {
+
+// What an ordinary user's netlab does: a lab in a user namespace of its own (nsmgr/rootless.hpp).
+// The others are refused, with their reason, until they work there.
+struct RootlessRefusal {
+  std::string_view verb;
+  const char* reason;
+};
+constexpr std::string_view kRootlessVerbs[] = {"ls",       "up",         "down",      "status",
+                                               "exec",     "pingall",    "test",      "link show",
+                                               "link set", "link reset", "link down", "link up"};
+constexpr const char* kOneNamespace =
+    "each rootless lab lives in a user namespace of its own, and a process can enter only one";
+constexpr RootlessRefusal kRootlessRefusals[] = {
+    {"web", kOneNamespace},
+    {"capture", "capture has not been tried in a rootless lab yet"},
+    {"apply", "apply restarts and adds nodes, which has not been tried in a rootless lab yet"},
+    {"node",
+     "stopping a node pins its network namespace with a bind mount in the lab's "
+     "directory, which an ordinary user cannot make on the host"},
+};
+
+void requireRootlessVerb(std::string_view verb) {
+  for (std::string_view supported : kRootlessVerbs) {
+    if (verb == supported) return;
+  }
+  const char* reason = "it has not been made to work in a rootless lab yet";
+  for (const RootlessRefusal& refusal : kRootlessRefusals) {
+    if (verb.substr(0, verb.find(' ')) == refusal.verb) reason = refusal.reason;
+  }
+  std::vector<std::string> supported(std::begin(kRootlessVerbs), std::end(kRootlessVerbs));
+  throw Error("`netlab " + std::string(verb) + "` does not work without root yet: " + reason +
+                  " (run it as root; without root netlab does " + join(supported, ", ") + ")",
+              EPERM);
+}
+
+}  // namespace
+
 void requireLabAccess(const char* verb) {
-  if (::geteuid() != 0) {
-    throw Error(std::string("`netlab ") + verb +
-                    "` needs root: it works on namespaces and network devices (run it with sudo)",
-                EPERM);
+  if (nsmgr::rootless()) {
+    requireRootlessVerb(verb);
+    // Before anything else: without a state root of the user's, no lab can be made or found.
+    nsmgr::stateRootPath();
   }
   nsmgr::requireKernelFeatures();
+}
+
+std::string chooseAndEnterLab(const std::string& labOrTopology) {
+  std::string lab = chooseLab(labOrTopology);
+  nsmgr::enterLabUserNamespace(lab);
+  return lab;
 }
 
 bool isTerminal(int fd) {

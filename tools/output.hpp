@@ -26,9 +26,14 @@ bool isTerminal(int fd);
 // resolves it.
 void addLabArgument(CLI::App& command, std::string& lab, const std::string& name = "lab");
 
-// Throws, naming the verb, unless netlab runs as root on a kernel with what it needs
+// Throws, naming the verb, unless netlab can do it: as root, or as an ordinary user for the
+// verbs a rootless lab has (docs/rootless.md), on a kernel with what it needs
 // (nsmgr/kernel_features.hpp).
 void requireLabAccess(const char* verb);
+
+// The lab a verb works on, chosen (chooseLab) and, without root, entered: netlab moves into the
+// lab's user namespace, where it is root (nsmgr/rootless.hpp). Before any thread is started.
+std::string chooseAndEnterLab(const std::string& labOrTopology);
 
 // Columns padded to their widest cell.
 class Table {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <map>
 
 #include "topo/lab.hpp"
@@ -314,6 +315,17 @@ void checkInstalled(RoutingDaemon daemon, const DraftNode& first, DiagnosticSink
   const Suite& suite = suiteOf(daemon);
   for (std::string_view path : suite.installed) {
     if (::access(std::string(path).c_str(), F_OK) == 0) continue;
+    if (errno == EACCES) {
+      // Installed, in a folder of the suite's own user (FRR's and BIRD's are mode 0750): a
+      // netlab run by another user (docs/rootless.md) cannot reach the files its nodes need.
+      sink.error(first.settings.routing->where,
+                 fmt::format("{} is installed, but {} cannot be reached by netlab's user "
+                             "(Permission denied), and router `{}` runs it",
+                             suite.name, path, first.name),
+                 "run netlab as root: without root, FRR and BIRD do not run yet "
+                 "(docs/rootless.md)");
+      return;
+    }
     sink.error(first.settings.routing->where,
                fmt::format("{} is not installed on this machine ({} is missing), and router `{}` "
                            "runs it",

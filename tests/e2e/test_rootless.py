@@ -1,0 +1,411 @@
+"""End-to-end tests of issue 19: netlab run by an ordinary user (docs/rootless.md).
+
+Run by tests/run_isolated.sh as root inside private namespaces; each test runs netlab as a
+throwaway user: a uid no account and no process has, with its gid and no supplementary groups
+(subprocess's user/group/extra_groups, no entry in /etc/passwd to add or remove). Its runtime
+directory is made on the private /run. Whatever happens, every process of that uid is killed,
+by pid, and its directory removed. Every assertion is on real state: the nodes' processes, their
+owner and user namespaces, pings between them, and after `down`, no process and no state left.
+"""
+import json
+import os
+import pwd
+import shutil
+import signal
+import subprocess
+import time
+import unittest
+
+from test_labs import EXAMPLES, NETLAB, live_inits, netlab, unique_lab
+
+
+def unused_id(taken=()):
+    """A uid (and gid) no account names and no process runs as."""
+    taken = {entry.pw_uid for entry in pwd.getpwall()} | set(taken)
+    for candidate in range(200000 + os.getpid() % 1000 * 100, 300000):
+        if candidate not in taken and not processes_of(candidate, zombies=True):
+            return candidate
+    raise AssertionError("no free uid between 200000 and 300000")
+
+
+def processes_of(uid, zombies=False):
+    """Pids of the processes whose real uid is uid; zombies (dead, waiting for their parent, here
+    the test's PID 1, to reap them) only when asked."""
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/status") as status:
+                fields = dict(line.split(":", 1) for line in status if ":" in line)
+        except OSError:
+            continue
+        if int(fields["Uid"].split()[0]) == uid and (zombies or not fields["State"].split()[0] == "Z"):
+            pids.append(int(entry))
+    return pids
+
+
+class ThrowawayUser:
+    """A uid no account and no process has, its gid the same, no supplementary groups, and its
+    runtime directory on the private /run. remove() kills every process of the uid (each by its
+    pid) and removes the directory."""
+
+    def __init__(self, taken=()):
+        self.uid = unused_id(taken)
+        self.runtime = f"/run/user/{self.uid}"
+        os.makedirs(self.runtime, mode=0o700)
+        os.chown(self.runtime, self.uid, self.uid)
+
+    def remove(self):
+        for _ in range(50):
+            pids = processes_of(self.uid, zombies=True)
+            if not pids:
+                break
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            time.sleep(0.1)
+        shutil.rmtree(self.runtime, ignore_errors=True)
+
+    def netlab(self, *args, check=True, runtime=None):
+        return self.run([NETLAB, *args], check=check, runtime=runtime)
+
+    def run(self, command, check=True, runtime=None):
+        environment = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                       "XDG_RUNTIME_DIR": runtime or self.runtime, "HOME": "/"}
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300,
+                                user=self.uid, group=self.uid, extra_groups=[],
+                                env=environment, cwd="/")
+        if check and result.returncode != 0:
+            raise AssertionError(f"{' '.join(command)} as uid {self.uid} exited "
+                                 f"{result.returncode}:\n{result.stdout}\n{result.stderr}")
+        return result
+
+
+LAN = os.path.join(EXAMPLES, "lan.json")
+
+
+def describe(pids):
+    """Each process's stat line (name, state, parent), for a failure's message."""
+    lines = []
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                lines.append(stat.read()[:100])
+        except OSError:
+            lines.append(f"{pid} (gone)")
+    return "\n".join(lines)
+
+
+class RootlessLab(unittest.TestCase):
+    def setUp(self):
+        self.user = self.throwaway_user()
+        self.inits_before = live_inits()
+
+    def throwaway_user(self, taken=()):
+        user = ThrowawayUser(taken)
+        self.addCleanup(user.remove)
+        return user
+
+    def as_user(self, *args, check=True):
+        return self.user.netlab(*args, check=check)
+
+    def assert_nothing_left(self, user, lab, others_running=False):
+        self.assertEqual(processes_of(user.uid), [], describe(processes_of(user.uid)))
+        if not others_running:
+            self.assertEqual(live_inits() - self.inits_before, set())
+        self.assertFalse(os.path.exists(os.path.join(user.runtime, "netlab", lab)))
+
+    def test_up_exec_status_down_as_an_ordinary_user(self):
+        lab = unique_lab("rootless")
+        uid = self.user.uid
+        up = self.as_user("up", LAN, "--lab", lab)
+        self.assertIn(f"lab `{lab}` is up: 7 nodes", up.stdout)
+        state_directory = os.path.join(self.user.runtime, "netlab", lab)
+        info = os.lstat(state_directory)
+        self.assertEqual((info.st_uid, info.st_mode & 0o777), (uid, 0o700))
+        self.assertFalse(os.path.exists(os.path.join("/run/netlab", lab)))
+
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        nodes = {node["name"]: node for node in status["nodes"]}
+        self.assertEqual(sorted(nodes), ["h1", "h2", "h3", "h4", "lan0", "r1", "r2"])
+        for name, node in nodes.items():
+            self.assertEqual(node["state"], "running", name)
+            pid = node["pid"]
+            self.assertIn(pid, live_inits() - self.inits_before)
+            self.assertEqual(os.stat(f"/proc/{pid}").st_uid, uid, name)
+            # Seen from the host, node root is the user and nothing else.
+            with open(f"/proc/{pid}/uid_map") as uid_map:
+                self.assertEqual(uid_map.read().split(), ["0", str(uid), "1"], name)
+            self.assertNotEqual(os.readlink(f"/proc/{pid}/ns/user"),
+                                os.readlink("/proc/self/ns/user"))
+        self.assertEqual({i["oper_state"] for i in nodes["r1"]["interfaces"] if i["name"] != "lo"},
+                         {"up"})
+
+        # Across the router pair: h1's LAN, r1, r2, h4's LAN.
+        ping = self.as_user("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.assertIn("1 received", ping.stdout)
+        hostname = self.as_user("exec", "--lab", lab, "h4", "--", "hostname")
+        self.assertEqual(hostname.stdout.strip(), "h4")
+        identity = self.as_user("exec", "--lab", lab, "r1", "--", "id", "-u")
+        self.assertEqual(identity.stdout.strip(), "0")
+        self.as_user("test", lab)
+        pingall = self.as_user("pingall", lab)
+        self.assertNotIn("unreachable", pingall.stdout.lower())
+
+        # Node root is the user: what root owns on the host stays out of reach.
+        probe = f"/etc/netlab-rootless-{lab}"
+        self.addCleanup(lambda: os.path.exists(probe) and os.unlink(probe))
+        written = self.as_user("exec", "--lab", lab, "h1", "--", "touch", probe, check=False)
+        self.assertNotEqual(written.returncode, 0)
+        self.assertFalse(os.path.exists(probe))
+
+        listed = json.loads(self.as_user("ls", "--format", "json").stdout)
+        self.assertEqual([(entry["name"], entry["nodes"], entry["running"]) for entry in listed],
+                         [(lab, 7, 7)])
+        refused = self.as_user("node", "stop", "--lab", lab, "r1", check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("`netlab node stop` does not work without root yet", refused.stderr)
+        self.assertNotIn("internal error", refused.stderr)
+        self.assertEqual(os.stat(f"/proc/{nodes['r1']['pid']}").st_uid, uid)
+
+        down = self.as_user("down", lab)
+        self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
+        self.assert_nothing_left(self.user, lab)
+        self.assertIn("not running", self.as_user("down", lab).stdout)
+
+    def test_links_are_impaired_failed_and_restored(self):
+        lab = unique_lab("rootless")
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        changed = self.as_user("link", "set", "--lab", lab, "r1:eth1", "--rate", "10mbit")
+        self.assertIn("r1:eth1 egress: rate 10mbit", changed.stdout)
+        self.assertIn("r2:eth0 egress: rate 10mbit", changed.stdout)
+        # What the kernel holds, read inside the node.
+        qdisc = self.as_user("exec", "--lab", lab, "r1", "--", "tc", "qdisc", "show", "dev",
+                             "eth1")
+        self.assertRegex(qdisc.stdout, r"qdisc tbf 1: root .*rate 10Mbit")
+        shown = self.as_user("link", "show", lab)
+        self.assertRegex(shown.stdout, r"r1:eth1\s+r2:eth0\s+up/up\s+rate 10mbit\s+rate 10mbit")
+
+        ping = ["exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "2", "h4"]
+        self.as_user("link", "down", "--lab", lab, "r1:eth1")
+        self.assertNotEqual(self.as_user(*ping, check=False).returncode, 0)
+        self.as_user("link", "up", "--lab", lab, "r1:eth1")
+        self.assertIn("1 received", self.as_user(*ping).stdout)
+        self.as_user("link", "reset", "--lab", lab, "r1:eth1")
+        qdisc = self.as_user("exec", "--lab", lab, "r1", "--", "tc", "qdisc", "show", "dev",
+                             "eth1")
+        self.assertNotIn("tbf", qdisc.stdout)
+        self.as_user("down", lab)
+        self.assert_nothing_left(self.user, lab)
+
+    def test_two_users_run_labs_of_the_same_name(self):
+        lab = unique_lab("rootless")
+        other = self.throwaway_user(taken={self.user.uid})
+        pids = {}
+        for user in (self.user, other):
+            user.netlab("up", LAN, "--lab", lab, "-q")
+            self.addCleanup(user.netlab, "down", lab, check=False)
+            status = json.loads(user.netlab("status", lab, "--format", "json").stdout)
+            pids[user.uid] = {node["pid"] for node in status["nodes"]}
+            self.assertTrue(all(os.stat(f"/proc/{pid}").st_uid == user.uid
+                                for pid in pids[user.uid]))
+        self.assertFalse(pids[self.user.uid] & pids[other.uid])
+        for user in (self.user, other):
+            listed = json.loads(user.netlab("ls", "--format", "json").stdout)
+            self.assertEqual([(entry["name"], entry["running"]) for entry in listed], [(lab, 7)])
+        # Each user's runtime directory is theirs alone: the other cannot even look in.
+        blocked = other.netlab("status", lab, runtime=self.user.runtime, check=False)
+        self.assertEqual(blocked.returncode, 1)
+        self.assertIn("Permission denied", blocked.stderr)
+        for user in (self.user, other):
+            user.netlab("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.user.netlab("down", lab)
+        self.assert_nothing_left(self.user, lab, others_running=True)
+        self.assertTrue(all(os.path.exists(f"/proc/{pid}") for pid in pids[other.uid]))
+        other.netlab("down", lab)
+        self.assert_nothing_left(other, lab)
+
+    def test_down_all_takes_down_every_lab_of_the_user(self):
+        labs = [unique_lab("rootless") for _ in range(2)]
+        for lab in labs:
+            self.as_user("up", LAN, "--lab", lab, "-q")
+            self.addCleanup(self.as_user, "down", lab, check=False)
+        down = self.as_user("down", "--all")
+        for lab in labs:
+            self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
+            self.assert_nothing_left(self.user, lab)
+        self.assertEqual(json.loads(self.as_user("ls", "--format", "json").stdout), [])
+
+    def test_root_and_rootless_labs_of_one_name_do_not_see_each_other(self):
+        lab = unique_lab("rootless")
+        netlab("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(netlab, "down", lab, check=False)
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        root_nodes = {node["pid"] for node in
+                      json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]}
+        user_nodes = {node["pid"] for node in
+                      json.loads(self.as_user("status", lab, "--format", "json").stdout)["nodes"]}
+        self.assertFalse(root_nodes & user_nodes)
+        self.assertTrue(all(os.stat(f"/proc/{pid}").st_uid == 0 for pid in root_nodes))
+        self.as_user("down", lab)
+        self.assert_nothing_left(self.user, lab, others_running=True)
+        # Root's lab of the same name is untouched, and still works.
+        self.assertTrue(all(os.path.exists(f"/proc/{pid}") for pid in root_nodes))
+        ping = netlab("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.assertIn("1 received", ping.stdout)
+        netlab("down", lab)
+
+    def test_down_after_every_node_died_removes_the_state(self):
+        lab = unique_lab("rootless")
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        for node in status["nodes"]:
+            os.kill(node["pid"], signal.SIGKILL)
+        for _ in range(100):
+            if not processes_of(self.user.uid):
+                break
+            time.sleep(0.05)
+        # No node is left to enter the lab's user namespace through: it went with them.
+        down = self.as_user("down", lab)
+        self.assertIn(f"lab `{lab}` is down", down.stdout)
+        self.assert_nothing_left(self.user, lab)
+
+    def test_sigkill_at_steps_of_up_then_down_leaves_nothing(self):
+        """strace, run as the user, kills netlab on entering a chosen system call of its main
+        thread: the unshare that makes the lab's user namespace, and renames of the files it
+        writes (records, hosts, the state file last)."""
+        if not shutil.which("strace"):
+            self.skipTest("strace is not installed")
+        log = os.path.join(self.user.runtime, "renames")
+        lab = unique_lab("rootless")
+        self.user.run(["strace", "-qq", "-o", log, "-e", "trace=renameat", NETLAB, "up", LAN,
+                       "--lab", lab])
+        self.as_user("down", lab)
+        with open(log) as renames:
+            count = sum(1 for line in renames if line.startswith("renameat("))
+        self.assertGreater(count, 2)
+        points = [("unshare", 1)] + [("renameat", n) for n in sorted({1, count // 2, count})]
+        for call, when in points:
+            with self.subTest(call=call, when=when):
+                lab = unique_lab("rootless")
+                killed = self.user.run(
+                    ["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e",
+                     f"inject={call}:signal=SIGKILL:when={when}", NETLAB, "up", LAN, "--lab", lab],
+                    check=False)
+                if killed.returncode == 0:
+                    # Worker threads write records too (not traced): the main thread's count
+                    # may differ by a few, and a late point may not be reached.
+                    self.assertEqual(call, "renameat", "netlab was not killed")
+                down = self.as_user("down", lab)
+                self.assertRegex(down.stdout, "is down|not running")
+                self.assert_nothing_left(self.user, lab)
+
+    def test_frr_out_of_the_users_reach_is_refused_with_the_reason(self):
+        if not os.path.exists("/etc/frr/frr.conf"):
+            self.skipTest("FRR is not installed")
+        if os.stat("/etc/frr").st_mode & 0o001:
+            self.skipTest("/etc/frr is open to every user here")
+        lab = unique_lab("rootless")
+        refused = self.as_user("up", os.path.join(EXAMPLES, "ospf", "generated.json"), "--lab",
+                               lab, check=False)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("FRR is installed, but /etc/frr/frr.conf cannot be reached by netlab's user "
+                      "(Permission denied)", refused.stderr)
+        self.assert_nothing_left(self.user, lab)
+
+    def test_isolated_nodes_are_refused_with_the_reason(self):
+        with open(LAN) as source:
+            topology = json.load(source)
+        topology["nodes"]["h1"]["userns"] = "isolated"
+        path = os.path.join(self.user.runtime, "isolated.json")
+        with open(path, "w") as target:
+            json.dump(topology, target)
+        os.chmod(path, 0o644)
+        lab = unique_lab("rootless")
+        refused = self.as_user("up", path, "--lab", lab, check=False)
+        self.assertNotEqual(refused.returncode, 0)
+        self.assertIn("node h1 has \"userns\": \"isolated\"", refused.stderr)
+        self.assert_nothing_left(self.user, lab)
+
+
+class SubordinateRange(unittest.TestCase):
+    """With newuidmap/newgidmap and a range for the user, the lab maps root and the range, and a
+    node's processes can switch to other users. The user's account and range are given in the
+    test's private mount namespace only: copies of /etc/passwd, /etc/subuid and /etc/subgid bound
+    over them. The helpers are the system's (Debian's uidmap), or, when NETLAB_TEST_UIDMAP_DIR
+    names a directory holding them, setuid copies on the private /run."""
+
+    FIRST, COUNT = 3000000, 65536
+
+    def setUp(self):
+        self.user = ThrowawayUser()
+        self.addCleanup(self.user.remove)
+        self.inits_before = live_inits()
+        self.path = os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+        source = os.environ.get("NETLAB_TEST_UIDMAP_DIR")
+        if source:
+            helpers = os.path.join(self.user.runtime, "..", f"uidmap-{self.user.uid}")
+            os.makedirs(helpers, mode=0o755)
+            self.addCleanup(shutil.rmtree, helpers, ignore_errors=True)
+            for program in ("newuidmap", "newgidmap"):
+                shutil.copy(os.path.join(source, program), helpers)
+                os.chown(os.path.join(helpers, program), 0, 0)
+                os.chmod(os.path.join(helpers, program), 0o4755)
+            self.path = os.path.realpath(helpers) + ":" + self.path
+        elif not (shutil.which("newuidmap") and shutil.which("newgidmap")):
+            self.skipTest("newuidmap and newgidmap are not installed (Debian: the uidmap package)")
+        name = f"netlab-test-{self.user.uid}"
+        with open("/etc/passwd") as passwd:
+            accounts = passwd.read()
+        accounts += f"{name}:x:{self.user.uid}:{self.user.uid}::/:/bin/sh\n"
+        range_line = f"{name}:{self.FIRST}:{self.COUNT}\n"
+        for target, text in (("/etc/passwd", accounts), ("/etc/subuid", range_line),
+                             ("/etc/subgid", range_line)):
+            copy = os.path.join("/run", f"netlab-test-{self.user.uid}-{os.path.basename(target)}")
+            with open(copy, "w") as file:
+                file.write(text)
+            os.chmod(copy, 0o644)
+            self.addCleanup(os.unlink, copy)
+            subprocess.run(["mount", "--bind", copy, target], check=True)
+            self.addCleanup(subprocess.run, ["umount", target], check=True)
+
+    def as_user(self, *args, check=True):
+        environment = {"PATH": self.path, "XDG_RUNTIME_DIR": self.user.runtime, "HOME": "/"}
+        result = subprocess.run([NETLAB, *args], capture_output=True, text=True, timeout=300,
+                                user=self.user.uid, group=self.user.uid, extra_groups=[],
+                                env=environment, cwd="/")
+        if check and result.returncode != 0:
+            raise AssertionError(f"netlab {' '.join(args)} exited {result.returncode}:\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def test_the_lab_maps_root_and_the_range(self):
+        lab = unique_lab("subids")
+        up = self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        self.assertNotIn("maps your own id alone", up.stderr)
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        for node in status["nodes"]:
+            with open(f"/proc/{node['pid']}/uid_map") as uid_map:
+                lines = [line.split() for line in uid_map.read().splitlines()]
+            self.assertEqual(lines, [["0", str(self.user.uid), "1"],
+                                     ["1", str(self.FIRST), str(self.COUNT)]], node["name"])
+        # A node's root can become another user (setgroups allowed), as FRR's daemons do.
+        switched = self.as_user("exec", "--lab", lab, "r1", "--", "setpriv", "--reuid=1000",
+                                "--regid=1000", "--clear-groups", "id", "-u")
+        self.assertEqual(switched.stdout.strip(), "1000")
+        ping = self.as_user("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
+        self.assertIn("1 received", ping.stdout)
+        self.as_user("down", lab)
+        self.assertEqual(processes_of(self.user.uid), [])
+        self.assertEqual(live_inits() - self.inits_before, set())
+        self.assertFalse(os.path.exists(os.path.join(self.user.runtime, "netlab", lab)))
+
+
+if __name__ == "__main__":
+    unittest.main()
