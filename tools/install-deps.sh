@@ -10,6 +10,8 @@ packages=(
   # Issue 22: the Debian package (cpack -G DEB finds its dependencies with dpkg-shlibdeps) and
   # its manual pages, read back by the package tests; zsh, whose completion is tested too.
   dpkg-dev man-db zsh
+  # Issue 19: subordinate id ranges for rootless labs (newuidmap, newgidmap).
+  uidmap
   # The vm test tier (tests/vm/run): Debian's stock kernel, which has netem, booted in QEMU.
   qemu-system-x86 linux-image-amd64 busybox-static
 )

@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from test_labs import EXAMPLES, NETLAB, live_inits, netlab, unique_lab
+from test_labs import EXAMPLES, NETLAB, live_inits, netlab, strace, unique_lab, worker_calls
 
 
 def unused_id(taken=()):
@@ -276,30 +276,29 @@ class RootlessLab(unittest.TestCase):
         self.assert_nothing_left(self.user, lab)
 
     def test_sigkill_at_steps_of_up_then_down_leaves_nothing(self):
-        """strace, run as the user, kills netlab on entering a chosen system call of its main
-        thread: the unshare that makes the lab's user namespace, and renames of the files it
-        writes (records, hosts, the state file last)."""
+        """strace, run as the user, kills netlab on entering a chosen system call of its worker's
+        main thread (test_labs.strace): the unshare that makes the lab's user namespace, and
+        renames of the files it writes (records, hosts, the state file last)."""
         if not shutil.which("strace"):
             self.skipTest("strace is not installed")
         log = os.path.join(self.user.runtime, "renames")
         lab = unique_lab("rootless")
-        self.user.run(["strace", "-qq", "-o", log, "-e", "trace=renameat", NETLAB, "up", LAN,
-                       "--lab", lab])
+        self.user.run([*strace("trace=renameat", "-o", log), NETLAB, "up", LAN, "--lab", lab])
         self.as_user("down", lab)
         with open(log) as renames:
-            count = sum(1 for line in renames if line.startswith("renameat("))
+            count = sum(1 for call, _ in worker_calls(renames.read()) if call == "renameat")
         self.assertGreater(count, 2)
         points = [("unshare", 1)] + [("renameat", n) for n in sorted({1, count // 2, count})]
         for call, when in points:
             with self.subTest(call=call, when=when):
                 lab = unique_lab("rootless")
                 killed = self.user.run(
-                    ["strace", "-qq", "-o", "/dev/null", "-e", f"trace={call}", "-e",
-                     f"inject={call}:signal=SIGKILL:when={when}", NETLAB, "up", LAN, "--lab", lab],
-                    check=False)
+                    [*strace(f"trace={call}", "-o", "/dev/null", "-e",
+                             f"inject={call}:signal=SIGKILL:when={when}"), NETLAB, "up", LAN,
+                     "--lab", lab], check=False)
                 if killed.returncode == 0:
-                    # Worker threads write records too (not traced): the main thread's count
-                    # may differ by a few, and a late point may not be reached.
+                    # Worker threads write records too (strace counts each apart): the main
+                    # thread's count may differ by a few, and a late point may not be reached.
                     self.assertEqual(call, "renameat", "netlab was not killed")
                 down = self.as_user("down", lab)
                 self.assertRegex(down.stdout, "is down|not running")
