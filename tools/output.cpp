@@ -68,9 +68,9 @@ struct RootlessRefusal {
   std::string_view verb;
   const char* reason;
 };
-constexpr std::string_view kRootlessVerbs[] = {"ls",       "up",         "down",      "status",
-                                               "exec",     "pingall",    "test",      "link show",
-                                               "link set", "link reset", "link down", "link up"};
+constexpr std::string_view kRootlessVerbs[] = {
+    "ls",   "up",        "down",     "status",     "top",       "exec",   "pingall",
+    "test", "link show", "link set", "link reset", "link down", "link up"};
 constexpr const char* kOneNamespace =
     "each rootless lab lives in a user namespace of its own, and a process can enter only one";
 constexpr RootlessRefusal kRootlessRefusals[] = {

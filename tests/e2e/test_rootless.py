@@ -151,6 +151,11 @@ class RootlessLab(unittest.TestCase):
         self.assertEqual(hostname.stdout.strip(), "h4")
         identity = self.as_user("exec", "--lab", lab, "r1", "--", "id", "-u")
         self.assertEqual(identity.stdout.strip(), "0")
+        # Rootless nodes have no cgroups: top lists them running, without CPU or memory.
+        top = json.loads(self.as_user("top", lab, "-n", "1", "-i", "0.2", "--format", "json")
+                         .stdout.splitlines()[0])
+        self.assertEqual({node["state"] for node in top["nodes"]}, {"running"})
+        self.assertEqual({node["memory_bytes"] for node in top["nodes"]}, {None})
         self.as_user("test", lab)
         pingall = self.as_user("pingall", lab)
         self.assertNotIn("unreachable", pingall.stdout.lower())
