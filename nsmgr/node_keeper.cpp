@@ -51,9 +51,10 @@ bool hasChildren() {
   return ::waitid(P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) == 0;
 }
 
-// The worker, its work done and reported by its stdio, leaves the terminal and becomes the
-// keeper of the inits it started; only system calls from the exit code's write on. Without
-// inits (or should the exec fail) it exits with the code instead.
+// The worker, its work done and reported by its stdio, leaves the terminal, sends its exit code
+// and becomes the keeper of the inits it started; only system calls from the code's write on.
+// Without inits it just exits with the code, which the command then has from waitpid: the
+// command returns once its worker is gone.
 [[noreturn]] void finishWorker(int code) {
   std::cout.flush();
   std::cerr.flush();
@@ -64,11 +65,11 @@ bool hasChildren() {
     int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd <= 2; ++fd) ::dup2(null, fd);
   }
+  if (!keeps) std::exit(code);
   ::prctl(PR_SET_PDEATHSIG, 0);  // the keeper outlives the command
   const unsigned char byte = static_cast<unsigned char>(code);
   while (::write(worker.statusFd, &byte, 1) < 0 && errno == EINTR) {
   }
-  if (!keeps) std::exit(code);
   if (::dup2(worker.lock.get(), kLockFd) == kLockFd &&
       ::syscall(SYS_close_range, kLockFd + 1, ~0u, 0) == 0 && ::chdir("/") == 0) {
     sigset_t none;
@@ -80,8 +81,9 @@ bool hasChildren() {
   ::_exit(code);  // the inits go unkept: their ends are reaped by whoever adopts them
 }
 
-// The command's side: the worker's exit code, the user's signals passed on meanwhile. A
-// worker that died without a code died of a signal, which this process then dies of too.
+// The command's side: the worker's exit code, the user's signals passed on meanwhile. The code
+// comes over the pipe from a worker that stays as a keeper, else from its end, and a worker
+// killed by a signal has this process die of it too.
 int awaitWorker(pid_t child, const Fd& status, const sigset_t& forwarded) {
   Fd signals(::signalfd(-1, &forwarded, SFD_CLOEXEC));
   if (!signals) throw SystemError("signalfd", "the signals for netlab's worker");

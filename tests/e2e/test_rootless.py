@@ -45,6 +45,16 @@ def processes_of(uid, zombies=False):
     return pids
 
 
+def user_environment(path, runtime):
+    """What the user's netlab runs with: a user's session's few variables, and the sanitizers'
+    options of the sanitizer tree (.ci: without detect_leaks=0, LeakSanitizer at the exit of a
+    command that entered a lab's user namespace waits forever for a tracer that cannot attach)."""
+    environment = {"PATH": path, "XDG_RUNTIME_DIR": runtime, "HOME": "/"}
+    for name in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
+        if name in os.environ:
+            environment[name] = os.environ[name]
+    return environment
+
 class ThrowawayUser:
     """A uid no account and no process has, its gid the same, no supplementary groups, and its
     runtime directory on the private /run. remove() kills every process of the uid (each by its
@@ -73,8 +83,8 @@ class ThrowawayUser:
         return self.run([NETLAB, *args], check=check, runtime=runtime)
 
     def run(self, command, check=True, runtime=None):
-        environment = {"PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
-                       "XDG_RUNTIME_DIR": runtime or self.runtime, "HOME": "/"}
+        environment = user_environment(os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+                                       runtime or self.runtime)
         result = subprocess.run(command, capture_output=True, text=True, timeout=300,
                                 user=self.uid, group=self.uid, extra_groups=[],
                                 env=environment, cwd="/")
@@ -379,7 +389,7 @@ class SubordinateRange(unittest.TestCase):
             self.addCleanup(subprocess.run, ["umount", target], check=True)
 
     def as_user(self, *args, check=True):
-        environment = {"PATH": self.path, "XDG_RUNTIME_DIR": self.user.runtime, "HOME": "/"}
+        environment = user_environment(self.path, self.user.runtime)
         result = subprocess.run([NETLAB, *args], capture_output=True, text=True, timeout=300,
                                 user=self.user.uid, group=self.user.uid, extra_groups=[],
                                 env=environment, cwd="/")
