@@ -292,40 +292,57 @@ std::optional<uint64_t> cpuNanosecondsFromCpuStat(const std::string& cpuStat) {
   return std::nullopt;
 }
 
-NodeUsage nodeUsage(const LabDirectory& directory, const std::string& node) {
+namespace {
+
+// A reading is a number the kernel wrote; a file that is missing or vanishes (the node going
+// meanwhile) is no reading.
+std::optional<std::string> readCgroupFile(const std::string& path) {
+  try {
+    return readWholeFile(path);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+std::optional<uint64_t> cgroupNumber(const std::optional<std::string>& text) {
+  if (!text || text->empty() || !std::isdigit(static_cast<unsigned char>((*text)[0]))) {
+    return std::nullopt;
+  }
+  return std::stoull(*text);
+}
+
+NodeUsage nodeUsage(const std::vector<std::string>& labCgroups, const std::string& node) {
   NodeUsage usage;
-  const auto paths = recordedLabCgroups(directory);
-  if (!paths) return usage;
-  // A reading is a number the kernel wrote; a file that is missing or vanishes (the node going
-  // meanwhile) is no reading.
-  auto read = [](const std::string& path) -> std::optional<std::string> {
-    try {
-      return readWholeFile(path);
-    } catch (const Error&) {
-      return std::nullopt;
-    }
-  };
-  auto number = [](const std::optional<std::string>& text) -> std::optional<uint64_t> {
-    if (!text || text->empty() || !std::isdigit(static_cast<unsigned char>((*text)[0]))) {
-      return std::nullopt;
-    }
-    return std::stoull(*text);
-  };
-  for (const auto& lab : *paths) {
+  for (const auto& lab : labCgroups) {
     const std::string cgroup = joinPath(lab, node);
     if (!usage.cpuNanoseconds) {
-      if (auto stat = read(joinPath(cgroup, "cpu.stat"))) {
+      if (auto stat = readCgroupFile(joinPath(cgroup, "cpu.stat"))) {
         usage.cpuNanoseconds = cpuNanosecondsFromCpuStat(*stat);
       }
     }
-    if (!usage.cpuNanoseconds)
-      usage.cpuNanoseconds = number(read(joinPath(cgroup, "cpuacct.usage")));
-    if (!usage.memoryBytes) usage.memoryBytes = number(read(joinPath(cgroup, "memory.current")));
+    if (!usage.cpuNanoseconds) {
+      usage.cpuNanoseconds = cgroupNumber(readCgroupFile(joinPath(cgroup, "cpuacct.usage")));
+    }
     if (!usage.memoryBytes) {
-      usage.memoryBytes = number(read(joinPath(cgroup, "memory.usage_in_bytes")));
+      usage.memoryBytes = cgroupNumber(readCgroupFile(joinPath(cgroup, "memory.current")));
+    }
+    if (!usage.memoryBytes) {
+      usage.memoryBytes = cgroupNumber(readCgroupFile(joinPath(cgroup, "memory.usage_in_bytes")));
     }
   }
   return usage;
+}
+
+}  // namespace
+
+std::vector<NodeUsage> nodeUsages(const LabDirectory& directory,
+                                  const std::vector<std::string>& nodes) {
+  // The record is read and checked once for all the nodes.
+  const std::vector<std::string> labCgroups =
+      recordedLabCgroups(directory).value_or(std::vector<std::string>{});
+  std::vector<NodeUsage> usages;
+  for (const auto& node : nodes) usages.push_back(nodeUsage(labCgroups, node));
+  return usages;
 }
 
 }  // namespace netlab::nsmgr

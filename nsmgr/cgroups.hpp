@@ -82,8 +82,9 @@ bool killLabCgroups(const LabDirectory& directory);
 // Throws, naming the cgroup, when one stays busy.
 void removeLabCgroups(const LabDirectory& directory);
 
-// What the node's cgroups say it has used.
-NodeUsage nodeUsage(const LabDirectory& directory, const std::string& node);
+// What each node's cgroups say it has used, in the order of nodes.
+std::vector<NodeUsage> nodeUsages(const LabDirectory& directory,
+                                  const std::vector<std::string>& nodes);
 // The CPU time in a cgroup v2 cpu.stat text, in nanoseconds; nullopt without usage_usec.
 std::optional<uint64_t> cpuNanosecondsFromCpuStat(const std::string& cpuStat);
 

@@ -11,15 +11,12 @@
 #include "topo/names.hpp"
 
 namespace netlab::nsmgr {
-namespace {
 
 LabDirectory openRunningLab(const std::string& lab, LabDirectory::Lock lock) {
   auto directory = LabDirectory::open(lab, lock);
   if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
   return std::move(*directory);
 }
-
-}  // namespace
 
 nsmgr::LabState readStateFile(const LabDirectory& directory, const std::string& lab) {
   auto text = directory.readFile(kStateFile);

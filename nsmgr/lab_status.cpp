@@ -65,7 +65,6 @@ nsmgr::NodeStatus nodeStatus(const LabDirectory& directory, const topo::Node& no
   status.kind = node.kind;
   status.pid = runtime.pid;
   status.stopped = runtime.pid == 0;
-  status.usage = nodeUsage(directory, node.name);
   if (status.stopped) return status;
   auto pidfd = openProcess(runtime.pid, runtime.startTime);
   if (!pidfd) return exited(directory, std::move(status));
@@ -112,17 +111,20 @@ std::vector<std::string> listLabs() {
 }
 
 nsmgr::LabStatus labStatus(const std::string& lab, StatusDetail detail) {
-  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
-  if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
-  nsmgr::LabState state = readStateFile(*directory, lab);
+  const LabDirectory directory = openRunningLab(lab, LabDirectory::Lock::Shared);
+  nsmgr::LabState state = readStateFile(directory, lab);
   nsmgr::LabStatus status;
   status.name = state.plan.name;
   status.sourceFile = state.plan.sourceFile;
   status.createdUnixSeconds = state.createdUnixSeconds;
   for (const auto& runtime : state.nodes) {
     const topo::Node* node = state.plan.findNode(runtime.name);
-    if (node) status.nodes.push_back(nodeStatus(*directory, *node, runtime, detail));
+    if (node) status.nodes.push_back(nodeStatus(directory, *node, runtime, detail));
   }
+  std::vector<std::string> names;
+  for (const auto& node : status.nodes) names.push_back(node.name);
+  std::vector<NodeUsage> usages = nodeUsages(directory, names);
+  for (size_t i = 0; i < status.nodes.size(); ++i) status.nodes[i].usage = usages[i];
   return status;
 }
 
@@ -169,10 +171,9 @@ NodeHandle openNode(const nsmgr::LabState& state, const std::string& name) {
 }
 
 NodeHandle openNode(const std::string& lab, const std::string& name) {
-  auto directory = LabDirectory::open(lab, LabDirectory::Lock::Shared);
-  if (!directory) throw Error("lab `" + lab + "` is not running", ENOENT);
+  const LabDirectory directory = openRunningLab(lab, LabDirectory::Lock::Shared);
   bool isName = !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos;
-  auto record = isName ? readNodeRecord(*directory, name) : std::nullopt;
+  auto record = isName ? readNodeRecord(directory, name) : std::nullopt;
   if (!record) throw Error("lab `" + lab + "` has no running node `" + name + "`", ENOENT);
   return {name, openNodeProcess(lab, name, record->pid, record->startTime), record->pid,
           std::move(record->env)};

@@ -55,6 +55,13 @@ struct NodeStatus {
   std::vector<InterfaceStatus> interfaces;
 };
 
+// A node in `top`: its status, and its share of one CPU over the last interval (nullopt: no
+// earlier reading of the same init).
+struct NodeCpuShare {
+  const NodeStatus* node;
+  std::optional<double> cpuPercent;
+};
+
 // "running", "stopped" or "exited".
 const char* stateName(const NodeStatus& node);
 // The same, with how it exited: "exited (killed by SIGKILL)".

@@ -189,27 +189,26 @@ std::optional<SubordinateIds> subordinateIds(std::string& whyNot) {
 // prepared before the fork.
 void mapWithSubordinateRange(const SubordinateIds& ids) {
   const std::string pid = std::to_string(::getpid());
-  const std::vector<std::string> uidArguments = {ids.newuidmap,
-                                                 pid,
-                                                 "0",
-                                                 std::to_string(::geteuid()),
-                                                 "1",
-                                                 "1",
-                                                 std::to_string(ids.uids.first),
-                                                 std::to_string(ids.uids.count)};
-  const std::vector<std::string> gidArguments = {ids.newgidmap,
-                                                 pid,
-                                                 "0",
-                                                 std::to_string(::getegid()),
-                                                 "1",
-                                                 "1",
-                                                 std::to_string(ids.gids.first),
-                                                 std::to_string(ids.gids.count)};
-  std::vector<char*> uidArgv, gidArgv;
-  for (const auto& argument : uidArguments) uidArgv.push_back(const_cast<char*>(argument.c_str()));
-  for (const auto& argument : gidArguments) gidArgv.push_back(const_cast<char*>(argument.c_str()));
-  uidArgv.push_back(nullptr);
-  gidArgv.push_back(nullptr);
+  // "PID 0 OWN 1 1 FIRST COUNT": the caller's own id as 0, the range from 1 on.
+  auto arguments = [&](const std::string& helper, uid_t own, const topo::IdRange& range) {
+    return std::vector<std::string>{helper,
+                                    pid,
+                                    "0",
+                                    std::to_string(own),
+                                    "1",
+                                    "1",
+                                    std::to_string(range.first),
+                                    std::to_string(range.count)};
+  };
+  auto argv = [](const std::vector<std::string>& words) {
+    std::vector<char*> pointers;
+    for (const auto& word : words) pointers.push_back(const_cast<char*>(word.c_str()));
+    pointers.push_back(nullptr);
+    return pointers;
+  };
+  const std::vector<std::string> uidArguments = arguments(ids.newuidmap, ::geteuid(), ids.uids);
+  const std::vector<std::string> gidArguments = arguments(ids.newgidmap, ::getegid(), ids.gids);
+  std::vector<char*> uidArgv = argv(uidArguments), gidArgv = argv(gidArguments);
   char* const* programs[] = {uidArgv.data(), gidArgv.data()};
 
   int go[2];

@@ -1,10 +1,9 @@
 #include "nsmgr/signals.hpp"
 
-#include <string.h>
-
 #include <string>
 
 #include "base/error.hpp"
+#include "nsmgr/report.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -33,8 +32,7 @@ void Interruption::check() {
   timespec now{0, 0};
   int signal = sigtimedwait(&held_, nullptr, &now);
   if (signal > 0) {
-    throw Error(std::string("interrupted by SIG") + sigabbrev_np(signal) +
-                    "; everything built so far was removed",
+    throw Error("interrupted by " + signalName(signal) + "; everything built so far was removed",
                 EINTR);
   }
 }

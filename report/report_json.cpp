@@ -32,6 +32,16 @@ ordered_json exitToJson(const NodeStatus& node) {
   return exit;
 }
 
+ordered_json cpuSecondsToJson(const NodeUsage& usage) {
+  if (!usage.cpuNanoseconds) return nullptr;
+  return double(*usage.cpuNanoseconds) / 1e9;
+}
+
+ordered_json memoryBytesToJson(const NodeUsage& usage) {
+  if (!usage.memoryBytes) return nullptr;
+  return *usage.memoryBytes;
+}
+
 ordered_json toJsonValue(const NodeStatus& node) {
   ordered_json interfaces = ordered_json::array();
   for (const auto& interface : node.interfaces) interfaces.push_back(toJsonValue(interface));
@@ -40,11 +50,8 @@ ordered_json toJsonValue(const NodeStatus& node) {
           {"state", stateName(node)},
           {"pid", node.pid},
           {"exit", exitToJson(node)},
-          {"cpu_seconds", node.usage.cpuNanoseconds
-                              ? ordered_json(double(*node.usage.cpuNanoseconds) / 1e9)
-                              : ordered_json(nullptr)},
-          {"memory_bytes",
-           node.usage.memoryBytes ? ordered_json(*node.usage.memoryBytes) : ordered_json(nullptr)},
+          {"cpu_seconds", cpuSecondsToJson(node.usage)},
+          {"memory_bytes", memoryBytesToJson(node.usage)},
           {"interfaces", interfaces}};
 }
 
@@ -127,6 +134,20 @@ std::string checkResultsToJson(const std::string& lab, const std::vector<CheckRe
 
 std::string labStatusToJson(const LabStatus& status) {
   return toJsonValue(status).dump(2) + "\n";
+}
+
+std::string topReadingToJson(const std::string& lab, const std::vector<NodeCpuShare>& rows,
+                             double seconds) {
+  ordered_json nodes = ordered_json::array();
+  for (const auto& row : rows) {
+    nodes.push_back({{"name", row.node->name},
+                     {"state", stateName(*row.node)},
+                     {"pid", row.node->pid},
+                     {"cpu_percent", row.cpuPercent ? ordered_json(*row.cpuPercent) : nullptr},
+                     {"cpu_seconds", cpuSecondsToJson(row.node->usage)},
+                     {"memory_bytes", memoryBytesToJson(row.node->usage)}});
+  }
+  return ordered_json{{"lab", lab}, {"interval_seconds", seconds}, {"nodes", nodes}}.dump() + "\n";
 }
 
 std::string labListToJson(const std::vector<LabStatus>& labs) {

@@ -12,6 +12,9 @@ namespace netlab::report {
 
 std::string labStatusToJson(const nsmgr::LabStatus& status);
 std::string labListToJson(const std::vector<nsmgr::LabStatus>& labs);
+// One reading of `netlab top`, as one line.
+std::string topReadingToJson(const std::string& lab, const std::vector<nsmgr::NodeCpuShare>& rows,
+                             double seconds);
 std::string linkReportsToJson(const std::string& lab, const std::vector<nsmgr::LinkReport>& links);
 std::string pingResultsToJson(const std::string& lab, const std::vector<nsmgr::PingResult>& pings);
 std::string checkResultsToJson(const std::string& lab,

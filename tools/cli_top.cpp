@@ -7,30 +7,25 @@
 #include <thread>
 
 #include <fmt/format.h>
-#include <nlohmann/json.hpp>
 
 #include "nsmgr/lab.hpp"
+#include "report/report_json.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
 
 namespace netlab::tools {
 namespace {
 
-struct TopRow {
-  const nsmgr::NodeStatus* node;
-  std::optional<double> cpuPercent;  // of one CPU, over the last interval
-};
-
 // The nodes of now, each with its CPU share since before (the same node, the same init).
-std::vector<TopRow> rowsOf(const nsmgr::LabStatus& now, const nsmgr::LabStatus& before,
-                           double seconds) {
+std::vector<nsmgr::NodeCpuShare> rowsOf(const nsmgr::LabStatus& now, const nsmgr::LabStatus& before,
+                                        double seconds) {
   std::map<std::pair<std::string, int>, uint64_t> earlier;
   for (const auto& node : before.nodes) {
     if (node.usage.cpuNanoseconds) earlier[{node.name, node.pid}] = *node.usage.cpuNanoseconds;
   }
-  std::vector<TopRow> rows;
+  std::vector<nsmgr::NodeCpuShare> rows;
   for (const auto& node : now.nodes) {
-    TopRow row{&node, std::nullopt};
+    nsmgr::NodeCpuShare row{&node, std::nullopt};
     auto found = earlier.find({node.name, node.pid});
     if (node.usage.cpuNanoseconds && found != earlier.end() && seconds > 0) {
       row.cpuPercent =
@@ -39,13 +34,15 @@ std::vector<TopRow> rowsOf(const nsmgr::LabStatus& now, const nsmgr::LabStatus& 
     }
     rows.push_back(row);
   }
-  std::stable_sort(rows.begin(), rows.end(), [](const TopRow& a, const TopRow& b) {
-    return a.cpuPercent.value_or(-1) > b.cpuPercent.value_or(-1);
-  });
+  std::stable_sort(rows.begin(), rows.end(),
+                   [](const nsmgr::NodeCpuShare& a, const nsmgr::NodeCpuShare& b) {
+                     return a.cpuPercent.value_or(-1) > b.cpuPercent.value_or(-1);
+                   });
   return rows;
 }
 
-std::string renderTable(const std::string& lab, const std::vector<TopRow>& rows, double seconds) {
+std::string renderTable(const std::string& lab, const std::vector<nsmgr::NodeCpuShare>& rows,
+                        double seconds) {
   Table table({"NODE", "STATE", "PID", "CPU%", "CPU", "MEMORY"});
   for (const auto& row : rows) {
     table.add({row.node->name, nsmgr::stateName(*row.node), std::to_string(row.node->pid),
@@ -56,26 +53,6 @@ std::string renderTable(const std::string& lab, const std::vector<TopRow>& rows,
   return fmt::format("lab {}: {} nodes, CPU% over the last {:.1f} s (of one CPU)\n", lab,
                      rows.size(), seconds) +
          table.render();
-}
-
-std::string renderJson(const std::string& lab, const std::vector<TopRow>& rows, double seconds) {
-  nlohmann::ordered_json nodes = nlohmann::ordered_json::array();
-  for (const auto& row : rows) {
-    const auto& usage = row.node->usage;
-    nodes.push_back(
-        {{"name", row.node->name},
-         {"state", nsmgr::stateName(*row.node)},
-         {"pid", row.node->pid},
-         {"cpu_percent", row.cpuPercent ? nlohmann::ordered_json(*row.cpuPercent) : nullptr},
-         {"cpu_seconds", usage.cpuNanoseconds
-                             ? nlohmann::ordered_json(double(*usage.cpuNanoseconds) / 1e9)
-                             : nullptr},
-         {"memory_bytes",
-          usage.memoryBytes ? nlohmann::ordered_json(*usage.memoryBytes) : nullptr}});
-  }
-  return nlohmann::ordered_json{{"lab", lab}, {"interval_seconds", seconds}, {"nodes", nodes}}
-             .dump() +
-         "\n";
 }
 
 }  // namespace
@@ -109,7 +86,7 @@ Action defineTop(CLI::App& command) {
       const double seconds = std::chrono::duration<double>(at - then).count();
       const auto rows = rowsOf(now, before, seconds);
       if (options->format == "json") {
-        std::cout << renderJson(lab, rows, seconds);
+        std::cout << report::topReadingToJson(lab, rows, seconds);
       } else {
         std::cout << (redraw ? "\033[H\033[2J" : (shown > 0 ? "\n" : ""))
                   << renderTable(lab, rows, seconds);
