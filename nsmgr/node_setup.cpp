@@ -2,6 +2,7 @@
 
 #include <sys/mount.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <initializer_list>
 #include <optional>
@@ -13,7 +14,7 @@ namespace {
 constexpr unsigned long kNoDevices = MS_NOSUID | MS_NODEV;
 constexpr unsigned long kNoExec = MS_NOSUID | MS_NODEV | MS_NOEXEC;
 
-MountStep freshMount(const char* fsType, const char* target, unsigned long flags,
+MountStep freshMount(const char* fsType, const std::string& target, unsigned long flags,
                      const std::string& data = "") {
   MountStep step;
   step.what = std::string(fsType) + " on " + target;
@@ -39,6 +40,21 @@ MountStep bindMount(const std::string& source, const std::string& target, bool r
 // Only the node's own tmpfs may gain files netlab creates; the rest of the tree is the host's.
 bool onNodeTmpfs(const std::string& path) {
   return path.rfind("/tmp/", 0) == 0 || path.rfind("/run/", 0) == 0;
+}
+
+// The folders of the files netlab generates (a routing suite's configuration: /etc/frr), in
+// order. Each gets an empty tmpfs of the node's own: the host's folder is the suite's user's
+// (mode 0750), which node root cannot enter in a rootless lab, and whatever the suite writes
+// beside its files (vtysh's `write`) stays in the node.
+std::vector<std::string> generatedFolders(const topo::Node& node) {
+  std::vector<std::string> folders;
+  for (const auto& file : node.files) {
+    if (!file.generated) continue;
+    std::string folder = std::filesystem::path(file.target).parent_path();
+    if (std::find(folders.begin(), folders.end(), folder) == folders.end())
+      folders.push_back(folder);
+  }
+  return folders;
 }
 
 // With node root mapped to host root, writable /proc/sys would let a node change host-wide
@@ -84,7 +100,11 @@ std::optional<uint32_t> nodeRootOnHost(const topo::Node& node) {
   return std::nullopt;
 }
 
-void addTopologyMounts(const topo::Node& node, const LabDirectory& directory, NodeSetup& setup) {
+void addTopologyMounts(const topo::Node& node, const LabDirectory& directory,
+                       const std::string& owner, NodeSetup& setup) {
+  for (const auto& folder : generatedFolders(node)) {
+    setup.mounts.push_back(freshMount("tmpfs", folder, kNoDevices, "mode=755" + owner));
+  }
   for (const auto& mount : node.mounts) {
     MountStep step = bindMount(mount.source, mount.target, mount.readOnly);
     step.createTarget = onNodeTmpfs(mount.target);
@@ -96,7 +116,7 @@ void addTopologyMounts(const topo::Node& node, const LabDirectory& directory, No
     std::string stored = "nodes/" + node.name + "/file" + std::to_string(i);
     directory.writeFile(stored, file.content, file.mode, nodeRootOnHost(node));
     MountStep step = bindMount(directory.pathOf(stored), file.target, false);
-    step.createTarget = onNodeTmpfs(file.target);
+    step.createTarget = onNodeTmpfs(file.target) || file.generated;
     setup.mounts.push_back(step);
   }
 }
@@ -171,7 +191,7 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   setup.mounts.push_back(hostname);
   setup.mounts.push_back(
       bindMount(directory.pathOf(nodeDirectory + "/hosts"), "/etc/hosts", false));
-  addTopologyMounts(node, directory, setup);
+  addTopologyMounts(node, directory, owner, setup);
   return setup;
 }
 

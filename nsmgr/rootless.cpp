@@ -26,6 +26,7 @@
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
+#include "topo/routing.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -275,7 +276,7 @@ bool rootless() {
   return unprivileged;
 }
 
-std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
+std::vector<std::string> rootlessRefusals(const topo::Plan& plan, const LabMapping& mapping) {
   std::vector<std::string> refusals;
   if (!rootless()) return refusals;
   for (const auto& node : plan.nodes) {
@@ -284,6 +285,12 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
                          " has \"userns\": \"isolated\", which maps it to a block of host ids "
                          "of its own: without root, netlab has only your id and your "
                          "subordinate range, all in the lab's map (not supported yet)");
+    }
+    if (!mapping.singleIdReason.empty() && topo::startsFrr(node)) {
+      refusals.push_back("node " + node.name +
+                         " runs FRR, whose daemons switch to FRR's own user, and the lab maps "
+                         "your own id alone (" +
+                         mapping.singleIdReason + ")");
     }
   }
   return refusals;

@@ -20,9 +20,6 @@ namespace netlab::nsmgr {
 // namespace (where it is root).
 bool rootless();
 
-// What a rootless lab cannot have yet, each with its reason; empty when it can be built.
-std::vector<std::string> rootlessRefusals(const topo::Plan& plan);
-
 // How the lab's user namespace was mapped by enterNewLabUserNamespace.
 struct LabMapping {
   uint32_t ids = 1;  // ids 0..ids-1 of the lab: the user's own, then a subordinate range's
@@ -30,6 +27,9 @@ struct LabMapping {
   // give it a range; empty when it has one, or for a netlab with privilege.
   std::string singleIdReason;
 };
+
+// What a rootless lab so mapped cannot have, each with its reason; empty when it can be built.
+std::vector<std::string> rootlessRefusals(const topo::Plan& plan, const LabMapping& mapping);
 
 // For `up` without privilege: makes the lab's user namespace and moves netlab into it, as root
 // there. With newuidmap/newgidmap and a range for the user in /etc/subuid and /etc/subgid, the

@@ -1,6 +1,7 @@
 // addRoutingDaemons: the routers with `"routing": "ospf"` or `"bgp"` get their routing suite's
 // configuration (FRR's, or BIRD's with `"daemon": "bird"`), written from the lab (routing.hpp),
-// as files in /etc/frr (/etc/bird), and a startup command that starts the suite without
+// as files in the node's own /etc/frr (/etc/bird: a tmpfs, so the host's folder is neither read
+// nor changed), and a startup command that starts the suite without
 // systemd. A node that has its own /etc/frr (/etc/bird: a node folder, a mount, a file) keeps
 // it: netlab only starts the suite there.
 //
@@ -14,7 +15,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <map>
 
 #include "topo/lab.hpp"
@@ -26,8 +26,8 @@ namespace netlab::topo {
 namespace {
 
 // What netlab needs of a routing suite: where its configuration lives, how it starts without
-// systemd, and what of it must be installed here (the start program, and the files the
-// generated ones are mounted over).
+// systemd, and what of it must be installed here (the start program, and the folder that its
+// generated files get a tmpfs over in each node).
 struct Suite {
   std::string_view name;
   std::string_view package;  // Debian's
@@ -37,18 +37,17 @@ struct Suite {
 };
 
 const Suite& suiteOf(RoutingDaemon daemon) {
-  static const Suite frr{
-      "FRR",
-      "frr",
-      "/etc/frr",
-      "/usr/lib/frr/frrinit.sh start",
-      {"/usr/lib/frr/frrinit.sh", "/etc/frr/frr.conf", "/etc/frr/daemons", "/etc/frr/vtysh.conf"}};
+  static const Suite frr{"FRR",
+                         "frr",
+                         "/etc/frr",
+                         "/usr/lib/frr/frrinit.sh start",
+                         {"/usr/lib/frr/frrinit.sh", "/etc/frr"}};
   // bird makes its control socket in /run/bird, the node's own, so birdc talks to this node's.
   static const Suite bird{"BIRD",
                           "bird2",
                           "/etc/bird",
                           "mkdir -p /run/bird && /usr/sbin/bird -c /etc/bird/bird.conf",
-                          {"/usr/sbin/bird", "/etc/bird/bird.conf"}};
+                          {"/usr/sbin/bird", "/etc/bird"}};
   return daemon == RoutingDaemon::Bird ? bird : frr;
 }
 
@@ -315,17 +314,6 @@ void checkInstalled(RoutingDaemon daemon, const DraftNode& first, DiagnosticSink
   const Suite& suite = suiteOf(daemon);
   for (std::string_view path : suite.installed) {
     if (::access(std::string(path).c_str(), F_OK) == 0) continue;
-    if (errno == EACCES) {
-      // Installed, in a folder of the suite's own user (FRR's and BIRD's are mode 0750): a
-      // netlab run by another user (docs/rootless.md) cannot reach the files its nodes need.
-      sink.error(first.settings.routing->where,
-                 fmt::format("{} is installed, but {} cannot be reached by netlab's user "
-                             "(Permission denied), and router `{}` runs it",
-                             suite.name, path, first.name),
-                 "run netlab as root: without root, FRR and BIRD do not run yet "
-                 "(docs/rootless.md)");
-      return;
-    }
     sink.error(first.settings.routing->where,
                fmt::format("{} is not installed on this machine ({} is missing), and router `{}` "
                            "runs it",
@@ -350,6 +338,12 @@ void addFiles(RoutingDaemon daemon, const RouterConfig& router, Node& node) {
 std::string dottedArea(uint32_t area) {
   return fmt::format("{}.{}.{}.{}", area >> 24, (area >> 16) & 0xff, (area >> 8) & 0xff,
                      area & 0xff);
+}
+
+bool startsFrr(const Node& node) {
+  return std::any_of(node.exec.begin(), node.exec.end(), [](const std::string& command) {
+    return command.find("/usr/lib/frr/") != std::string::npos;
+  });
 }
 
 bool RouterConfig::runsOspfv2() const {

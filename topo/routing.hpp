@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/ip.hpp"
+#include "topo/plan.hpp"
 
 namespace netlab::topo {
 
@@ -59,5 +60,10 @@ std::string frrDaemons(const RouterConfig& router);
 std::string frrVtyshConfig();
 // BIRD 2's /etc/bird/bird.conf for the router.
 std::string birdConfig(const RouterConfig& router);
+
+// Whether a startup command of the node runs FRR (one of its programs in /usr/lib/frr, as the
+// command netlab adds and the examples' hand-written ones do), whose daemons switch to FRR's own
+// user: a lab that maps one id has no such user.
+bool startsFrr(const Node& node);
 
 }  // namespace netlab::topo

@@ -17,6 +17,7 @@ import time
 import unittest
 
 from test_labs import EXAMPLES, NETLAB, live_inits, netlab, strace, unique_lab, worker_calls
+from test_routing import bird_missing, frr_missing
 
 
 def unused_id(taken=()):
@@ -319,17 +320,33 @@ class RootlessLab(unittest.TestCase):
                 self.assertRegex(down.stdout, "is down|not running")
                 self.assert_nothing_left(self.user, lab)
 
-    def test_frr_out_of_the_users_reach_is_refused_with_the_reason(self):
-        if not os.path.exists("/etc/frr/frr.conf"):
-            self.skipTest("FRR is not installed")
-        if os.stat("/etc/frr").st_mode & 0o001:
-            self.skipTest("/etc/frr is open to every user here")
+    def test_frr_is_refused_with_the_single_id_map(self):
+        """FRR's daemons switch to FRR's user, which a lab of one id has not: refused, with the
+        range to add, before anything is made (generated or hand-written configuration)."""
+        if frr_missing():
+            self.skipTest(frr_missing())
+        for example in ("ospf/generated.json", "ospf/topo.json"):
+            lab = unique_lab("rootless")
+            refused = self.as_user("up", os.path.join(EXAMPLES, example), "--lab", lab,
+                                   check=False)
+            with self.subTest(example=example):
+                self.assertEqual(refused.returncode, 2, refused.stderr)
+                self.assertIn("node r1 runs FRR, whose daemons switch to FRR's own user, and the "
+                              "lab maps your own id alone (", refused.stderr)
+                self.assertIn(f"add `{self.user.uid}:100000:65536` to /etc/subuid",
+                              refused.stderr)
+                self.assert_nothing_left(self.user, lab)
+
+    def test_bird_example_passes_its_tests_with_the_single_id_map(self):
+        """BIRD runs as root, the user: the BGP example needs no range."""
+        if bird_missing():
+            self.skipTest(bird_missing())
         lab = unique_lab("rootless")
-        refused = self.as_user("up", os.path.join(EXAMPLES, "ospf", "generated.json"), "--lab",
-                               lab, check=False)
-        self.assertEqual(refused.returncode, 2, refused.stderr)
-        self.assertIn("FRR is installed, but /etc/frr/frr.conf cannot be reached by netlab's user "
-                      "(Permission denied)", refused.stderr)
+        self.as_user("up", os.path.join(EXAMPLES, "bgp", "topo.json"), "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        result = self.as_user("test", lab, check=False)
+        self.assertEqual(result.returncode, 0, result.stdout + result.stderr)
+        self.as_user("down", lab)
         self.assert_nothing_left(self.user, lab)
 
     def test_isolated_nodes_are_refused_with_the_reason(self):
@@ -416,10 +433,42 @@ class SubordinateRange(unittest.TestCase):
         ping = self.as_user("exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "5", "h4")
         self.assertIn("1 received", ping.stdout)
         self.as_user("down", lab)
-        self.assertEqual(processes_of(self.user.uid), [])
+        self.assert_nothing_left(lab)
+
+    def assert_nothing_left(self, lab):
+        self.assertEqual(processes_of(self.user.uid), [], describe(processes_of(self.user.uid)))
         self.assertEqual(live_inits() - self.inits_before, set())
         self.assertFalse(os.path.exists(os.path.join(self.user.runtime, "netlab", lab)))
 
+    def check_routing_example(self, example, daemon):
+        """The example comes up as the user, converges until its own tests pass, its daemon
+        runs (FRR's as FRR's own user, mapped from the range), and down leaves nothing."""
+        reason = bird_missing() if daemon == "bird" else frr_missing()
+        if reason:
+            self.skipTest(reason)
+        lab = unique_lab("subids")
+        self.as_user("up", os.path.join(EXAMPLES, example), "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        deadline = time.monotonic() + 120
+        while True:
+            result = self.as_user("test", lab, check=False)
+            if result.returncode == 0 or time.monotonic() > deadline:
+                break
+            time.sleep(2)
+        self.assertEqual(result.returncode, 0, f"{example}:\n{result.stdout}{result.stderr}")
+        users = self.as_user("exec", "--lab", lab, "r1", "--", "ps", "-o", "user=", "-C",
+                             daemon).stdout.split()
+        self.assertEqual(users, ["frr" if daemon == "zebra" else "root"], daemon)
+        self.as_user("down", lab)
+        self.assert_nothing_left(lab)
+
+
+for example, daemon in [("ospf/topo.json", "zebra"), ("ospf/generated.json", "zebra"),
+                        ("bgp/topo.json", "bird"), ("bgp/generated.json", "zebra"),
+                        ("ospf-bgp/bird.json", "bird")]:
+    name = example.replace("/topo.json", "").replace(".json", "").replace("/", "_").replace("-", "_")
+    setattr(SubordinateRange, f"test_{name}_passes_its_tests",
+            lambda self, path=example, daemon=daemon: self.check_routing_example(path, daemon))
 
 if __name__ == "__main__":
     unittest.main()

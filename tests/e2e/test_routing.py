@@ -97,8 +97,8 @@ class Validation(unittest.TestCase):
                 ("/usr/lib/frr", "ospf-bgp/topo.json",
                  "FRR is not installed on this machine (/usr/lib/frr/frrinit.sh is missing)",
                  "apt-get install frr"),
-                ("/etc/bird", "ospf-bgp/bird.json",
-                 "BIRD is not installed on this machine (/etc/bird/bird.conf is missing)",
+                ("/usr/sbin", "ospf-bgp/bird.json",
+                 "BIRD is not installed on this machine (/usr/sbin/bird is missing)",
                  "apt-get install bird2")]:
             if not os.path.isdir(hidden):
                 self.skipTest(f"{hidden} is not here to hide")

@@ -7,6 +7,7 @@
 #include "test_support.hpp"
 #include "topo/plan_json.hpp"
 #include "topo/plan_table.hpp"
+#include "topo/routing.hpp"
 
 namespace netlab::topo {
 namespace {
@@ -170,6 +171,15 @@ TEST(Routing, ANodeWithItsOwnEtcFrrIsNotTouched) {
   EXPECT_EQ(router.files[0].content, "hostname mine\n");
   EXPECT_FALSE(router.files[0].generated);
   EXPECT_EQ(router.exec.back(), "/usr/lib/frr/frrinit.sh start");  // FRR still runs
+  EXPECT_TRUE(startsFrr(router));
+}
+
+TEST(Routing, OnlyFrrsOwnProgramsCountAsStartingFrr) {
+  Node node;
+  node.exec = {"mkdir -p /run/bird && /usr/sbin/bird -c /etc/bird/bird.conf", "echo frr"};
+  EXPECT_FALSE(startsFrr(node));
+  node.exec.push_back("/usr/lib/frr/watchfrr zebra");
+  EXPECT_TRUE(startsFrr(node));
 }
 
 TEST(Routing, PlanShowsTheGeneratedConfiguration) {
