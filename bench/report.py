@@ -86,6 +86,34 @@ def _details(results):
     return "### netlab in detail\n\n" + _table(header, rows)
 
 
+def _spread(lab, tool, key):
+    """median (min–max) of the tool's cycles."""
+    values = [record[key] for record in lab["records"].get(tool, []) if record.get(key) is not None]
+    if not values:
+        return "—"
+    return (f"{_seconds(statistics.median(values))} "
+            f"({_seconds(min(values))}–{_seconds(max(values))})")
+
+
+def _rootless(results):
+    """netlab as an ordinary user (docs/rootless.md) beside netlab as root, same labs, same run."""
+    if "netlab-rootless" not in results["tools"]:
+        return ""
+    header = ["lab", "nodes", "root up s", "rootless up s", "rootless / root", "root down s",
+              "rootless down s", "rootless exec median ms"]
+    rows = []
+    for lab in results["labs"]:
+        exec_median = _cell(lab, "netlab-rootless", "exec_median")
+        root, rootless = _cell(lab, "netlab", "up"), _cell(lab, "netlab-rootless", "up")
+        rows.append([_lab_name(lab), str(lab["nodes"]), _spread(lab, "netlab", "up"),
+                     _spread(lab, "netlab-rootless", "up"),
+                     f"{rootless / root:.2f}x" if root and rootless else "—",
+                     _spread(lab, "netlab", "down"), _spread(lab, "netlab-rootless", "down"),
+                     f"{exec_median * 1000:.2f}" if exec_median is not None else "—"])
+    return ("### netlab without root beside netlab as root (median, min–max, seconds)\n\n" +
+            _table(header, rows))
+
+
 def _failures(results):
     lines = []
     for lab in results["labs"]:
@@ -114,5 +142,5 @@ def markdown(results):
     ]
     parts = ["\n".join(intro), _comparison(results, "up", "up (median seconds)"),
              _comparison(results, "down", "down, kernel settled (median seconds)"),
-             _details(results), _failures(results)]
+             _details(results), _rootless(results), _failures(results)]
     return "\n\n".join(part for part in parts if part) + "\n"

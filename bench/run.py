@@ -142,6 +142,7 @@ def main():
     # netlab keeps its state under the private /run as well.
     os.environ["NETLAB_RUN_DIR"] = "/run/netlab"
     candidates = {"netlab": tools.Netlab(args.netlab, workdir),
+                  "netlab-rootless": tools.RootlessNetlab(args.netlab, workdir),
                   "floor": tools.Floor(args.floor, workdir), "ip-batch": tools.IpBatch(workdir),
                   "mininet": tools.Mininet()}
     available = {}

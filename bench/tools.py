@@ -24,12 +24,14 @@ class Broken(Exception):
     """A lab that did not come up or did not answer: its figures are not reported."""
 
 
-def run_timed(argv):
-    """Runs argv; returns (wall seconds, peak RSS of the process in KiB, its stdout)."""
+def run_timed(argv, account=None):
+    """Runs argv (as account, an Account, when given); returns (wall seconds, peak RSS of the
+    process in KiB, its stdout)."""
     # Output goes to files, not pipes: waiting for the process with a full pipe would deadlock.
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        process = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
+                                   **account_options(account))
         # wait4 rather than wait: its rusage holds the process's own peak RSS.
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
@@ -42,7 +44,7 @@ def run_timed(argv):
         return elapsed, usage.ru_maxrss, out.read()
 
 
-def ping_ok(argv_prefix, address):
+def ping_ok(argv_prefix, address, account=None):
     """A ping answered. The kernel's ARP table is shared by every namespace and holds at most
     gc_thresh3 (1024, settable only from the host's namespace) entries younger than 5 s: a
     chain of 1000 routers checked window after window overflows it ("neighbor table overflow")
@@ -53,7 +55,8 @@ def ping_ok(argv_prefix, address):
             time.sleep(5.5 if attempt < 4 else 11)
         done = subprocess.run(argv_prefix + ["ping", "-n", "-q", "-t", "255", "-c1", "-W2",
                                              address],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              **account_options(account))
         if done.returncode == 0:
             return True
     return False
@@ -81,8 +84,31 @@ class Tool:
                                 stderr=subprocess.PIPE, text=True)
 
 
+class Account:
+    """An ordinary user the benchmark runs a rootless netlab as (docs/rootless.md): a uid no
+    account and no process has, its own gid, no supplementary groups, and a runtime directory
+    on the benchmark's private /run. Its single-id lab has no subordinate range."""
+
+    def __init__(self, uid):
+        self.uid = uid
+        self.runtime = f"/run/user/{uid}"
+        os.makedirs(self.runtime, mode=0o700, exist_ok=True)
+        os.chown(self.runtime, uid, uid)
+        self.environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+                            "XDG_RUNTIME_DIR": self.runtime, "HOME": "/"}
+
+
+def account_options(account):
+    """subprocess's arguments that run a command as the account (none for root)."""
+    if account is None:
+        return {}
+    return {"user": account.uid, "group": account.uid, "extra_groups": [],
+            "env": account.environment, "cwd": "/"}
+
+
 class Netlab(Tool):
     name = "netlab"
+    account = None  # root
 
     def __init__(self, binary, workdir):
         self.binary = binary
@@ -91,26 +117,29 @@ class Netlab(Tool):
     def available(self):
         return os.access(self.binary, os.X_OK)
 
+    def run(self, *arguments):
+        return run_timed([self.binary, *arguments], self.account)
+
     def up(self, lab):
         topology = labs.write_netlab(lab, self.workdir)
-        seconds, peak_kib, _ = run_timed([self.binary, "up", topology])
+        seconds, peak_kib, _ = self.run("up", topology)
         return {"up": seconds, "peak_rss_kib": peak_kib}
 
     def node_pids(self, lab):
-        _, _, out = run_timed([self.binary, "status", lab.name, "--format", "json"])
+        _, _, out = self.run("status", lab.name, "--format", "json")
         return _pids_from_status(json.loads(out))
 
     def check(self, lab):
         for node, address in kernel.arp_paced(lab.checks):
-            if not ping_ok([self.binary, "exec", node, "--"], address):
-                raise Broken(f"netlab {lab.name}: {node} cannot ping {address}")
+            if not ping_ok([self.binary, "exec", node, "--"], address, self.account):
+                raise Broken(f"{self.name} {lab.name}: {node} cannot ping {address}")
 
     def extras(self, lab, pids):
         """Exec latency and memory, measured on a built lab."""
         node = next(iter(lab.nodes))
         latencies = []
         for _ in range(EXEC_SAMPLES):
-            seconds, _, _ = run_timed([self.binary, "exec", node, "true"])
+            seconds, _, _ = self.run("exec", node, "true")
             latencies.append(seconds)
         pss = [kernel.tree_pss_kib(pid) for pid in pids.values()]
         return {"exec_median": statistics.median(latencies),
@@ -123,10 +152,29 @@ class Netlab(Tool):
     def down_argv(self, lab):
         return [self.binary, "down", lab.name]
 
+    def start_down(self, lab):
+        return subprocess.Popen(self.down_argv(lab), stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True, **account_options(self.account))
+
     def verify_gone(self, lab):
-        _, _, out = run_timed([self.binary, "ls"])
+        _, _, out = self.run("ls")
         if lab.name in out.split():
-            raise Broken(f"netlab ls still lists {lab.name}")
+            raise Broken(f"{self.name} ls still lists {lab.name}")
+
+
+class RootlessNetlab(Netlab):
+    """netlab run by an ordinary user: the same labs in a user namespace of the user's."""
+    name = "netlab-rootless"
+    uid = 2_999_999  # above the ids useradd and the tests hand out
+
+    def available(self):
+        if not super().available():
+            return False
+        if self.account is None:
+            self.account = Account(self.uid)
+            # The topologies are written here; the user reads them.
+            os.chmod(self.workdir, 0o755)
+        return True
 
 
 def _pids_from_status(status):

@@ -121,7 +121,7 @@ void printSummary(const capture::LiveCapture& live, const std::string& destinati
 
 int runCapture(const CaptureArguments& arguments) {
   requireLabAccess("capture");
-  const std::string lab = chooseLab(arguments.lab);
+  const std::string lab = chooseAndEnterLab(arguments.lab);
   const nsmgr::LabState state = nsmgr::readLabState(lab);
   std::vector<std::string> patterns;
   std::string filter;

@@ -69,13 +69,12 @@ struct RootlessRefusal {
   const char* reason;
 };
 constexpr std::string_view kRootlessVerbs[] = {
-    "ls",   "up",        "down",     "status",     "top",       "exec",   "pingall",
-    "test", "link show", "link set", "link reset", "link down", "link up"};
+    "ls",   "up",      "down",      "status",   "top",        "exec",      "pingall",
+    "test", "capture", "link show", "link set", "link reset", "link down", "link up"};
 constexpr const char* kOneNamespace =
     "each rootless lab lives in a user namespace of its own, and a process can enter only one";
 constexpr RootlessRefusal kRootlessRefusals[] = {
     {"web", kOneNamespace},
-    {"capture", "capture has not been tried in a rootless lab yet"},
     {"apply", "apply restarts and adds nodes, which has not been tried in a rootless lab yet"},
     {"node",
      "stopping a node pins its network namespace with a bind mount in the lab's "

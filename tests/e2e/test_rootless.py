@@ -17,6 +17,8 @@ import time
 import unittest
 
 from test_labs import EXAMPLES, NETLAB, live_inits, netlab, strace, unique_lab, worker_calls
+from test_capture import read_pcapng
+from test_links import IPERF_SECONDS, RATE_TOLERANCE
 from test_routing import bird_missing, frr_missing
 
 
@@ -205,6 +207,19 @@ class RootlessLab(unittest.TestCase):
         self.assertRegex(qdisc.stdout, r"qdisc tbf 1: root .*rate 10Mbit")
         shown = self.as_user("link", "show", lab)
         self.assertRegex(shown.stdout, r"r1:eth1\s+r2:eth0\s+up/up\s+rate 10mbit\s+rate 10mbit")
+        # Measured: TCP from h1 to h4 crosses r1:eth1, at the rate (a second try on a loaded
+        # machine, as in test_links).
+        self.as_user("exec", "--lab", lab, "h4", "--", "iperf3", "-s", "-D")
+        time.sleep(0.3)
+        for attempt in range(2):
+            report = json.loads(self.as_user("exec", "--lab", lab, "h1", "--", "iperf3", "-c",
+                                             "h4", "-t", str(IPERF_SECONDS), "-O", "1",
+                                             "-J").stdout)
+            measured = report["end"]["sum_received"]["bits_per_second"]
+            if abs(measured - 10e6) / 10e6 < RATE_TOLERANCE:
+                break
+        else:
+            self.fail(f"h1 -> h4 through r1:eth1: {measured / 1e6:.2f} mbit/s, expected 10")
 
         ping = ["exec", "--lab", lab, "h1", "--", "ping", "-c", "1", "-W", "2", "h4"]
         self.as_user("link", "down", "--lab", lab, "r1:eth1")
@@ -255,6 +270,59 @@ class RootlessLab(unittest.TestCase):
             self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
             self.assert_nothing_left(self.user, lab)
         self.assertEqual(json.loads(self.as_user("ls", "--format", "json").stdout), [])
+
+    def test_root_of_one_lab_cannot_enter_the_users_other_lab(self):
+        """Root of lab A (in A's user namespace) has no power over lab B of the same user: the
+        kernel refuses to move it into B's network namespace, and inside A's nodes neither B nor
+        its state can be found."""
+        labs = [unique_lab("rootless") for _ in range(2)]
+        pids = []
+        for lab in labs:
+            self.as_user("up", LAN, "--lab", lab, "-q")
+            self.addCleanup(self.as_user, "down", lab, check=False)
+            status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+            pids.append(next(node["pid"] for node in status["nodes"] if node["name"] == "h1"))
+        a, b = pids
+        # The user can become root of lab A's h1 (its user namespace, nested in A's)...
+        own = self.user.run(["nsenter", "--preserve-credentials", f"--user=/proc/{a}/ns/user",
+                             f"--net=/proc/{a}/ns/net", "true"], check=False)
+        self.assertEqual(own.returncode, 0, own.stderr)
+        # ...and from there cannot enter lab B's h1.
+        other = self.user.run(["nsenter", "--preserve-credentials", f"--user=/proc/{a}/ns/user",
+                               f"--net=/proc/{b}/ns/net", "true"], check=False)
+        self.assertNotEqual(other.returncode, 0)
+        self.assertIn("Operation not permitted", other.stderr)
+        # Inside lab A's node, the user's state (and B's record) is not there to find.
+        inside = self.as_user("exec", "--lab", labs[0], "h1", "--", "sh", "-c",
+                              f"ls {self.user.runtime}/netlab; echo; {NETLAB} ls --format json; "
+                              f"{NETLAB} exec --lab {labs[1]} h1 -- true", check=False)
+        self.assertNotEqual(inside.returncode, 0)
+        self.assertIn("No such file or directory", inside.stderr)
+        self.assertIn("\n[]", inside.stdout)
+        self.assertNotIn(labs[1], inside.stdout)
+
+    def test_capture_in_a_rootless_lab(self):
+        """A capture as the user, written to the user's file: every ping of h1 and its reply."""
+        lab = unique_lab("rootless")
+        self.as_user("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        path = os.path.join(self.user.runtime, "pings.pcapng")
+        environment = user_environment(os.environ.get("PATH", "/usr/bin:/bin"), self.user.runtime)
+        capture = subprocess.Popen([NETLAB, "capture", "--lab", lab, "h1:eth0", "-w", path,
+                                    "-c", "6", "icmp"], stdout=subprocess.PIPE,
+                                   stderr=subprocess.PIPE, text=True, user=self.user.uid,
+                                   group=self.user.uid, extra_groups=[], env=environment, cwd="/")
+        self.addCleanup(lambda: capture.poll() is None and capture.kill())
+        self.assertIn("capturing on", capture.stderr.readline())
+        self.as_user("exec", "--lab", lab, "h1", "--", "ping", "-c", "3", "-i", "0.05", "h4")
+        _, stderr = capture.communicate(timeout=30)
+        self.assertEqual(capture.returncode, 0, stderr)
+        self.assertIn("h1:eth0: 6 packets, 0 dropped", stderr)
+        self.assertEqual(os.stat(path).st_uid, self.user.uid)
+        names, packets = read_pcapng(path)
+        self.assertEqual(names, ["h1:eth0"])
+        self.assertEqual(sorted(packet[2][34] for packet in packets), [0] * 3 + [8] * 3,
+                         "three echo requests (ICMP type 8) and three replies")
 
     def test_root_and_rootless_labs_of_one_name_do_not_see_each_other(self):
         lab = unique_lab("rootless")
