@@ -11,6 +11,7 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <optional>
 #include <sstream>
@@ -77,8 +78,11 @@ bool onCgroupFilesystem(const std::string& path) {
   return info.f_type == CGROUP_SUPER_MAGIC || info.f_type == CGROUP2_SUPER_MAGIC;
 }
 
-void makeCgroup(const std::string& path) {
-  if (::mkdir(path.c_str(), 0755) < 0 && errno != EEXIST) throw SystemError("mkdir", path);
+// False when it was there already (a restarted node's).
+bool makeCgroup(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) == 0) return true;
+  if (errno != EEXIST) throw SystemError("mkdir", path);
+  return false;
 }
 
 // A v1 cpuset takes tasks only once it has CPUs and memory nodes: the lab's gets its parent's,
@@ -211,55 +215,152 @@ void NodeCgroups::attach(pid_t pid, const std::string& node) const {
   }
 }
 
-LabCgroups::LabCgroups(const LabDirectory& directory, const std::string& lab, uint32_t pidsLimit)
+namespace {
+
+// The controllers a limit of `resources` needs, with the first node that asks for each.
+struct Requests {
+  const topo::Node* cpu = nullptr;
+  const topo::Node* memory = nullptr;
+  const topo::Node* pids = nullptr;
+};
+
+Requests requestsOf(const topo::Plan& plan) {
+  Requests requests;
+  for (const auto& node : plan.nodes) {
+    if (node.resources.cpus && !requests.cpu) requests.cpu = &node;
+    if (node.resources.memoryBytes && !requests.memory) requests.memory = &node;
+    if (node.resources.pids && !requests.pids) requests.pids = &node;
+  }
+  return requests;
+}
+
+void refuseMissing(const topo::Node* node, const char* controller, const char* setting) {
+  if (!node) return;
+  throw Error("node " + node->name + " has `resources` `" + setting + "`, but no cgroup " +
+                  "hierarchy here offers the " + controller + " controller to netlab's cgroup " +
+                  "(cgroup v2: not in its cgroup.controllers; no cgroup v1 " + controller +
+                  " hierarchy mounted)",
+              EOPNOTSUPP);
+}
+
+// The controller's interface file in a v2 cgroup, present when its parent hands it down.
+std::string v2File(const std::string& controller) {
+  return controller == "cpu" ? "cpu.max" : controller == "memory" ? "memory.max" : "pids.max";
+}
+
+void writeIfPresent(const std::string& path, const std::string& value) {
+  if (std::filesystem::exists(path)) writeWholeFile(path, value);
+}
+
+// A restarted node's cgroup (`node restart`, `apply`) still holds the limits of its old plan:
+// each one the new plan drops is lifted, in whichever version's files the cgroup has.
+void liftDroppedLimits(const std::string& cgroup, const topo::Resources& resources,
+                       uint32_t pidsLimit) {
+  if (!resources.cpus) {
+    writeIfPresent(joinPath(cgroup, "cpu.max"), "max");
+    writeIfPresent(joinPath(cgroup, "cpu.cfs_quota_us"), "-1");
+  }
+  if (!resources.memoryBytes) {
+    for (const char* file : {"memory.max", "memory.swap.max"}) {
+      writeIfPresent(joinPath(cgroup, file), "max");
+    }
+    for (const char* file : {"memory.memsw.limit_in_bytes", "memory.limit_in_bytes"}) {
+      writeIfPresent(joinPath(cgroup, file), "-1");
+    }
+  }
+  if (!resources.pids && pidsLimit == 0) writeIfPresent(joinPath(cgroup, "pids.max"), "max");
+}
+
+}  // namespace
+
+LabCgroups::LabCgroups(const LabDirectory& directory, const topo::Plan& plan, uint32_t pidsLimit)
     : pidsLimit_(pidsLimit) {
   // Without root the host's cgroups are not netlab's to divide (nsmgr/rootless.hpp): the lab
   // records none, and its nodes stay in netlab's.
   const auto hierarchies = rootless() ? std::vector<CgroupHierarchy>{} : cgroupHierarchies();
   std::string record;
   for (const auto& hierarchy : hierarchies) {
-    labCgroups_.push_back(joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, kLabPrefix + lab));
+    labCgroups_.push_back(
+        joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, kLabPrefix + plan.name));
     record += labCgroups_.back() + "\n";
   }
   directory.writeFile(kRecordFile, record);
   for (size_t i = 0; i < hierarchies.size(); ++i) {
-    const std::string& path = labCgroups_[i];
-    makeCgroup(path);
-    if (hierarchies[i].controllers == "cpuset") prepareCpuset(path);
-    // Each node's memory.current, for `status` and `top`, where netlab's cgroup hands the
-    // memory controller down (the file's presence says so).
-    if (hierarchies[i].unified && std::filesystem::exists(joinPath(path, "memory.max"))) {
-      writeWholeFile(joinPath(path, "cgroup.subtree_control"), "+memory");
-    }
-    if (pidsLimit == 0 || !pidsCgroup_.empty()) continue;
-    if (hierarchies[i].unified) {
-      // Only where netlab's own cgroup already hands pids down: enabling it there would change a
-      // cgroup netlab did not make.
-      if (!std::filesystem::exists(joinPath(path, "pids.max"))) continue;
-      writeWholeFile(joinPath(path, "cgroup.subtree_control"), "+pids");
-      pidsCgroup_ = path;
-      pidsLimitedBy_ = "cgroup v2";
-    }
+    makeCgroup(labCgroups_[i]);
+    if (hierarchies[i].controllers == "cpuset") prepareCpuset(labCgroups_[i]);
   }
-  // v1's pids hierarchy where v2 has no pids controller to offer.
-  for (size_t i = 0; i < hierarchies.size() && pidsLimit > 0 && pidsCgroup_.empty(); ++i) {
-    if (hierarchies[i].controllers == "pids") {
-      pidsCgroup_ = labCgroups_[i];
-      pidsLimitedBy_ = "cgroup v1";
-    }
-  }
+  const Requests requests = requestsOf(plan);
+  // Memory always where v2 hands it down: each node's memory.current, for `status` and `top`.
+  memory_ = place("memory", true, hierarchies);
+  cpu_ = place("cpu", requests.cpu, hierarchies);
+  pids_ = place("pids", pidsLimit > 0 || requests.pids, hierarchies);
+  refuseMissing(cpu_ ? nullptr : requests.cpu, "cpu", "cpus");
+  refuseMissing(memory_ ? nullptr : requests.memory, "memory", "memory");
+  refuseMissing(pids_ ? nullptr : requests.pids, "pids", "pids");
+  if (pids_ && pidsLimit > 0) pidsLimitedBy_ = pids_->unified ? "cgroup v2" : "cgroup v1";
 }
 
-NodeCgroups LabCgroups::makeNode(const std::string& node) const {
-  NodeCgroups cgroups;
-  for (const auto& lab : labCgroups_) {
-    const std::string path = joinPath(lab, node);
-    makeCgroup(path);
-    if (lab == pidsCgroup_) {
-      writeWholeFile(joinPath(path, "pids.max"), std::to_string(pidsLimit_));
+// v2's controller where netlab's own cgroup already hands it down (enabling it higher up would
+// change a cgroup netlab did not make), else the v1 hierarchy that has it.
+std::optional<LabCgroups::Controller> LabCgroups::place(
+    const std::string& controller, bool needed, const std::vector<CgroupHierarchy>& hierarchies) {
+  if (!needed) return std::nullopt;
+  for (size_t i = 0; i < hierarchies.size(); ++i) {
+    const std::string& lab = labCgroups_[i];
+    if (hierarchies[i].unified && std::filesystem::exists(joinPath(lab, v2File(controller)))) {
+      writeWholeFile(joinPath(lab, "cgroup.subtree_control"), "+" + controller);
+      return Controller{lab, true};
     }
   }
-  cgroups.paths_ = procsFilesOf(node);
+  for (size_t i = 0; i < hierarchies.size(); ++i) {
+    if (!hierarchies[i].unified && containsAll(hierarchies[i].controllers, controller)) {
+      return Controller{labCgroups_[i], false};
+    }
+  }
+  return std::nullopt;
+}
+
+NodeCgroups LabCgroups::makeNode(const topo::Node& node) const {
+  const topo::Resources& resources = node.resources;
+  for (const auto& lab : labCgroups_) {
+    const std::string cgroup = joinPath(lab, node.name);
+    if (!makeCgroup(cgroup)) liftDroppedLimits(cgroup, resources, pidsLimit_);
+  }
+  const uint32_t pids = resources.pids.value_or(pidsLimit_);
+  if (pids_ && pids > 0) {
+    writeWholeFile(joinPath(joinPath(pids_->labCgroup, node.name), "pids.max"),
+                   std::to_string(pids));
+  }
+  if (cpu_ && resources.cpus) {
+    const std::string cgroup = joinPath(cpu_->labCgroup, node.name);
+    const auto quota =
+        std::to_string(std::llround(*resources.cpus * static_cast<double>(kCpuPeriodMicroseconds)));
+    const auto period = std::to_string(kCpuPeriodMicroseconds);
+    if (cpu_->unified) {
+      writeWholeFile(joinPath(cgroup, "cpu.max"), quota + " " + period);
+    } else {
+      writeWholeFile(joinPath(cgroup, "cpu.cfs_period_us"), period);
+      writeWholeFile(joinPath(cgroup, "cpu.cfs_quota_us"), quota);
+    }
+  }
+  if (memory_ && resources.memoryBytes) {
+    // Swap counted in the limit (where the kernel accounts it), so a node over its memory is
+    // OOM-killed in its cgroup rather than pushed to swap.
+    const std::string cgroup = joinPath(memory_->labCgroup, node.name);
+    const std::string bytes = std::to_string(*resources.memoryBytes);
+    if (memory_->unified) {
+      writeWholeFile(joinPath(cgroup, "memory.max"), bytes);
+      writeIfPresent(joinPath(cgroup, "memory.swap.max"), "0");
+    } else {
+      // v1 wants memory and swap at least memory at every moment: swap lifted first.
+      const std::string swap = joinPath(cgroup, "memory.memsw.limit_in_bytes");
+      writeIfPresent(swap, "-1");
+      writeWholeFile(joinPath(cgroup, "memory.limit_in_bytes"), bytes);
+      writeIfPresent(swap, bytes);
+    }
+  }
+  NodeCgroups cgroups;
+  cgroups.paths_ = procsFilesOf(node.name);
   for (const auto& procs : cgroups.paths_) cgroups.procs_.push_back(openFile(procs, O_WRONLY));
   return cgroups;
 }

@@ -1,8 +1,10 @@
 // Every node in cgroups of its own: one in each cgroup hierarchy mounted here (cgroup v2 and
 // every v1 one), under a cgroup of the lab's, entered before the node unshares its cgroup
 // namespace. The namespace is then rooted at the node's own cgroups, so a cgroup filesystem the
-// node mounts shows only its own subtree, and a pids limit (v2's controller where it can be
-// enabled, else v1's pids hierarchy) keeps a fork bomb inside one node.
+// node mounts shows only its own subtree, and a pids limit keeps a fork bomb inside one node.
+// A node's `resources` (CPU time, memory, tasks) are written into its cgroups before its first
+// process runs: each through v2's controller where netlab's cgroup hands it down, else through
+// the v1 hierarchy that has it.
 #pragma once
 
 #include <sys/types.h>
@@ -15,11 +17,14 @@
 #include "base/fd.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/report.hpp"
+#include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
 
 // A node may have this many tasks (processes and threads) unless the lab says otherwise.
 inline constexpr uint32_t kDefaultNodePidsLimit = 1024;
+// The period of a node's CPU quota: `"cpus": 0.5` is 50 ms of CPU time in every 100 ms.
+inline constexpr uint64_t kCpuPeriodMicroseconds = 100'000;
 
 // One mounted cgroup hierarchy, and netlab's own cgroup in it.
 struct CgroupHierarchy {
@@ -53,19 +58,30 @@ class NodeCgroups {
 class LabCgroups {
  public:
   // Records the lab's cgroups in its directory (file `cgroups`), then makes them, so that `down`
-  // finds them after any crash. pidsLimit: 0 for none.
-  LabCgroups(const LabDirectory& directory, const std::string& lab, uint32_t pidsLimit);
+  // finds them after any crash, with the controllers the plan's nodes need handed down.
+  // pidsLimit: each node's unless its `resources` say otherwise; 0 for none. Throws, naming the
+  // node and the controller, when a node's `resources` ask for one that no hierarchy offers.
+  LabCgroups(const LabDirectory& directory, const topo::Plan& plan, uint32_t pidsLimit);
 
-  // Makes the node's cgroups, with the lab's pids limit.
-  NodeCgroups makeNode(const std::string& node) const;
+  // Makes the node's cgroups, with its limits.
+  NodeCgroups makeNode(const topo::Node& node) const;
   // The cgroup.procs files of the node's cgroups (a command joins them: writing 0 moves it).
   std::vector<std::string> procsFilesOf(const std::string& node) const;
-  // Where the pids limit is applied: "cgroup v2", "cgroup v1", or "" when nowhere.
+  // Where the lab's pids limit is applied: "cgroup v2", "cgroup v1", or "" when nowhere.
   const std::string& pidsLimitedBy() const { return pidsLimitedBy_; }
 
+  // The lab cgroup whose children get a controller's limits, and its hierarchy's version.
+  struct Controller {
+    std::string labCgroup;
+    bool unified = false;
+  };
+
  private:
+  std::optional<Controller> place(const std::string& controller, bool needed,
+                                  const std::vector<CgroupHierarchy>& hierarchies);
+
   std::vector<std::string> labCgroups_;  // one per hierarchy, absolute
-  std::string pidsCgroup_;               // the lab cgroup whose children get pids.max
+  std::optional<Controller> cpu_, memory_, pids_;
   uint32_t pidsLimit_ = 0;
   std::string pidsLimitedBy_;
 };

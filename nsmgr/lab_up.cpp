@@ -83,7 +83,7 @@ class LabBuild {
 
   void prepareFiles() {
     directory_.makeDirectory("nodes");
-    cgroups_.emplace(directory_, plan_.name, options_.pidsLimit);
+    cgroups_.emplace(directory_, plan_, options_.pidsLimit);
     const std::string hosts = hostsFileFor(plan_);
     setups_.reserve(plan_.nodes.size());
     for (const auto& node : plan_.nodes) {
@@ -112,7 +112,7 @@ class LabBuild {
     parallelFor(plan_.nodes.size(), makeStarter, [&](NodeStarter& starter, size_t i) {
       const topo::Node& node = plan_.nodes[i];
       withContext("starting node " + node.name, [&] {
-        const NodeCgroups cgroups = cgroups_->makeNode(node.name);
+        const NodeCgroups cgroups = cgroups_->makeNode(node);
         nodes_[i] = starter.launcher.start(setups_[i], node.isolatedIds, node.name, &cgroups);
         // Recorded at once: should netlab die now, `down` finds the node by identity and waits
         // for it to end (it would end on its own, but not before `down` returned).

@@ -104,7 +104,7 @@ class NodeControl {
   // configured, its startup commands run, and recorded as running.
   void start(const std::vector<size_t>& nodes, std::vector<NodeActionResult>& results) {
     NodeLauncher launcher;
-    LabCgroups cgroups(directory(), plan().name, locked_.state().pidsLimit);
+    LabCgroups cgroups(directory(), plan(), locked_.state().pidsLimit);
     const std::string hosts = hostsFileFor(plan());
     std::vector<size_t> stopped;
     for (size_t i : nodes) {
@@ -196,7 +196,7 @@ class NodeControl {
     std::optional<Fd> pinned = openPinnedNetwork(directory(), node.name);
     if (!pinned) requirePeerNetworks(i, batch);
     NodeSetup setup = prepareNodeSetup(node, directory(), hosts);
-    const NodeCgroups nodeCgroups = cgroups.makeNode(node.name);
+    const NodeCgroups nodeCgroups = cgroups.makeNode(node);
     Starting started{i, {}, 0, !pinned};
     started.process =
         pinned

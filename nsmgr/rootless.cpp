@@ -27,6 +27,7 @@
 #include "nsmgr/node_record.hpp"
 #include "nsmgr/process.hpp"
 #include "topo/routing.hpp"
+#include "topo/units.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -285,6 +286,13 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan, const LabMappi
                          " has \"userns\": \"isolated\", which maps it to a block of host ids "
                          "of its own: without root, netlab has only your id and your "
                          "subordinate range, all in the lab's map (not supported yet)");
+    }
+    if (node.resources.any()) {
+      refusals.push_back("node " + node.name + " has `resources` (" +
+                         topo::describeResources(node.resources) +
+                         "), which netlab applies through cgroups of the node's own: without "
+                         "root it makes none, the host's cgroups are not yours to divide "
+                         "(not supported yet)");
     }
     if (!mapping.singleIdReason.empty() && topo::startsFrr(node)) {
       refusals.push_back("node " + node.name +

@@ -45,6 +45,9 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
   if (overlay.daemon) result.daemon = overlay.daemon;
   if (overlay.asn) result.asn = overlay.asn;
   if (overlay.userns) result.userns = overlay.userns;
+  if (overlay.resources.cpus) result.resources.cpus = overlay.resources.cpus;
+  if (overlay.resources.memoryBytes) result.resources.memoryBytes = overlay.resources.memoryBytes;
+  if (overlay.resources.pids) result.resources.pids = overlay.resources.pids;
   append(result.routes, overlay.routes);
   append(result.exec, overlay.exec);
   append(result.mounts, overlay.mounts);

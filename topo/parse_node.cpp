@@ -3,10 +3,12 @@
 
 #include <array>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 
 #include "topo/names.hpp"
 #include "topo/parse.hpp"
+#include "topo/units.hpp"
 
 namespace netlab::topo {
 namespace {
@@ -235,6 +237,62 @@ void parseAsn(ParseContext& context, const Cursor& at, NodeSettings& settings) {
   }
 }
 
+// The bounds of `resources`: below 0.01 CPUs the kernel's smallest quota (1 ms per 100 ms
+// period) would be needed; pids as the kernel's pid_max allows at most.
+constexpr double kMinCpus = 0.01;
+constexpr double kMaxCpus = 1024;
+constexpr int64_t kMaxPids = 4'194'304;
+
+std::optional<double> parseCpus(ParseContext& context, const Cursor& at) {
+  if (at.value.type() != JsonType::Number) {
+    reportType(context, at, "a number of CPUs (0.5 is half of one)");
+    return std::nullopt;
+  }
+  const double cpus = at.value.number().value;
+  if (std::isfinite(cpus) && cpus >= kMinCpus && cpus <= kMaxCpus) return cpus;
+  context.sink.error(at.where(), fmt::format("cpus {} is outside {}..{}", cpus, kMinCpus, kMaxCpus),
+                     "a share of the machine's CPU time: 0.5 is half of one CPU, 2 two CPUs");
+  return std::nullopt;
+}
+
+std::optional<uint64_t> parseMemorySize(ParseContext& context, const Cursor& at) {
+  if (at.value.type() == JsonType::Number) {
+    const auto& number = at.value.number();
+    if (number.integer && *number.integer >= static_cast<int64_t>(kMinMemoryBytes)) {
+      return static_cast<uint64_t>(*number.integer);
+    }
+    context.sink.error(at.where(), fmt::format("memory {} is not a size", number.value),
+                       "write bytes of at least 1M, or a size with its unit, e.g. \"256M\"");
+    return std::nullopt;
+  }
+  const auto* text = at.value.type() == JsonType::String ? &at.value.string() : nullptr;
+  if (!text) {
+    reportType(context, at, "a memory size like \"256M\"");
+    return std::nullopt;
+  }
+  auto parsed = parseMemory(*text);
+  if (!parsed.value) context.sink.error(at.where(), parsed.error, parsed.hint);
+  return parsed.value;
+}
+
+const FieldTable<Resources>& resourceFields() {
+  static const FieldTable<Resources> fields{
+      {"cpus", [](ParseContext& context, const Cursor& at,
+                  Resources& resources) { resources.cpus = parseCpus(context, at); }},
+      {"memory",
+       [](ParseContext& context, const Cursor& at, Resources& resources) {
+         resources.memoryBytes = parseMemorySize(context, at);
+       }},
+      {"pids",
+       [](ParseContext& context, const Cursor& at, Resources& resources) {
+         if (auto pids = expectInteger(context, at, "pids", 1, kMaxPids)) {
+           resources.pids = static_cast<uint32_t>(*pids);
+         }
+       }},
+  };
+  return fields;
+}
+
 const FieldTable<NodeSettings>& settingsFields() {
   static const FieldTable<NodeSettings> fields{
       independent<NodeSettings>({"hostname", parseHostname}),
@@ -259,6 +317,11 @@ const FieldTable<NodeSettings>& settingsFields() {
            }}),
       independent<NodeSettings>({"mounts", parseMounts}),
       independent<NodeSettings>({"files", parseFiles}),
+      independent<NodeSettings>(
+          {"resources",
+           [](ParseContext& context, const Cursor& at, NodeSettings& settings) {
+             parseFields(context, at, resourceFields(), settings.resources);
+           }}),
   };
   return fields;
 }

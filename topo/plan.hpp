@@ -74,6 +74,16 @@ struct Mount {
   bool operator==(const Mount&) const = default;
 };
 
+// `resources`: limits applied through the node's own cgroups before its first process runs
+// (nsmgr/cgroups.hpp). Each absent one is no limit (pids: the lab's --pids-limit).
+struct Resources {
+  std::optional<double> cpus;  // CPU time per period, in CPUs: 0.5 is half of one CPU
+  std::optional<uint64_t> memoryBytes;
+  std::optional<uint32_t> pids;  // tasks: processes and threads
+  bool any() const { return cpus || memoryBytes || pids; }
+  bool operator==(const Resources&) const = default;
+};
+
 struct File {
   std::string target;  // absolute path inside the node
   std::string content;
@@ -110,6 +120,7 @@ struct Node {
   std::vector<Mount> mounts;
   std::vector<File> files;
   std::optional<IdRange> isolatedIds;  // nullopt: `"userns": "host"`, every id maps to itself
+  Resources resources;
   bool operator==(const Node&) const = default;
 };
 

@@ -152,6 +152,7 @@ class Differ {
     note(before.exec != after.exec, "startup commands");
     note(before.mounts != after.mounts, "mounts");
     note(before.files != after.files, "files");
+    note(before.resources != after.resources, "resources");
     if (!change.aspects.empty()) diff_.changedNodes.push_back(std::move(change));
   }
 

@@ -78,6 +78,13 @@ Json nodeToJson(const Node& node) {
   if (node.isolatedIds) {
     json["userns"] = {{"first_host_id", node.isolatedIds->first}, {"ids", node.isolatedIds->count}};
   }
+  // Absent without limits, likewise.
+  if (node.resources.any()) {
+    Json& resources = json["resources"] = Json::object();
+    if (node.resources.cpus) resources["cpus"] = *node.resources.cpus;
+    if (node.resources.memoryBytes) resources["memory_bytes"] = *node.resources.memoryBytes;
+    if (node.resources.pids) resources["pids"] = *node.resources.pids;
+  }
   return json;
 }
 
@@ -233,7 +240,7 @@ void readNodeLists(const Reader& reader, Node& node) {
 
 Node readNode(const Reader& reader) {
   reader.onlyKeys({"name", "kind", "hostname", "loopback", "interfaces", "routes", "sysctls", "env",
-                   "exec", "mounts", "files", "userns"});
+                   "exec", "mounts", "files", "userns", "resources"});
   Node node;
   node.name = reader.member("name").get<std::string>();
   node.kind = readKind(reader.member("kind"));
@@ -250,6 +257,14 @@ Node readNode(const Reader& reader) {
       userns.fail("expected a range of host ids above 0 that fits in 32 bits");
     }
     node.isolatedIds = ids;
+  }
+  if (reader.has("resources")) {
+    const Reader resources = reader.member("resources");
+    resources.onlyKeys({"cpus", "memory_bytes", "pids"});
+    if (resources.has("cpus")) node.resources.cpus = resources.member("cpus").get<double>();
+    if (resources.has("memory_bytes"))
+      node.resources.memoryBytes = resources.member("memory_bytes").get<uint64_t>();
+    if (resources.has("pids")) node.resources.pids = resources.member("pids").get<uint32_t>();
   }
   return node;
 }

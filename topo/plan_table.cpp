@@ -91,6 +91,8 @@ std::string nodeBlock(const Node& node) {
   if (!node.loopbackAddresses.empty()) {
     text += fmt::format("  loopback: {}\n", joinPrefixes(node.loopbackAddresses));
   }
+  if (node.resources.any())
+    text += fmt::format("  resources: {}\n", describeResources(node.resources));
   if (!node.interfaces.empty()) text += interfaceTable(node);
   std::vector<std::string> routes, mounts, files;
   for (const Route& route : node.routes) routes.push_back(describeRoute(route));

@@ -227,6 +227,7 @@ Node resolveNode(DraftNode& draft, size_t index, DiagnosticSink& sink) {
   node.mounts = draft.settings.mounts;
   node.files = draft.settings.files;
   node.isolatedIds = isolatedIdsOf(draft, index, sink);
+  node.resources = draft.settings.resources;
   return node;
 }
 

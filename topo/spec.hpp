@@ -71,6 +71,7 @@ struct NodeSettings {
   std::vector<std::string> exec;
   std::vector<Mount> mounts;  // sources absolute
   std::vector<File> files;    // targets unique
+  Resources resources;        // each limit set by the most specific layer that names it
 };
 
 struct NodeSpec {

@@ -7,6 +7,7 @@
 #include <cctype>
 #include <limits>
 #include <span>
+#include <vector>
 
 namespace netlab::topo {
 namespace {
@@ -19,6 +20,16 @@ struct Unit {
 // Largest unit first, so formatting can pick the first one that fits.
 constexpr std::array kDurationUnits{Unit{"s", 1'000'000}, Unit{"ms", 1'000}, Unit{"us", 1}};
 constexpr std::array kTimeoutUnits{Unit{"s", 1'000}, Unit{"ms", 1}};
+// Binary multiples whichever way they are spelled: docker's "256m", systemd's "256M", "256MiB".
+constexpr std::array kMemoryUnits{Unit{"T", uint64_t{1} << 40},
+                                  Unit{"TiB", uint64_t{1} << 40},
+                                  Unit{"G", 1 << 30},
+                                  Unit{"GiB", 1 << 30},
+                                  Unit{"M", 1 << 20},
+                                  Unit{"MiB", 1 << 20},
+                                  Unit{"K", 1 << 10},
+                                  Unit{"KiB", 1 << 10},
+                                  Unit{"B", 1}};
 constexpr std::array kRateUnits{Unit{"tbit", 1'000'000'000'000}, Unit{"gbit", 1'000'000'000},
                                 Unit{"mbit", 1'000'000}, Unit{"kbit", 1'000}, Unit{"bit", 1}};
 
@@ -182,6 +193,21 @@ Parsed<double> parsePercent(std::string_view text) {
   return {percent, {}, {}};
 }
 
+Parsed<uint64_t> parseMemory(std::string_view text) {
+  auto parsed = parseWithUnit(text, kMemoryUnits, true, "memory size", "256M");
+  if (!parsed.value) {
+    if (parsed.error.starts_with("unknown unit") || parsed.error.ends_with("has no unit")) {
+      parsed.hint = "use K, M, G or T (binary multiples, also written KiB, MiB...), or B for bytes";
+    }
+    return parsed;
+  }
+  if (*parsed.value < kMinMemoryBytes) {
+    return {std::nullopt, fmt::format("`{}` is less than {}", text, formatMemory(kMinMemoryBytes)),
+            "a node needs memory for its init and a shell; write e.g. \"256M\""};
+  }
+  return parsed;
+}
+
 std::string formatDuration(uint64_t microseconds) {
   return formatScaled(microseconds, kDurationUnits);
 }
@@ -196,6 +222,16 @@ std::string formatRate(uint64_t bitsPerSecond) {
 
 std::string formatPercent(double percent) {
   return fmt::format("{}%", percent);
+}
+
+// In the largest unit that divides it: 1.5G is "1536M".
+std::string formatMemory(uint64_t bytes) {
+  for (const Unit& unit : kMemoryUnits) {
+    if (unit.name.size() == 1 && bytes % unit.factor == 0) {
+      return fmt::format("{}{}", bytes / unit.factor, unit.name);
+    }
+  }
+  return fmt::format("{}B", bytes);
 }
 
 std::string describeImpairment(const Impairment& impairment) {
@@ -216,6 +252,14 @@ std::string describeImpairment(const Impairment& impairment) {
   if (impairment.rateBitsPerSecond) add("rate", formatRate(*impairment.rateBitsPerSecond));
   if (impairment.limitPackets) add("limit", fmt::format("{}", *impairment.limitPackets));
   return text;
+}
+
+std::string describeResources(const Resources& resources) {
+  std::vector<std::string> parts;
+  if (resources.cpus) parts.push_back(fmt::format("cpus {}", *resources.cpus));
+  if (resources.memoryBytes) parts.push_back("memory " + formatMemory(*resources.memoryBytes));
+  if (resources.pids) parts.push_back(fmt::format("pids {}", *resources.pids));
+  return fmt::format("{}", fmt::join(parts, ", "));
 }
 
 }  // namespace netlab::topo

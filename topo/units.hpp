@@ -24,6 +24,7 @@ inline constexpr uint64_t kMaxDurationUs = 60'000'000;              // 60 s of d
 inline constexpr uint32_t kMaxTimeoutMs = 3'600'000;                // 1 h for a check to pass
 inline constexpr uint64_t kMinRateBitsPerSecond = 1'000;            // 1 kbit/s
 inline constexpr uint64_t kMaxRateBitsPerSecond = 100'000'000'000;  // 100 gbit/s
+inline constexpr uint64_t kMinMemoryBytes = 1 << 20;                // a node's init and a shell
 
 // "40ms", "500us", "1s", "1.5ms" -> microseconds, at most kMaxDurationUs.
 Parsed<uint32_t> parseDuration(std::string_view text);
@@ -33,11 +34,18 @@ Parsed<uint32_t> parseTimeout(std::string_view text);
 Parsed<uint64_t> parseRate(std::string_view text);
 // "1%", "0.5%" -> percent, 0..100.
 Parsed<double> parsePercent(std::string_view text);
+// "256M", "1.5G", "512k" -> bytes (binary multiples, as docker and systemd read them), at least
+// kMinMemoryBytes.
+Parsed<uint64_t> parseMemory(std::string_view text);
 
 std::string formatDuration(uint64_t microseconds);  // 1500 -> "1.5ms"
 std::string formatTimeout(uint32_t milliseconds);   // 1500 -> "1.5s"
 std::string formatRate(uint64_t bitsPerSecond);     // 10000000 -> "10mbit"
 std::string formatPercent(double percent);          // 0.5 -> "0.5%"
+std::string formatMemory(uint64_t bytes);           // 268435456 -> "256M"
+
+// "cpus 0.5, memory 256M, pids 512"; empty for no limit.
+std::string describeResources(const Resources& resources);
 
 // "delay 40ms jitter 5ms loss 1% rate 10mbit"; empty for no impairment.
 std::string describeImpairment(const Impairment& impairment);

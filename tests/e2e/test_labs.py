@@ -10,6 +10,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import unittest
@@ -440,6 +441,120 @@ class Usage(LabTest):
         self.assertLess(status["h3"]["memory_bytes"], 40 << 20)
         self.assertRegex(netlab("top", lab, "-n", "1", "-i", "0.2").stdout,
                          r"NODE +STATE +PID +CPU% +CPU +MEMORY")
+
+
+def cgroup_file(pid, name):
+    """The text of a file of the process's own cgroup that has it (memory.max, cpu.cfs_quota_us),
+    in whichever hierarchy (v2 or v1) holds it; None when none does. Paths from /proc/PID/cgroup,
+    seen through this process's cgroup mounts."""
+    mounts = []
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            left, right = line.split(" - ")
+            if right.split()[0] in ("cgroup", "cgroup2"):
+                fields = left.split()
+                mounts.append((fields[3], fields[4]))
+    with open(f"/proc/{pid}/cgroup") as cgroups:
+        paths = [line.rstrip("\n").split(":", 2)[2] for line in cgroups]
+    for root, point in mounts:
+        for path in paths:
+            if path == root or path.startswith(root.rstrip("/") + "/"):
+                candidate = os.path.join(point + path[len(root.rstrip("/")):], name)
+                if os.path.exists(candidate):
+                    with open(candidate) as file:
+                        return file.read()
+    return None
+
+
+class Resources(LabTest):
+    """`resources`: each node's limits in its own cgroups, read back and measured (v1 here for
+    the controllers, pure v2 in the stock-kernel tier)."""
+
+    TOPOLOGY = {"nodes": {"h1": {"resources": {"cpus": 0.2, "pids": 64}},
+                          "h2": {"resources": {"memory": "64M"}}, "h3": {}},
+                "links": [{"endpoints": ["h1", "h2", "h3"], "prefix": "10.9.0.0/24"}]}
+
+    def up(self):
+        lab = unique_lab("resources")
+        plan = self.bring_up(self.write_topology(self.TOPOLOGY), lab)
+        self.assertEqual({node["name"]: node.get("resources") for node in plan["nodes"]
+                          if node["name"] != "lan0"},
+                         {"h1": {"cpus": 0.2, "pids": 64}, "h2": {"memory_bytes": 64 << 20},
+                          "h3": None})
+        status = json.loads(netlab("status", lab, "--format", "json").stdout)
+        return lab, {node["name"]: node["pid"] for node in status["nodes"]}
+
+    def cpu_seconds(self, lab, node):
+        for entry in json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]:
+            if entry["name"] == node:
+                return entry["cpu_seconds"]
+
+    def test_limits_are_in_each_nodes_cgroups(self):
+        lab, pids = self.up()
+        quota = cgroup_file(pids["h1"], "cpu.max")
+        if quota is not None:
+            self.assertEqual(quota.split(), ["20000", "100000"])
+        else:
+            self.assertEqual(cgroup_file(pids["h1"], "cpu.cfs_quota_us").strip(), "20000")
+            self.assertEqual(cgroup_file(pids["h1"], "cpu.cfs_period_us").strip(), "100000")
+        self.assertEqual(cgroup_file(pids["h1"], "pids.max").strip(), "64")
+        self.assertEqual(cgroup_file(pids["h3"], "pids.max").strip(), "1024", "the lab's default")
+        memory = cgroup_file(pids["h2"], "memory.max") or cgroup_file(pids["h2"],
+                                                                      "memory.limit_in_bytes")
+        self.assertEqual(int(memory), 64 << 20)
+        unlimited = cgroup_file(pids["h3"], "memory.max") or cgroup_file(
+            pids["h3"], "memory.limit_in_bytes")
+        self.assertTrue(unlimited.strip() == "max" or int(unlimited) > 1 << 40, unlimited)
+
+    def test_apply_changes_a_nodes_limits_and_lifts_those_it_drops(self):
+        lab, _ = self.up()
+        topology = json.loads(json.dumps(self.TOPOLOGY))
+        topology["nodes"]["h1"]["resources"] = {"memory": "32M"}
+        applied = netlab("apply", "--lab", lab, self.write_topology(topology))
+        self.assertIn("h1", applied.stdout)
+        h1 = next(node["pid"] for node in
+                  json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]
+                  if node["name"] == "h1")
+        memory = cgroup_file(h1, "memory.max") or cgroup_file(h1, "memory.limit_in_bytes")
+        self.assertEqual(int(memory), 32 << 20)
+        quota = cgroup_file(h1, "cpu.max")
+        if quota is not None:
+            self.assertEqual(quota.split()[0], "max")
+        else:
+            self.assertEqual(cgroup_file(h1, "cpu.cfs_quota_us").strip(), "-1")
+        self.assertEqual(cgroup_file(h1, "pids.max").strip(), "1024", "back to the lab's")
+
+    def test_a_cpu_bound_node_gets_its_share(self):
+        """h1 spins on one CPU with 0.2 of one allowed: measured over 3 s, 0.2 +- 0.05."""
+        lab, _ = self.up()
+        self.exec(lab, "h1", "sh", "-c", "timeout 6 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
+        time.sleep(1)
+        before, started = self.cpu_seconds(lab, "h1"), time.monotonic()
+        time.sleep(3)
+        after, ended = self.cpu_seconds(lab, "h1"), time.monotonic()
+        share = (after - before) / (ended - started)
+        print(f"\nh1 limited to 0.2 CPUs used {share:.3f} of a CPU over {ended - started:.1f} s",
+              file=sys.stderr)
+        self.assertAlmostEqual(share, 0.2, delta=0.05)
+
+    def test_a_node_over_its_memory_is_oom_killed_in_its_cgroup_only(self):
+        lab, pids = self.up()
+        # dd's 128 MiB buffer, filled, is twice h2's limit; h3 (no limit) holds the same.
+        hog = ["dd", "if=/dev/zero", "of=/dev/null", "bs=128M", "count=1"]
+        killed = self.exec(lab, "h2", *hog, check=False)
+        self.assertEqual(killed.returncode, 128 + 9, killed.stderr)
+        self.assertEqual(self.exec(lab, "h3", *hog, check=False).returncode, 0)
+        events = cgroup_file(pids["h2"], "memory.events") or cgroup_file(pids["h2"],
+                                                                         "memory.oom_control")
+        self.assertRegex(events, r"oom_kill [1-9]")
+        self.assertRegex(cgroup_file(pids["h3"], "memory.events") or
+                         cgroup_file(pids["h3"], "memory.oom_control"), r"oom_kill 0")
+        # The node lives on: its init, and a new command in it.
+        status = {node["name"]: node for node in
+                  json.loads(netlab("status", lab, "--format", "json").stdout)["nodes"]}
+        self.assertEqual(status["h2"]["state"], "running")
+        self.assertEqual(status["h2"]["pid"], pids["h2"])
+        self.exec(lab, "h2", "ping", "-c", "1", "-W", "5", "10.9.0.3")
 
 
 class Teardown(LabTest):

@@ -431,6 +431,21 @@ class RootlessLab(unittest.TestCase):
         self.assertIn("node h1 has \"userns\": \"isolated\"", refused.stderr)
         self.assert_nothing_left(self.user, lab)
 
+    def test_resources_are_refused_with_the_reason(self):
+        with open(LAN) as source:
+            topology = json.load(source)
+        topology["nodes"]["h2"]["resources"] = {"cpus": 0.5}
+        path = os.path.join(self.user.runtime, "resources.json")
+        with open(path, "w") as target:
+            json.dump(topology, target)
+        os.chmod(path, 0o644)
+        lab = unique_lab("rootless")
+        refused = self.as_user("up", path, "--lab", lab, check=False)
+        self.assertEqual(refused.returncode, 2, refused.stderr)
+        self.assertIn("node h2 has `resources` (cpus 0.5), which netlab applies through cgroups",
+                      refused.stderr)
+        self.assert_nothing_left(self.user, lab)
+
 
 class SubordinateRange(unittest.TestCase):
     """With newuidmap/newgidmap and a range for the user, the lab maps root and the range, and a

@@ -153,6 +153,38 @@ TEST(Parse, UsernsDefaultsToHost) {
   EXPECT_FALSE(nodeOf(*result.plan, "a").isolatedIds);
 }
 
+TEST(Parse, ResourcesLayerLimitByLimit) {
+  auto result = load(R"({
+    "defaults": {"resources": {"memory": "256M", "pids": 100},
+                 "kinds": {"router": {"resources": {"cpus": 0.5}}}},
+    "nodes": {"h1": {"resources": {"memory": 67108864}}, "r1": {"kind": "router"},
+              "h2": {"resources": {"cpus": 2, "pids": 64}}},
+    "links": [["h1", "r1", "h2"]]})");
+  ASSERT_TRUE(result.ok()) << dump(result);
+  const Plan& plan = *result.plan;
+  EXPECT_EQ(nodeOf(plan, "h1").resources, (Resources{std::nullopt, 64u << 20, 100}));
+  EXPECT_EQ(nodeOf(plan, "r1").resources, (Resources{0.5, 256u << 20, 100}));
+  EXPECT_EQ(nodeOf(plan, "h2").resources, (Resources{2.0, 256u << 20, 64}));
+  EXPECT_EQ(nodeOf(plan, "lan0").resources, (Resources{std::nullopt, 256u << 20, 100}));
+}
+
+TEST(Parse, BadResourcesAreLocatedErrors) {
+  auto result = load(R"({"nodes": {"a": {"resources": {"cpus": 0, "memory": "12X", "pids": 0,
+                                                       "disk": 1}},
+                                   "b": {"resources": {"cpus": "1", "memory": 1000}}}})");
+  EXPECT_TRUE(
+      testing::hasDiagnostic(result, "cpus 0 is outside 0.01..1024", "nodes.a.resources.cpus", 1));
+  EXPECT_TRUE(
+      testing::hasDiagnostic(result, "unknown unit `X` in `12X`", "nodes.a.resources.memory", 1));
+  EXPECT_TRUE(testing::hasDiagnostic(result, "pids", "nodes.a.resources.pids", 1));
+  EXPECT_TRUE(testing::hasDiagnostic(result, "unknown key `disk`", "nodes.a.resources.disk", 2));
+  EXPECT_TRUE(
+      testing::hasDiagnostic(result, "expected a number of CPUs", "nodes.b.resources.cpus", 3));
+  EXPECT_TRUE(
+      testing::hasDiagnostic(result, "memory 1000 is not a size", "nodes.b.resources.memory", 3));
+  EXPECT_EQ(testing::errorCount(result), 6u) << dump(result);
+}
+
 TEST(Parse, UnknownUsernsIsAnError) {
   auto result = load(R"({"nodes": {"a": {"userns": "isolate"}}, "userns": 1})");
   EXPECT_TRUE(testing::hasDiagnostic(result, "unknown userns `isolate`", "nodes.a.userns", 1));

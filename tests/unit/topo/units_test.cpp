@@ -39,6 +39,24 @@ TEST(Units, RejectsRatesOutOfBoundsAndBytes) {
   EXPECT_NE(parseRate("10mbps").hint.find("bits per second"), std::string::npos);
 }
 
+TEST(Units, ParsesMemoryInBinaryUnitsWhateverTheirSpelling) {
+  EXPECT_EQ(parseMemory("256M").value, 256u << 20);
+  EXPECT_EQ(parseMemory("256m").value, 256u << 20);
+  EXPECT_EQ(parseMemory("256MiB").value, 256u << 20);
+  EXPECT_EQ(parseMemory("1.5G").value, 3u << 29);
+  EXPECT_EQ(parseMemory("2048k").value, 2u << 20);
+  EXPECT_EQ(parseMemory("1T").value, uint64_t{1} << 40);
+  EXPECT_NE(parseMemory("512k").error.find("less than 1M"), std::string::npos);
+  EXPECT_NE(parseMemory("256MB").error.find("unknown unit `MB`"), std::string::npos);
+  EXPECT_NE(parseMemory("256").error.find("has no unit"), std::string::npos);
+  EXPECT_FALSE(parseMemory("0.3G").value);  // not a whole number of bytes
+  EXPECT_EQ(formatMemory(256u << 20), "256M");
+  EXPECT_EQ(formatMemory(3u << 29), "1536M");
+  EXPECT_EQ(formatMemory((1u << 20) + 1), "1048577B");
+  EXPECT_EQ(describeResources({0.5, 256u << 20, 512}), "cpus 0.5, memory 256M, pids 512");
+  EXPECT_EQ(describeResources({}), "");
+}
+
 TEST(Units, ParsesPercentages) {
   EXPECT_EQ(parsePercent("1%").value, 1.0);
   EXPECT_EQ(parsePercent("0.5%").value, 0.5);
