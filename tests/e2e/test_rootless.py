@@ -417,34 +417,30 @@ class RootlessLab(unittest.TestCase):
         self.as_user("down", lab)
         self.assert_nothing_left(self.user, lab)
 
-    def test_isolated_nodes_are_refused_with_the_reason(self):
+    def assert_lan_refused(self, node, setting, message):
+        """examples/lan.json with one setting added to a node: `up` exits 2 with the message,
+        having made nothing."""
         with open(LAN) as source:
             topology = json.load(source)
-        topology["nodes"]["h1"]["userns"] = "isolated"
-        path = os.path.join(self.user.runtime, "isolated.json")
-        with open(path, "w") as target:
-            json.dump(topology, target)
-        os.chmod(path, 0o644)
-        lab = unique_lab("rootless")
-        refused = self.as_user("up", path, "--lab", lab, check=False)
-        self.assertNotEqual(refused.returncode, 0)
-        self.assertIn("node h1 has \"userns\": \"isolated\"", refused.stderr)
-        self.assert_nothing_left(self.user, lab)
-
-    def test_resources_are_refused_with_the_reason(self):
-        with open(LAN) as source:
-            topology = json.load(source)
-        topology["nodes"]["h2"]["resources"] = {"cpus": 0.5}
-        path = os.path.join(self.user.runtime, "resources.json")
+        topology["nodes"][node].update(setting)
+        path = os.path.join(self.user.runtime, "refused.json")
         with open(path, "w") as target:
             json.dump(topology, target)
         os.chmod(path, 0o644)
         lab = unique_lab("rootless")
         refused = self.as_user("up", path, "--lab", lab, check=False)
         self.assertEqual(refused.returncode, 2, refused.stderr)
-        self.assertIn("node h2 has `resources` (cpus 0.5), which netlab applies through cgroups",
-                      refused.stderr)
+        self.assertIn(message, refused.stderr)
         self.assert_nothing_left(self.user, lab)
+
+    def test_isolated_nodes_are_refused_with_the_reason(self):
+        self.assert_lan_refused("h1", {"userns": "isolated"},
+                                "node h1 has \"userns\": \"isolated\"")
+
+    def test_resources_are_refused_with_the_reason(self):
+        self.assert_lan_refused("h2", {"resources": {"cpus": 0.5}},
+                                "node h2 has `resources` (cpus 0.5), which netlab applies "
+                                "through cgroups")
 
 
 class SubordinateRange(unittest.TestCase):
