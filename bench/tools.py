@@ -174,6 +174,12 @@ class RootlessNetlab(Netlab):
             self.account = Account(self.uid)
             # The topologies are written here; the user reads them.
             os.chmod(self.workdir, 0o755)
+        # The user, not root, must reach and run the binary.
+        try:
+            self.run("--version")
+        except Broken as broken:
+            log(f"{self.name}: uid {self.uid} cannot run {self.binary}: {broken}")
+            return False
         return True
 
 

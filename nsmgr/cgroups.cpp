@@ -238,8 +238,9 @@ void refuseMissing(const topo::Node* node, const char* controller, const char* s
   if (!node) return;
   throw Error("node " + node->name + " has `resources` `" + setting + "`, but no cgroup " +
                   "hierarchy here offers the " + controller + " controller to netlab's cgroup " +
-                  "(cgroup v2: not in its cgroup.controllers; no cgroup v1 " + controller +
-                  " hierarchy mounted)",
+                  "(cgroup v2: not enabled in the cgroup.subtree_control of netlab's cgroup's "
+                  "parent; no cgroup v1 " +
+                  controller + " hierarchy mounted)",
               EOPNOTSUPP);
 }
 
@@ -292,8 +293,8 @@ LabCgroups::LabCgroups(const LabDirectory& directory, const topo::Plan& plan, ui
   const Requests requests = requestsOf(plan);
   // Memory always where v2 hands it down: each node's memory.current, for `status` and `top`.
   memory_ = place("memory", true, hierarchies);
-  cpu_ = place("cpu", requests.cpu, hierarchies);
-  pids_ = place("pids", pidsLimit > 0 || requests.pids, hierarchies);
+  cpu_ = place("cpu", requests.cpu != nullptr, hierarchies);
+  pids_ = place("pids", pidsLimit > 0 || requests.pids != nullptr, hierarchies);
   refuseMissing(cpu_ ? nullptr : requests.cpu, "cpu", "cpus");
   refuseMissing(memory_ ? nullptr : requests.memory, "memory", "memory");
   refuseMissing(pids_ ? nullptr : requests.pids, "pids", "pids");

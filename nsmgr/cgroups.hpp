@@ -70,13 +70,13 @@ class LabCgroups {
   // Where the lab's pids limit is applied: "cgroup v2", "cgroup v1", or "" when nowhere.
   const std::string& pidsLimitedBy() const { return pidsLimitedBy_; }
 
+ private:
   // The lab cgroup whose children get a controller's limits, and its hierarchy's version.
   struct Controller {
     std::string labCgroup;
     bool unified = false;
   };
 
- private:
   std::optional<Controller> place(const std::string& controller, bool needed,
                                   const std::vector<CgroupHierarchy>& hierarchies);
 

@@ -277,7 +277,7 @@ bool rootless() {
   return unprivileged;
 }
 
-std::vector<std::string> rootlessRefusals(const topo::Plan& plan, const LabMapping& mapping) {
+std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
   std::vector<std::string> refusals;
   if (!rootless()) return refusals;
   for (const auto& node : plan.nodes) {
@@ -294,7 +294,15 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan, const LabMappi
                          "root it makes none, the host's cgroups are not yours to divide "
                          "(not supported yet)");
     }
-    if (!mapping.singleIdReason.empty() && topo::startsFrr(node)) {
+  }
+  return refusals;
+}
+
+std::vector<std::string> singleIdRefusals(const topo::Plan& plan, const LabMapping& mapping) {
+  std::vector<std::string> refusals;
+  if (mapping.singleIdReason.empty()) return refusals;
+  for (const auto& node : plan.nodes) {
+    if (topo::startsFrr(node)) {
       refusals.push_back("node " + node.name +
                          " runs FRR, whose daemons switch to FRR's own user, and the lab maps "
                          "your own id alone (" +

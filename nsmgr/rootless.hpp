@@ -28,8 +28,12 @@ struct LabMapping {
   std::string singleIdReason;
 };
 
-// What a rootless lab so mapped cannot have, each with its reason; empty when it can be built.
-std::vector<std::string> rootlessRefusals(const topo::Plan& plan, const LabMapping& mapping);
+// What a rootless lab cannot have, each with its reason; empty when it can be built. Checked
+// before the lab's user namespace is made.
+std::vector<std::string> rootlessRefusals(const topo::Plan& plan);
+// What a rootless lab mapped with the user's id alone cannot have (FRR, whose daemons switch
+// users), each with its reason and the range to add.
+std::vector<std::string> singleIdRefusals(const topo::Plan& plan, const LabMapping& mapping);
 
 // For `up` without privilege: makes the lab's user namespace and moves netlab into it, as root
 // there. With newuidmap/newgidmap and a range for the user in /etc/subuid and /etc/subgid, the

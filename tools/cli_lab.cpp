@@ -105,13 +105,15 @@ Action defineUp(CLI::App& command) {
     requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
+    auto refuse = [](const std::vector<std::string>& refusals) {
+      for (const auto& refusal : refusals) std::cerr << "netlab: " << refusal << '\n';
+      return !refusals.empty();
+    };
+    if (refuse(nsmgr::rootlessRefusals(*plan))) return kExitInvalid;
     // Before any thread: a process with more than one cannot make a user namespace its own.
     // Nothing of the lab exists yet, only netlab's own namespace, which goes with it.
     const nsmgr::LabMapping mapping = nsmgr::enterNewLabUserNamespace();
-    if (const auto refusals = nsmgr::rootlessRefusals(*plan, mapping); !refusals.empty()) {
-      for (const auto& refusal : refusals) std::cerr << "netlab: " << refusal << '\n';
-      return kExitInvalid;
-    }
+    if (refuse(nsmgr::singleIdRefusals(*plan, mapping))) return kExitInvalid;
     if (!mapping.singleIdReason.empty()) {
       std::cerr << "netlab: note: the lab maps your own id alone (" << mapping.singleIdReason
                 << "): no process in its nodes can switch to another user\n";

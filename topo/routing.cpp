@@ -65,12 +65,15 @@ bool runsBgp(const DraftNode& node) {
   return runsDaemon(node) && node.settings.routing->value == RoutingMode::Bgp;
 }
 
-// Hand-written configuration wins: a node folder r1/etc/frr, or a mount or file of the node's.
+// Hand-written configuration wins: a node folder r1/etc/frr, or a mount or file of the node's
+// at, above or in the suite's folder (netlab's tmpfs over the folder would hide its target).
 bool hasOwnConfig(const DraftNode& node, std::string_view directory) {
   const auto& mounts = node.settings.mounts;
   const auto& files = node.settings.files;
   return std::any_of(mounts.begin(), mounts.end(),
-                     [&](const Mount& m) { return isPathUnder(directory, m.target); }) ||
+                     [&](const Mount& m) {
+                       return isPathUnder(directory, m.target) || isPathUnder(m.target, directory);
+                     }) ||
          std::any_of(files.begin(), files.end(),
                      [&](const File& f) { return isPathUnder(f.target, directory); });
 }

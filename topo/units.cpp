@@ -21,15 +21,10 @@ struct Unit {
 constexpr std::array kDurationUnits{Unit{"s", 1'000'000}, Unit{"ms", 1'000}, Unit{"us", 1}};
 constexpr std::array kTimeoutUnits{Unit{"s", 1'000}, Unit{"ms", 1}};
 // Binary multiples whichever way they are spelled: docker's "256m", systemd's "256M", "256MiB".
-constexpr std::array kMemoryUnits{Unit{"T", uint64_t{1} << 40},
-                                  Unit{"TiB", uint64_t{1} << 40},
-                                  Unit{"G", 1 << 30},
-                                  Unit{"GiB", 1 << 30},
-                                  Unit{"M", 1 << 20},
-                                  Unit{"MiB", 1 << 20},
-                                  Unit{"K", 1 << 10},
-                                  Unit{"KiB", 1 << 10},
-                                  Unit{"B", 1}};
+constexpr std::array kMemoryUnits{
+    Unit{"T", uint64_t{1} << 40},   Unit{"TiB", uint64_t{1} << 40}, Unit{"G", uint64_t{1} << 30},
+    Unit{"GiB", uint64_t{1} << 30}, Unit{"M", uint64_t{1} << 20},   Unit{"MiB", uint64_t{1} << 20},
+    Unit{"K", uint64_t{1} << 10},   Unit{"KiB", uint64_t{1} << 10}, Unit{"B", 1}};
 constexpr std::array kRateUnits{Unit{"tbit", 1'000'000'000'000}, Unit{"gbit", 1'000'000'000},
                                 Unit{"mbit", 1'000'000}, Unit{"kbit", 1'000}, Unit{"bit", 1}};
 
@@ -224,14 +219,12 @@ std::string formatPercent(double percent) {
   return fmt::format("{}%", percent);
 }
 
-// In the largest unit that divides it: 1.5G is "1536M".
+// In the largest unit that divides it (B divides every size): 1.5G is "1536M".
 std::string formatMemory(uint64_t bytes) {
-  for (const Unit& unit : kMemoryUnits) {
-    if (unit.name.size() == 1 && bytes % unit.factor == 0) {
-      return fmt::format("{}{}", bytes / unit.factor, unit.name);
-    }
-  }
-  return fmt::format("{}B", bytes);
+  const auto unit = std::find_if(kMemoryUnits.begin(), kMemoryUnits.end(), [&](const Unit& unit) {
+    return unit.name.size() == 1 && bytes % unit.factor == 0;
+  });
+  return fmt::format("{}{}", bytes / unit->factor, unit->name);
 }
 
 std::string describeImpairment(const Impairment& impairment) {

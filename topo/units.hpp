@@ -34,7 +34,7 @@ Parsed<uint32_t> parseTimeout(std::string_view text);
 Parsed<uint64_t> parseRate(std::string_view text);
 // "1%", "0.5%" -> percent, 0..100.
 Parsed<double> parsePercent(std::string_view text);
-// "256M", "1.5G", "512k" -> bytes (binary multiples, as docker and systemd read them), at least
+// "256M", "1.5G", "512m" -> bytes (binary multiples, as docker and systemd read them), at least
 // kMinMemoryBytes.
 Parsed<uint64_t> parseMemory(std::string_view text);
 

@@ -176,12 +176,13 @@ TEST(Parse, BadResourcesAreLocatedErrors) {
       testing::hasDiagnostic(result, "cpus 0 is outside 0.01..1024", "nodes.a.resources.cpus", 1));
   EXPECT_TRUE(
       testing::hasDiagnostic(result, "unknown unit `X` in `12X`", "nodes.a.resources.memory", 1));
-  EXPECT_TRUE(testing::hasDiagnostic(result, "pids", "nodes.a.resources.pids", 1));
+  EXPECT_TRUE(
+      testing::hasDiagnostic(result, "pids 0 is outside 1..4194304", "nodes.a.resources.pids", 1));
   EXPECT_TRUE(testing::hasDiagnostic(result, "unknown key `disk`", "nodes.a.resources.disk", 2));
   EXPECT_TRUE(
       testing::hasDiagnostic(result, "expected a number of CPUs", "nodes.b.resources.cpus", 3));
   EXPECT_TRUE(
-      testing::hasDiagnostic(result, "memory 1000 is not a size", "nodes.b.resources.memory", 3));
+      testing::hasDiagnostic(result, "memory 1000 is less than 1M", "nodes.b.resources.memory", 3));
   EXPECT_EQ(testing::errorCount(result), 6u) << dump(result);
 }
 
