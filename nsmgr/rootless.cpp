@@ -299,17 +299,18 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
 }
 
 std::vector<std::string> singleIdRefusals(const topo::Plan& plan, const LabMapping& mapping) {
-  std::vector<std::string> refusals;
-  if (mapping.singleIdReason.empty()) return refusals;
+  if (mapping.singleIdReason.empty()) return {};
+  std::vector<std::string> frrNodes;
   for (const auto& node : plan.nodes) {
-    if (topo::startsFrr(node)) {
-      refusals.push_back("node " + node.name +
-                         " runs FRR, whose daemons switch to FRR's own user, and the lab maps "
-                         "your own id alone (" +
-                         mapping.singleIdReason + ")");
-    }
+    if (topo::startsFrr(node)) frrNodes.push_back(node.name);
   }
-  return refusals;
+  if (frrNodes.empty()) return {};
+  const bool one = frrNodes.size() == 1;
+  std::string names = frrNodes[0];
+  for (size_t i = 1; i < frrNodes.size(); ++i) names += ", " + frrNodes[i];
+  return {std::string(one ? "node " : "nodes ") + names + (one ? " runs" : " run") +
+          " FRR, whose daemons switch to FRR's own user, and the lab maps your own id alone (" +
+          mapping.singleIdReason + ")"};
 }
 
 LabMapping enterNewLabUserNamespace() {
