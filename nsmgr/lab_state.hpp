@@ -13,9 +13,9 @@ namespace netlab::nsmgr {
 
 inline constexpr const char* kStateFile = "state.json";
 
-// The state of a lab whose directory is open; throws when there is none yet.
 // The directory of a running lab, locked; throws when there is no such lab.
 LabDirectory openRunningLab(const std::string& lab, LabDirectory::Lock lock);
+// The state of a lab whose directory is open; throws when there is none yet.
 nsmgr::LabState readStateFile(const LabDirectory& directory, const std::string& lab);
 
 // The recorded state read without the lab's lock, for shell completion, which must not wait

@@ -261,11 +261,12 @@ std::optional<uint64_t> parseMemorySize(ParseContext& context, const Cursor& at)
     if (number.integer && *number.integer >= static_cast<int64_t>(kMinMemoryBytes)) {
       return static_cast<uint64_t>(*number.integer);
     }
-    context.sink.error(at.where(),
-                       number.integer
-                           ? fmt::format("memory {} is less than 1M", number.value)
-                           : fmt::format("memory {} is not a whole number of bytes", number.value),
-                       "write bytes of at least 1M, or a size with its unit, e.g. \"256M\"");
+    context.sink.error(
+        at.where(),
+        number.integer
+            ? fmt::format("memory {} is less than {}", number.value, formatMemory(kMinMemoryBytes))
+            : fmt::format("memory {} is not a whole number of bytes", number.value),
+        "write bytes of at least 1M, or a size with its unit, e.g. \"256M\"");
     return std::nullopt;
   }
   const auto* text = at.value.type() == JsonType::String ? &at.value.string() : nullptr;
