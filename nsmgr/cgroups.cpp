@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "base/error.hpp"
+#include "nsmgr/mountinfo.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/rootless.hpp"
 
@@ -41,23 +42,9 @@ std::string joinPath(const std::string& directory, const std::string& name) {
   return directory.ends_with('/') ? directory + name : directory + "/" + name;
 }
 
-// A mountinfo line's mount root, mount point, type and super options.
-struct Mount {
-  std::string root, point, type, options;
-};
-
-std::optional<Mount> parseMountLine(const std::string& line) {
-  const size_t separator = line.find(" - ");
-  if (separator == std::string::npos) return std::nullopt;
-  const auto left = split(line.substr(0, separator), ' ');
-  const auto right = split(line.substr(separator + 3), ' ');
-  if (left.size() < 5 || right.size() < 3) return std::nullopt;
-  return Mount{left[3], left[4], right[0], right[2]};
-}
-
 // The hierarchy's directory for a cgroup path, seen through a mount whose root may be below the
 // hierarchy's own (a container's view); nullopt when the cgroup is outside the mount.
-std::optional<std::string> below(const Mount& mount, const std::string& cgroup) {
+std::optional<std::string> below(const MountEntry& mount, const std::string& cgroup) {
   if (mount.root == "/") return cgroup;
   if (cgroup != mount.root && !cgroup.starts_with(mount.root + "/")) return std::nullopt;
   const std::string rest = cgroup.substr(mount.root.size());
@@ -156,10 +143,9 @@ void killEachProcess(const std::string& cgroup) {
 
 std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo,
                                                     const std::string& ownCgroups) {
-  std::vector<Mount> mounts;
-  for (const auto& line : split(mountinfo, '\n')) {
-    auto mount = parseMountLine(line);
-    if (mount && (mount->type == "cgroup" || mount->type == "cgroup2")) mounts.push_back(*mount);
+  std::vector<MountEntry> mounts;
+  for (auto& mount : parseMountinfo(mountinfo)) {
+    if (mount.type == "cgroup" || mount.type == "cgroup2") mounts.push_back(std::move(mount));
   }
   std::vector<CgroupHierarchy> hierarchies;
   for (const auto& line : split(ownCgroups, '\n')) {

@@ -84,10 +84,10 @@ class LabBuild {
   void prepareFiles() {
     directory_.makeDirectory("nodes");
     cgroups_.emplace(directory_, plan_, options_.pidsLimit);
-    const std::string hosts = hostsFileFor(plan_);
+    const SharedSetup shared = prepareSharedSetup(plan_);
     setups_.reserve(plan_.nodes.size());
     for (const auto& node : plan_.nodes) {
-      setups_.push_back(prepareNodeSetup(node, directory_, hosts));
+      setups_.push_back(prepareNodeSetup(node, directory_, shared));
     }
     nodes_.resize(plan_.nodes.size());
     startTimes_.resize(plan_.nodes.size());

@@ -39,8 +39,8 @@ Fd readEnd(int fd) {
 
 // A helper process joins the node and runs the command there; its output comes back through
 // pipes. A node that is gone, or a program that does not exist, is that command's failure
-// (exit code kCouldNotRun, or kCommandNotFound, and the reason on its stderr), as a shell would
-// report it.
+// (exit code kCouldNotRun, or kCommandNotFound, and the reason on its stderr, said by the helper
+// or here), as a shell would report it.
 Running start(const nsmgr::LabState& state, const NodeCommand& command, size_t index,
               nsmgr::ExecOutcome& outcome) {
   Running running;
@@ -67,8 +67,7 @@ Running start(const nsmgr::LabState& state, const NodeCommand& command, size_t i
     running.helper = ChildProcess(pid, std::move(*pidfd));
   } catch (const Error& error) {
     outcome.stderrText = std::string(error.what()) + "\n";
-    outcome.exitCode =
-        dynamic_cast<const CommandNotFound*>(&error) ? kCommandNotFound : kCouldNotRun;
+    outcome.exitCode = kCouldNotRun;
     running.out.pipe.reset();
     running.err.pipe.reset();
   }

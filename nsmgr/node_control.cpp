@@ -105,7 +105,7 @@ class NodeControl {
   void start(const std::vector<size_t>& nodes, std::vector<NodeActionResult>& results) {
     NodeLauncher launcher;
     LabCgroups cgroups(directory(), plan(), locked_.state().pidsLimit);
-    const std::string hosts = hostsFileFor(plan());
+    const SharedSetup shared = prepareSharedSetup(plan());
     std::vector<size_t> stopped;
     for (size_t i : nodes) {
       if (isRunning(i)) {
@@ -117,7 +117,7 @@ class NodeControl {
     if (!stopped.empty()) keepExitStatuses(directory());
     for (size_t i : stopped) {
       withContext("starting node " + plan().nodes[i].name,
-                  [&] { launch(i, launcher, cgroups, hosts, stopped); });
+                  [&] { launch(i, launcher, cgroups, shared, stopped); });
     }
     // The kernel removes a dead init's namespace, and the veths in it, some time after: its
     // links are made again under the same names and ifindexes once the old ones are gone.
@@ -190,12 +190,12 @@ class NodeControl {
 
   const std::string& nameOf(const Starting& node) { return plan().nodes[node.node].name; }
 
-  void launch(size_t i, NodeLauncher& launcher, const LabCgroups& cgroups, const std::string& hosts,
-              const std::vector<size_t>& batch) {
+  void launch(size_t i, NodeLauncher& launcher, const LabCgroups& cgroups,
+              const SharedSetup& shared, const std::vector<size_t>& batch) {
     const topo::Node& node = plan().nodes[i];
     std::optional<Fd> pinned = openPinnedNetwork(directory(), node.name);
     if (!pinned) requirePeerNetworks(i, batch);
-    NodeSetup setup = prepareNodeSetup(node, directory(), hosts);
+    NodeSetup setup = prepareNodeSetup(node, directory(), shared);
     const NodeCgroups nodeCgroups = cgroups.makeNode(node);
     Starting started{i, {}, 0, !pinned};
     started.process =

@@ -74,7 +74,10 @@ void setStepFlags(MountStep& step, const std::bitset<kStepFlags>& flags) {
   step.replaceMounted = flags[6];
 }
 
-// Fields of an encoded step: mount flags, step flags, what, source, target, fsType, data.
+// Fields of an encoded setup before its host mounts: hostname, layers, lower, user xattrs and
+// the number of host mounts; then those of each step: mount flags, step flags, what, source,
+// target, fsType, data.
+constexpr size_t kHeaderFields = 5;
 constexpr size_t kStepFields = 7;
 
 // mkdir -p for a path on the node's tmpfs; the path fits PATH_MAX (validated by the parent).
@@ -190,6 +193,73 @@ void mountStep(const MountStep& step, int sourceFd) {
   if (step.remountReadOnly) remountReadOnly(step);
 }
 
+// Every mount of the node's namespace a slave of the host's: the host's later mounts still reach
+// it (a new disk under /mnt), the node's never reach the host.
+void makeMountsSlave() {
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_SLAVE, nullptr) < 0) {
+    failNode(kControlFd, "mount", "make / a slave", errno);
+  }
+}
+
+void mountOrFail(const char* source, const std::string& target, const char* fsType,
+                 unsigned long flags, const std::string& data, const std::string& what) {
+  if (::mount(source, target.c_str(), fsType, flags, data.empty() ? nullptr : data.c_str()) < 0) {
+    failNode(kControlFd, "mount", what.c_str(), errno);
+  }
+}
+
+void makeDirectory(const std::string& path) {
+  if (::mkdir(path.c_str(), 0755) < 0 && errno != EEXIST) {
+    failNode(kControlFd, "mkdir", path.c_str(), errno);
+  }
+}
+
+// The host's filesystem at `hostPath`, at the same place below `root`, read-only with every
+// mount below it.
+void bindReadOnly(const std::string& hostPath, const std::string& root) {
+  const std::string target = root + hostPath;
+  mountOrFail(hostPath.c_str(), target, nullptr, MS_BIND | MS_REC, "", "bind " + hostPath);
+  mount_attr readOnly{};
+  readOnly.attr_set = MOUNT_ATTR_RDONLY;
+  if (::mount_setattr(AT_FDCWD, target.c_str(), AT_RECURSIVE, &readOnly, sizeof readOnly) < 0) {
+    failNode(kControlFd, "make read-only", target.c_str(), errno);
+  }
+}
+
+// pivot_root(".", ".") stacks the old root on the new one. It stays there while the node's
+// other mounts are made: the sources netlab opened for its binds are in the old tree, and the
+// kernel binds only from mounts of the namespace.
+void pivotInto(const std::string& root) {
+  if (::chdir(root.c_str()) < 0) failNode(kControlFd, "chdir", root.c_str(), errno);
+  if (::syscall(SYS_pivot_root, ".", ".") < 0)
+    failNode(kControlFd, "pivot_root", root.c_str(), errno);
+}
+
+// Then it is detached with all mounted below it: nothing of the host's tree stays reachable but
+// what was bound in. "." from "/" is the topmost mount there: the old root.
+void detachHostRoot() {
+  if (::chdir("/") < 0) failNode(kControlFd, "chdir", "/", errno);
+  if (::umount2(".", MNT_DETACH) < 0) failNode(kControlFd, "umount", "the host's root", errno);
+}
+
+// OverlayRoot's steps, in order.
+void switchToOverlayRoot(const OverlayRoot& root) {
+  mountOrFail("tmpfs", root.layers, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755",
+              "tmpfs on " + root.layers);
+  const std::string upper = root.layers + "/upper";
+  const std::string work = root.layers + "/work";
+  const std::string merged = root.layers + "/root";
+  for (const std::string* directory : {&upper, &work, &merged}) makeDirectory(*directory);
+  std::string options = "lowerdir=" + root.lower + ",upperdir=" + upper + ",workdir=" + work;
+  if (root.userXattrs) options += ",userxattr";
+  mountOrFail("overlay", merged, "overlay", 0, options,
+              "overlay of " + root.lower + " on " + merged);
+  makeDirectory(merged + "/dev");  // an image may have none
+  mountOrFail("/dev", merged + "/dev", nullptr, MS_BIND | MS_REC, "", "bind /dev");
+  for (const std::string& hostPath : root.hostMounts) bindReadOnly(hostPath, merged);
+  pivotInto(merged);
+}
+
 struct OwnedNamespaces {
   int user;
   int net;
@@ -213,10 +283,13 @@ void setUp(const NodeSetup& setup) {
   OwnedNamespaces owned = receiveOwnedNamespaces();
   std::vector<int> sourceFds = receiveBindSources(setup);
   enter(owned.net, CLONE_NEWNET, "network namespace");
+  makeMountsSlave();
+  if (!setup.root.layers.empty()) switchToOverlayRoot(setup.root);
   for (size_t i = 0; i < setup.mounts.size(); ++i) mountStep(setup.mounts[i], sourceFds[i]);
   for (int fd : sourceFds) {
     if (fd >= 0) ::close(fd);
   }
+  if (!setup.root.layers.empty()) detachHostRoot();
   enter(owned.user, CLONE_NEWUSER, "user namespace");
   if (const char* failed = becomeNamespaceRoot()) failNode(kControlFd, failed, "0", errno);
   if (::unshare(kJoinedNamespaces) < 0) {
@@ -319,8 +392,17 @@ const char* becomeNamespaceRoot() noexcept {
 }
 
 std::string encodeNodeSetup(const NodeSetup& setup) {
-  std::string message = setup.hostname;
-  message += '\0';
+  std::string message;
+  for (const std::string& field : {setup.hostname, setup.root.layers, setup.root.lower,
+                                   std::string(setup.root.userXattrs ? "1" : "0"),
+                                   std::to_string(setup.root.hostMounts.size())}) {
+    message += field;
+    message += '\0';
+  }
+  for (const std::string& mount : setup.root.hostMounts) {
+    message += mount;
+    message += '\0';
+  }
   for (const MountStep& step : setup.mounts) {
     for (const std::string& field : {std::to_string(step.flags), stepFlags(step).to_string(),
                                      step.what, step.source, step.target, step.fsType, step.data}) {
@@ -339,9 +421,23 @@ bool decodeNodeSetup(std::string_view message, NodeSetup& setup) {
     if (end == std::string_view::npos) return false;
     fields.push_back(message.substr(0, end));
   }
-  if (fields.empty() || (fields.size() - 1) % kStepFields != 0) return false;
-  setup = NodeSetup{std::string(fields[0]), {}};
-  for (size_t first = 1; first < fields.size(); first += kStepFields) {
+  if (fields.size() < kHeaderFields || (fields[3] != "0" && fields[3] != "1")) return false;
+  size_t hostMounts = 0;
+  auto [countEnd, countError] =
+      std::from_chars(fields[4].data(), fields[4].data() + fields[4].size(), hostMounts);
+  if (countError != std::errc() || countEnd != fields[4].data() + fields[4].size() ||
+      hostMounts > fields.size() - kHeaderFields) {
+    return false;
+  }
+  const size_t firstStep = kHeaderFields + hostMounts;
+  if ((fields.size() - firstStep) % kStepFields != 0) return false;
+  setup = NodeSetup{std::string(fields[0]),
+                    {std::string(fields[1]),
+                     std::string(fields[2]),
+                     {fields.begin() + kHeaderFields, fields.begin() + firstStep},
+                     fields[3] == "1"},
+                    {}};
+  for (size_t first = firstStep; first < fields.size(); first += kStepFields) {
     const std::string_view* field = &fields[first];
     MountStep step;
     auto [end, error] =

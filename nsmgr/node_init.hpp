@@ -69,9 +69,28 @@ inline bool needsSourceFd(const MountStep& step) {
   return step.bindSource && !step.sourceInNode;
 }
 
+// A root of the node's own (topo::RootMode::Overlay), made before its other mounts: a tmpfs of
+// the node's on `layers` holds the overlay's upper and work directories, so what the node writes
+// is gone with it and no host filesystem's limits (or its lack of xattrs) apply; the overlay of
+// that upper layer on `lower` gets the host's /dev and `hostMounts`, and becomes the node's root
+// (pivot_root), the host's root detached beneath it.
+struct OverlayRoot {
+  std::string layers;  // an empty directory of the lab's state; empty: the node keeps the host's
+  std::string lower;   // "/" (the host's root filesystem) or an image directory
+  // The host's filesystems mounted below its root (a separate /home), bound read-only with what
+  // is mounted below them: overlayfs shows the lower filesystem alone.
+  std::vector<std::string> hostMounts;
+  // The overlay keeps its own attributes in user.* rather than trusted.* xattrs: required where
+  // the mount belongs to a user namespace other than the host's (a rootless lab).
+  bool userXattrs = false;
+
+  bool operator==(const OverlayRoot&) const = default;
+};
+
 struct NodeSetup {
   std::string hostname;
-  std::vector<MountStep> mounts;
+  OverlayRoot root;
+  std::vector<MountStep> mounts;  // after the root, in order
 
   bool operator==(const NodeSetup&) const = default;
 };

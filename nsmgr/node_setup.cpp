@@ -8,6 +8,10 @@
 #include <optional>
 #include <sstream>
 
+#include "base/fd.hpp"
+#include "nsmgr/mountinfo.hpp"
+#include "nsmgr/rootless.hpp"
+
 namespace netlab::nsmgr {
 namespace {
 
@@ -37,9 +41,19 @@ MountStep bindMount(const std::string& source, const std::string& target, bool r
   return step;
 }
 
-// Only the node's own tmpfs may gain files netlab creates; the rest of the tree is the host's.
-bool onNodeTmpfs(const std::string& path) {
-  return path.rfind("/tmp/", 0) == 0 || path.rfind("/run/", 0) == 0;
+// Only the node's own filesystems may gain files netlab creates: its tmpfs, and its root when
+// that is an overlay of its own; elsewhere the tree is the host's.
+bool ownedByNode(const std::string& path, bool ownRoot) {
+  return ownRoot || path.rfind("/tmp/", 0) == 0 || path.rfind("/run/", 0) == 0;
+}
+
+// A fresh filesystem on one of the node's standard directories, which an image may lack.
+MountStep standardMount(const char* fsType, const std::string& target, unsigned long flags,
+                        bool ownRoot, const std::string& data = "") {
+  MountStep step = freshMount(fsType, target, flags, data);
+  step.createTarget = ownRoot;
+  step.targetIsDirectory = true;
+  return step;
 }
 
 // The folders of the files netlab generates (a routing suite's configuration: /etc/frr), in
@@ -101,13 +115,13 @@ std::optional<uint32_t> nodeRootOnHost(const topo::Node& node) {
 }
 
 void addTopologyMounts(const topo::Node& node, const LabDirectory& directory,
-                       const std::string& owner, NodeSetup& setup) {
+                       const std::string& owner, bool ownRoot, NodeSetup& setup) {
   for (const auto& folder : generatedFolders(node)) {
-    setup.mounts.push_back(freshMount("tmpfs", folder, kNoDevices, "mode=755" + owner));
+    setup.mounts.push_back(standardMount("tmpfs", folder, kNoDevices, ownRoot, "mode=755" + owner));
   }
   for (const auto& mount : node.mounts) {
     MountStep step = bindMount(mount.source, mount.target, mount.readOnly);
-    step.createTarget = onNodeTmpfs(mount.target);
+    step.createTarget = ownedByNode(mount.target, ownRoot);
     step.targetIsDirectory = std::filesystem::is_directory(mount.source);
     setup.mounts.push_back(step);
   }
@@ -116,9 +130,21 @@ void addTopologyMounts(const topo::Node& node, const LabDirectory& directory,
     std::string stored = "nodes/" + node.name + "/file" + std::to_string(i);
     directory.writeFile(stored, file.content, file.mode, nodeRootOnHost(node));
     MountStep step = bindMount(directory.pathOf(stored), file.target, false);
-    step.createTarget = onNodeTmpfs(file.target) || file.generated;
+    step.createTarget = ownedByNode(file.target, ownRoot) || file.generated;
     setup.mounts.push_back(step);
   }
+}
+
+OverlayRoot overlayRootOf(const topo::Node& node, const LabDirectory& directory,
+                          const SharedSetup& shared) {
+  const std::string layers = "nodes/" + node.name + "/layers";
+  directory.makeDirectory(layers);
+  OverlayRoot root;
+  root.layers = directory.pathOf(layers);
+  root.lower = node.root.image.empty() ? "/" : node.root.image;
+  if (node.root.image.empty()) root.hostMounts = shared.hostMounts;
+  root.userXattrs = rootless();
+  return root;
 }
 
 }  // namespace
@@ -141,23 +167,31 @@ std::string hostsFileFor(const topo::Plan& plan) {
   return hosts.str();
 }
 
+SharedSetup prepareSharedSetup(const topo::Plan& plan) {
+  SharedSetup shared{hostsFileFor(plan), {}};
+  const bool overHostRoot = std::any_of(plan.nodes.begin(), plan.nodes.end(), [](const auto& node) {
+    return node.root.mode == topo::RootMode::Overlay && node.root.image.empty();
+  });
+  if (overHostRoot) {
+    shared.hostMounts = mountsBelowRoot(parseMountinfo(readWholeFile("/proc/self/mountinfo")));
+  }
+  return shared;
+}
+
 NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory,
-                           const std::string& hosts) {
+                           const SharedSetup& shared) {
   std::string nodeDirectory = "nodes/" + node.name;
   directory.makeDirectory(nodeDirectory);
   directory.writeFile(nodeDirectory + "/hostname", node.hostname + "\n", 0644,
                       nodeRootOnHost(node));
   // A copy of its own: a line one node adds to its /etc/hosts stays in that node.
-  directory.writeFile(nodeDirectory + "/hosts", hosts, 0644, nodeRootOnHost(node));
+  directory.writeFile(nodeDirectory + "/hosts", shared.hosts, 0644, nodeRootOnHost(node));
 
   NodeSetup setup;
   setup.hostname = node.hostname;
-  MountStep slave;
-  slave.what = "make / a slave";
-  slave.target = "/";
-  slave.flags = MS_REC | MS_SLAVE;
-  setup.mounts.push_back(slave);
-  setup.mounts.push_back(freshMount("proc", "/proc", kNoExec));
+  const bool ownRoot = node.root.mode == topo::RootMode::Overlay;
+  if (ownRoot) setup.root = overlayRootOf(node, directory, shared);
+  setup.mounts.push_back(standardMount("proc", "/proc", kNoExec, ownRoot));
   protectProc(setup);
   maskDirectories(setup, {"/proc/acpi", "/proc/scsi", "/proc/asound"});
   // Read-only for the same reason as /proc/sys (/sys/kernel, /sys/module): the node changes its
@@ -167,7 +201,7 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   // sysfs node root mounts shares it (one per network namespace), and the kernel refuses a
   // writable one (a read-only mount alone did not stop Debian's 6.1 from allowing it, and node
   // root from writing host-wide files such as /sys/kernel/mm through it).
-  MountStep sysfs = freshMount("sysfs", "/sys", kNoExec | MS_RDONLY);
+  MountStep sysfs = standardMount("sysfs", "/sys", kNoExec | MS_RDONLY, ownRoot);
   sysfs.remountReadOnly = true;
   // The host's /sys goes, not only out of sight: the kernel lets node root mount a new sysfs
   // as writable as any whole sysfs in its mount namespace, covered ones included, and a
@@ -183,15 +217,17 @@ NodeSetup prepareNodeSetup(const topo::Node& node, const LabDirectory& directory
   if (auto root = nodeRootOnHost(node)) {
     owner = ",uid=" + std::to_string(*root) + ",gid=" + std::to_string(*root);
   }
-  setup.mounts.push_back(freshMount("tmpfs", "/tmp", kNoDevices, "mode=1777" + owner));
-  setup.mounts.push_back(freshMount("tmpfs", "/run", kNoDevices, "mode=755" + owner));
+  setup.mounts.push_back(standardMount("tmpfs", "/tmp", kNoDevices, ownRoot, "mode=1777" + owner));
+  setup.mounts.push_back(standardMount("tmpfs", "/run", kNoDevices, ownRoot, "mode=755" + owner));
   MountStep hostname =
       bindMount(directory.pathOf(nodeDirectory + "/hostname"), "/etc/hostname", false);
-  hostname.skipIfTargetMissing = true;
+  hostname.skipIfTargetMissing = !ownRoot;
+  hostname.createTarget = ownRoot;
   setup.mounts.push_back(hostname);
-  setup.mounts.push_back(
-      bindMount(directory.pathOf(nodeDirectory + "/hosts"), "/etc/hosts", false));
-  addTopologyMounts(node, directory, owner, setup);
+  MountStep hostsFile = bindMount(directory.pathOf(nodeDirectory + "/hosts"), "/etc/hosts", false);
+  hostsFile.createTarget = ownRoot;
+  setup.mounts.push_back(hostsFile);
+  addTopologyMounts(node, directory, owner, ownRoot, setup);
   return setup;
 }
 

@@ -298,6 +298,18 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
   return refusals;
 }
 
+size_t shareHostRootWithoutPrivilege(topo::Plan& plan) {
+  size_t shared = 0;
+  if (!rootless()) return shared;
+  for (auto& node : plan.nodes) {
+    if (node.root.mode == topo::RootMode::Overlay && node.root.image.empty()) {
+      node.root.mode = topo::RootMode::Host;
+      ++shared;
+    }
+  }
+  return shared;
+}
+
 std::vector<std::string> singleIdRefusals(const topo::Plan& plan, const LabMapping& mapping) {
   if (mapping.singleIdReason.empty()) return {};
   std::vector<std::string> frrNodes;

@@ -35,6 +35,12 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan);
 // users), each with its reason and the range to add.
 std::vector<std::string> singleIdRefusals(const topo::Plan& plan, const LabMapping& mapping);
 
+// Without privilege, a node's root can be an overlay of an image only: the kernel lets no user
+// namespace but the host's overlay a filesystem with mounts on it (the overlay would show what
+// they cover), and the host's root has /proc, /sys and /dev. The nodes that would have the
+// host's root below an overlay share the host's root instead; returns how many.
+size_t shareHostRootWithoutPrivilege(topo::Plan& plan);
+
 // For `up` without privilege: makes the lab's user namespace and moves netlab into it, as root
 // there. With newuidmap/newgidmap and a range for the user in /etc/subuid and /etc/subgid, the
 // lab maps root and that range (written by those setuid helpers from the host's namespace);

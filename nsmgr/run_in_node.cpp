@@ -8,12 +8,14 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string_view>
 
 #include "base/error.hpp"
 #include "nsmgr/node_init.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/raw_syscall.hpp"
+#include "topo/plan.hpp"
 
 namespace netlab::nsmgr {
 namespace {
@@ -36,25 +38,41 @@ void installForwarding() {
   for (int signal : kForwardedSignals) ::sigaction(signal, &action, nullptr);
 }
 
-std::string findInPath(const std::string& program, const std::vector<std::string>& env) {
-  if (program.find('/') != std::string::npos) return program;
-  std::string path = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+// Where argv[0] may be, in the order execvp tries them: itself when it names a path, else in
+// each directory of the PATH of `env`. Tried in the node (execCandidates): its files are not
+// netlab's when its root is its own.
+std::vector<std::string> programCandidates(const std::string& program,
+                                           const std::vector<std::string>& env) {
+  if (program.find('/') != std::string::npos) return {program};
+  std::string path = topo::kNodePath;
   for (const auto& entry : env) {
     if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
   }
+  std::vector<std::string> candidates;
   size_t start = 0;
   while (start <= path.size()) {
     size_t end = path.find(':', start);
     if (end == std::string::npos) end = path.size();
-    std::string candidate = path.substr(start, end - start) + "/" + program;
-    struct stat info {};
-    if (::stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
-        ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
+    candidates.push_back(path.substr(start, end - start) + "/" + program);
     start = end + 1;
   }
-  throw CommandNotFound(program);
+  return candidates;
+}
+
+// execve of each candidate until one runs. As execvp does, a candidate that is not there goes
+// on to the next, and EACCES, if one gave it, is the answer when none ran. Allocates nothing.
+long execCandidates(const PreparedCommand& command) {
+  long result = -ENOENT;
+  bool denied = false;
+  for (const std::string& candidate : command.candidates()) {
+    result = raw::execve(candidate.c_str(), command.argv(), command.envp());
+    if (result == -EACCES) {
+      denied = true;
+    } else if (result != -ENOENT && result != -ENOTDIR) {
+      return result;
+    }
+  }
+  return denied ? -EACCES : result;
 }
 
 // The steps of execCommand that may fail, as it reports them (RunResult::failedStep).
@@ -114,8 +132,7 @@ void resetHandlers(int errorPipe) noexcept {
   }
   long changed = raw::chdir(spec.workingDirectory.c_str());
   if (changed < 0) failChild(errorPipe, kChdir, changed);
-  long executed = raw::execve(command.program(), command.argv(), command.envp());
-  failChild(errorPipe, kExecve, executed);
+  failChild(errorPipe, kExecve, execCandidates(command));
 }
 
 // What runInNode's child reported: nothing when it exec'd.
@@ -128,14 +145,14 @@ void readChildFailure(int errorPipe, const PreparedCommand& command, RunResult& 
   result.failedStep = kChildSteps[failure.step];
   result.failedErrno = failure.error;
   if (failure.step == kChdir) result.failedObject = command.spec().workingDirectory.c_str();
-  if (failure.step == kExecve) result.failedObject = command.program();
+  if (failure.step == kExecve) result.failedObject = command.spec().argv.front().c_str();
 }
 
 }  // namespace
 
 PreparedCommand::PreparedCommand(CommandSpec spec) : spec_(std::move(spec)) {
   if (spec_.argv.empty()) throw Error("no command given");
-  program_ = findInPath(spec_.argv.front(), spec_.env);
+  candidates_ = programCandidates(spec_.argv.front(), spec_.env);
   for (auto& argument : spec_.argv) argv_.push_back(argument.data());
   argv_.push_back(nullptr);
   for (auto& variable : spec_.env) envp_.push_back(variable.data());
@@ -148,11 +165,40 @@ int exitCodeOfFailure(const RunResult& result) {
   return notFound ? kCommandNotFound : kCouldNotRun;
 }
 
+namespace {
+
+// What a shell says of a command that did not run, on the command's stderr: "cat: command not
+// found", "setns(node r1): No such process". Allocates nothing.
+void sayNotRun(const PreparedCommand& command, const RunResult& result) noexcept {
+  char text[512];
+  size_t length = 0;
+  auto append = [&](const char* part) {
+    while (*part && length + 1 < sizeof text) text[length++] = *part++;
+  };
+  const bool execFailed = std::string_view(result.failedStep) == "execve";
+  if (execFailed) {
+    append(command.spec().argv.front().c_str());
+  } else {
+    append(result.failedStep);
+    append("(");
+    append(result.failedObject ? result.failedObject : "the node");
+    append(")");
+  }
+  append(": ");
+  const char* reason = strerrordesc_np(result.failedErrno);
+  append(execFailed && result.failedErrno == ENOENT ? "command not found" : reason ? reason : "?");
+  append("\n");
+  (void)!::write(command.spec().stderrFd, text, length);
+}
+
+}  // namespace
+
 pid_t spawnInNode(int pidfd, const PreparedCommand& command, const std::string& node) {
   pid_t helper = ::fork();
   if (helper < 0) throw SystemError("fork", "helper for node " + node);
   if (helper == 0) {
     RunResult result = runInNode(pidfd, command);
+    if (result.failedStep) sayNotRun(command, result);
     ::_exit(result.failedStep ? exitCodeOfFailure(result) : exitCodeOf(result.waitStatus));
   }
   return helper;

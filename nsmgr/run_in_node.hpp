@@ -25,13 +25,13 @@ struct CommandSpec {
 // allocation (it may run in a child forked from a multi-threaded netlab).
 class PreparedCommand {
  public:
-  // Resolves argv[0] through the PATH of spec.env; throws when no such program exists.
+  // argv[0] is looked for through the PATH of spec.env in the node, when the command runs.
   explicit PreparedCommand(CommandSpec spec);
   PreparedCommand(const PreparedCommand&) = delete;
   PreparedCommand& operator=(const PreparedCommand&) = delete;
 
   const CommandSpec& spec() const { return spec_; }
-  const char* program() const { return program_.c_str(); }
+  const std::vector<std::string>& candidates() const { return candidates_; }
   char* const* argv() const { return argv_.data(); }
   char* const* envp() const { return envp_.data(); }
 
@@ -43,7 +43,7 @@ class PreparedCommand {
  private:
   CommandSpec spec_;
   std::vector<std::string> cgroupProcs_;
-  std::string program_;
+  std::vector<std::string> candidates_;  // where argv[0] may be, in order
   std::vector<char*> argv_;
   std::vector<char*> envp_;
 };
@@ -66,13 +66,6 @@ struct RunResult {
 // Signals sent to the caller with kill(2) are forwarded to the command; signals from the
 // terminal already reach it, as it shares the caller's process group.
 RunResult runInNode(int pidfd, const PreparedCommand& command) noexcept;
-
-// A program found nowhere on the command's PATH.
-class CommandNotFound : public Error {
- public:
-  explicit CommandNotFound(const std::string& program)
-      : Error(program + ": command not found", ENOENT) {}
-};
 
 // The command's exit code when it could not run, as shells have it: 127 for a program that is
 // not there, 126 for any other failure (not executable, a redirection, the node gone).

@@ -8,7 +8,6 @@
 #include <fstream>
 #include <iostream>
 #include <map>
-#include <optional>
 #include <sstream>
 
 #include "base/error.hpp"
@@ -97,15 +96,8 @@ int execInOne(const std::string& lab, const ExecOptions& options) {
   nsmgr::NodeHandle node = nsmgr::openNode(lab, options.node);
   const std::vector<std::string> argv =
       options.command.empty() ? loginShellOf(node.pid) : options.command;
-  std::optional<nsmgr::PreparedCommand> prepared;
-  try {
-    prepared.emplace(
-        nsmgr::CommandSpec{argv, execEnvironment(node.env), directoryIn(node.pid), 0, 1, 2});
-  } catch (const nsmgr::CommandNotFound& notFound) {
-    std::cerr << "netlab: " << node.name << ": " << notFound.what() << '\n';
-    return nsmgr::kCommandNotFound;
-  }
-  nsmgr::PreparedCommand& command = *prepared;
+  nsmgr::PreparedCommand command(
+      nsmgr::CommandSpec{argv, execEnvironment(node.env), directoryIn(node.pid), 0, 1, 2});
   command.joinCgroups(nsmgr::cgroupProcsFilesOf(node.pid));
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
   if (result.failedStep) return reportNotRun(result, node.name, argv.front());

@@ -110,6 +110,13 @@ Action defineUp(CLI::App& command) {
       return !refusals.empty();
     };
     if (refuse(nsmgr::rootlessRefusals(*plan))) return kExitInvalid;
+    if (size_t shared = nsmgr::shareHostRootWithoutPrivilege(*plan)) {
+      std::cerr << fmt::format(
+          "netlab: note: without root, {} of the lab's nodes share the host's root filesystem "
+          "instead of an overlay of their own (the kernel overlays no filesystem with mounts on "
+          "it for an ordinary user); an \"image\" gives a node a root of its own\n",
+          shared);
+    }
     // Before any thread: a process with more than one cannot make a user namespace its own.
     // Nothing of the lab exists yet, only netlab's own namespace, which goes with it.
     const nsmgr::LabMapping mapping = nsmgr::enterNewLabUserNamespace();

@@ -45,6 +45,8 @@ NodeSettings mergeSettings(const NodeSettings& base, const NodeSettings& overlay
   if (overlay.daemon) result.daemon = overlay.daemon;
   if (overlay.asn) result.asn = overlay.asn;
   if (overlay.userns) result.userns = overlay.userns;
+  if (overlay.root) result.root = overlay.root;
+  if (overlay.image) result.image = overlay.image;
   if (overlay.resources.cpus) result.resources.cpus = overlay.resources.cpus;
   if (overlay.resources.memoryBytes) result.resources.memoryBytes = overlay.resources.memoryBytes;
   if (overlay.resources.pids) result.resources.pids = overlay.resources.pids;

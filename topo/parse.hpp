@@ -22,6 +22,8 @@ std::optional<UserNamespaceMode> parseUserNamespaceMode(ParseContext& context, c
 // `mounts` and `files` of a node's settings (parse_files.cpp).
 void parseMounts(ParseContext& context, const Cursor& at, NodeSettings& settings);
 void parseFiles(ParseContext& context, const Cursor& at, NodeSettings& settings);
+// `image`: a root filesystem directory (a path, which holds a '/') or an imported image's name.
+void parseImage(ParseContext& context, const Cursor& at, NodeSettings& settings);
 
 // `links` (parse_link.cpp).
 std::vector<LinkSpec> parseLinks(ParseContext& context, const Cursor& at);

@@ -5,6 +5,7 @@
 #include <set>
 #include <system_error>
 
+#include "topo/names.hpp"
 #include "topo/parse.hpp"
 
 namespace netlab::topo {
@@ -171,6 +172,9 @@ void addFile(ParseContext& context, const Located<std::string>& path, std::strin
   settings.files.push_back({*target, std::move(content), mode});
 }
 
+// Characters the kernel's overlay options give a meaning of their own (separators, escapes).
+constexpr std::string_view kOverlayOptionCharacters{",:\\\n\0", 5};
+
 }  // namespace
 
 void parseMounts(ParseContext& context, const Cursor& at, NodeSettings& settings) {
@@ -211,6 +215,39 @@ void parseFiles(ParseContext& context, const Cursor& at, NodeSettings& settings)
     }
     addFile(context, *draft.path, std::move(*draft.content), draft.mode, targets, settings);
   });
+}
+
+// An image directory (a path: it holds a '/') or the name of an imported image.
+void parseImage(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (text->find('/') == std::string::npos) {
+    if (isImageName(*text)) {
+      settings.image = Located<std::string>{*text, at.where()};
+    } else {
+      context.sink.error(at.where(), fmt::format("`{}` is not an image name", excerpt(*text)),
+                         "an imported image's name (letters, digits, '.', '_', '-'; `netlab image "
+                         "ls` lists them), or a root filesystem directory: \"./rootfs\"");
+    }
+    return;
+  }
+  std::filesystem::path path(*text);
+  if (path.is_relative()) path = context.baseDirectory / path;
+  const std::string directory = withoutTrailingSlash(path.lexically_normal().string());
+  std::error_code error;
+  if (directory.find_first_of(kOverlayOptionCharacters) != std::string::npos) {
+    context.sink.error(
+        at.where(), fmt::format("image path `{}` holds ',', ':' or '\\'", excerpt(directory, 200)),
+        "the kernel's overlay options cannot take these: move or link the "
+        "directory to a path without them");
+  } else if (!std::filesystem::is_directory(directory, error)) {
+    context.sink.error(at.where(), fmt::format("image `{}` is not a directory", excerpt(*text)),
+                       fmt::format("looked for `{}`: a root filesystem directory (made with "
+                                   "mmdebstrap, for example)",
+                                   excerpt(directory, 200)));
+  } else {
+    settings.image = Located<std::string>{directory, at.where()};
+  }
 }
 
 }  // namespace netlab::topo

@@ -279,6 +279,23 @@ std::optional<uint64_t> parseMemorySize(ParseContext& context, const Cursor& at)
   return parsed.value;
 }
 
+void parseRoot(ParseContext& context, const Cursor& at, NodeSettings& settings) {
+  const auto* text = expectString(context, at);
+  if (!text) return;
+  if (*text == "overlay" || *text == "host") {
+    settings.root =
+        Located<RootMode>{*text == "host" ? RootMode::Host : RootMode::Overlay, at.where()};
+    return;
+  }
+  std::string hint = didYouMean(*text, {"overlay", "host"});
+  if (hint.empty()) {
+    hint =
+        "use overlay (a writable layer of the node's own over a read-only lower one) or host "
+        "(the host's root itself)";
+  }
+  context.sink.error(at.where(), fmt::format("unknown root `{}`", excerpt(*text)), hint);
+}
+
 const FieldTable<Resources>& resourceFields() {
   static const FieldTable<Resources> fields{
       {"cpus", [](ParseContext& context, const Cursor& at,
@@ -321,6 +338,8 @@ const FieldTable<NodeSettings>& settingsFields() {
            }}),
       independent<NodeSettings>({"mounts", parseMounts}),
       independent<NodeSettings>({"files", parseFiles}),
+      independent<NodeSettings>({"root", parseRoot}),
+      independent<NodeSettings>({"image", parseImage}),
       independent<NodeSettings>(
           {"resources",
            [](ParseContext& context, const Cursor& at, NodeSettings& settings) {

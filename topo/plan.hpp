@@ -84,6 +84,20 @@ struct Resources {
   bool operator==(const Resources&) const = default;
 };
 
+// `root` and `image` (docs/topology.md#root-filesystems).
+enum class RootMode : uint8_t {
+  Overlay,  // a writable layer of the node's own over a read-only lower one; it ends with the node
+  Host,     // the host's root itself, writable as far as node root's rights on the host go
+};
+
+struct RootFilesystem {
+  RootMode mode = RootMode::Overlay;
+  // The overlay's lower layer. Empty: the host's root. With a '/': an absolute path of a root
+  // filesystem directory. Else the name of an image in netlab's store (`netlab image import`).
+  std::string image;
+  bool operator==(const RootFilesystem&) const = default;
+};
+
 struct File {
   std::string target;  // absolute path inside the node
   std::string content;
@@ -121,6 +135,7 @@ struct Node {
   std::vector<File> files;
   std::optional<IdRange> isolatedIds;  // nullopt: `"userns": "host"`, every id maps to itself
   Resources resources;
+  RootFilesystem root;
   bool operator==(const Node&) const = default;
 };
 

@@ -153,6 +153,7 @@ class Differ {
     note(before.mounts != after.mounts, "mounts");
     note(before.files != after.files, "files");
     note(before.resources != after.resources, "resources");
+    note(before.root != after.root, "root filesystem");
     if (!change.aspects.empty()) diff_.changedNodes.push_back(std::move(change));
   }
 

@@ -78,6 +78,10 @@ Json nodeToJson(const Node& node) {
   if (node.isolatedIds) {
     json["userns"] = {{"first_host_id", node.isolatedIds->first}, {"ids", node.isolatedIds->count}};
   }
+  // Always written: a state file without it is a lab's made before the key existed, whose nodes
+  // have the host's root (readNode).
+  json["root"] = node.root.mode == RootMode::Host ? "host" : "overlay";
+  if (!node.root.image.empty()) json["image"] = node.root.image;
   // Absent without limits, likewise.
   if (node.resources.any()) {
     Json& resources = json["resources"] = Json::object();
@@ -240,7 +244,7 @@ void readNodeLists(const Reader& reader, Node& node) {
 
 Node readNode(const Reader& reader) {
   reader.onlyKeys({"name", "kind", "hostname", "loopback", "interfaces", "routes", "sysctls", "env",
-                   "exec", "mounts", "files", "userns", "resources"});
+                   "exec", "mounts", "files", "userns", "resources", "root", "image"});
   Node node;
   node.name = reader.member("name").get<std::string>();
   node.kind = readKind(reader.member("kind"));
@@ -258,6 +262,14 @@ Node readNode(const Reader& reader) {
     }
     node.isolatedIds = ids;
   }
+  node.root.mode = RootMode::Host;
+  if (reader.has("root")) {
+    const Reader root = reader.member("root");
+    const auto mode = root.get<std::string>();
+    if (mode != "host" && mode != "overlay") root.fail("expected \"host\" or \"overlay\"");
+    node.root.mode = mode == "host" ? RootMode::Host : RootMode::Overlay;
+  }
+  if (reader.has("image")) node.root.image = reader.member("image").get<std::string>();
   if (reader.has("resources")) {
     const Reader resources = reader.member("resources");
     resources.onlyKeys({"cpus", "memory_bytes", "pids"});

@@ -38,6 +38,13 @@ std::string joinPrefixes(const std::vector<IpPrefix>& prefixes) {
   return texts.empty() ? "-" : fmt::format("{}", fmt::join(texts, " "));
 }
 
+std::string describeRoot(const RootFilesystem& root) {
+  if (root.mode == RootMode::Host) return "the host's";
+  if (root.image.empty()) return "overlay over the host's";
+  return fmt::format("overlay over {}{}", root.image.find('/') == std::string::npos ? "image " : "",
+                     root.image);
+}
+
 std::string describeRoute(const Route& route) {
   std::string text = route.destination.length == 0 ? "default" : toString(route.destination);
   if (route.gateway) text += " via " + toString(*route.gateway);
@@ -91,6 +98,7 @@ std::string nodeBlock(const Node& node) {
   if (!node.loopbackAddresses.empty()) {
     text += fmt::format("  loopback: {}\n", joinPrefixes(node.loopbackAddresses));
   }
+  text += fmt::format("  root: {}\n", describeRoot(node.root));
   if (node.resources.any())
     text += fmt::format("  resources: {}\n", describeResources(node.resources));
   if (!node.interfaces.empty()) text += interfaceTable(node);

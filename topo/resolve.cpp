@@ -213,6 +213,21 @@ std::optional<IdRange> isolatedIdsOf(const DraftNode& draft, size_t index, Diagn
                  kIsolatedIdsPerNode};
 }
 
+RootFilesystem rootOf(const DraftNode& draft, DiagnosticSink& sink) {
+  RootFilesystem root;
+  if (draft.settings.root) root.mode = draft.settings.root->value;
+  if (!draft.settings.image) return root;
+  if (root.mode == RootMode::Host) {
+    sink.error(draft.settings.image->where,
+               fmt::format("node {} has an image but \"root\": \"host\"", draft.name),
+               "an image is the lower layer of an overlay root: drop \"root\": \"host\" or the "
+               "image");
+    return root;
+  }
+  root.image = draft.settings.image->value;
+  return root;
+}
+
 Node resolveNode(DraftNode& draft, size_t index, DiagnosticSink& sink) {
   Node node;
   node.name = draft.name;
@@ -228,6 +243,7 @@ Node resolveNode(DraftNode& draft, size_t index, DiagnosticSink& sink) {
   node.files = draft.settings.files;
   node.isolatedIds = isolatedIdsOf(draft, index, sink);
   node.resources = draft.settings.resources;
+  node.root = rootOf(draft, sink);
   return node;
 }
 

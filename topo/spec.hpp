@@ -72,6 +72,8 @@ struct NodeSettings {
   std::vector<Mount> mounts;  // sources absolute
   std::vector<File> files;    // targets unique
   Resources resources;        // each limit set by the most specific layer that names it
+  std::optional<Located<RootMode>> root;
+  std::optional<Located<std::string>> image;  // as in RootFilesystem
 };
 
 struct NodeSpec {

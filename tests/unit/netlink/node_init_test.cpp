@@ -31,6 +31,7 @@ NodeSetup sampleSetup() {
   tmp.skipIfTargetMissing = true;
   tmp.sourceInNode = true;
   setup.mounts = {proc, bind, tmp};
+  setup.root = {"/run/netlab/lab/nodes/r1/layers", "/", {"/home", "/boot/efi"}, true};
   return setup;
 }
 
@@ -57,9 +58,22 @@ TEST(NodeSetupMessage, TruncatedOrDamagedMessagesAreRefused) {
   std::string badFlags = message;
   badFlags[badFlags.find("000000")] = '2';
   EXPECT_FALSE(decodeNodeSetup(badFlags, decoded));
+  // The first step's mount flags, then the count of host mounts (2), made non-numbers.
   std::string badNumber = message;
-  badNumber[badNumber.find('\0') + 1] = 'x';
+  badNumber[badNumber.find(std::string("/boot/efi\0", 10)) + 10] = 'x';
   EXPECT_FALSE(decodeNodeSetup(badNumber, decoded));
+  std::string badCount = message;
+  badCount[badCount.find(std::string("\0"
+                                     "2\0",
+                                     3)) +
+           1] = 'x';
+  EXPECT_FALSE(decodeNodeSetup(badCount, decoded));
+  std::string wrongCount = message;  // the steps' fields no longer divide into steps
+  wrongCount[wrongCount.find(std::string("\0"
+                                         "2\0",
+                                         3)) +
+             1] = '3';
+  EXPECT_FALSE(decodeNodeSetup(wrongCount, decoded));
 }
 
 }  // namespace
