@@ -70,11 +70,12 @@ ArchiveWriter openWriter(const ExtractOptions& options) {
 
 // archive_write_disk writes relative to the working directory, and must be given relative paths
 // (ARCHIVE_EXTRACT_SECURE_NOABSOLUTEPATHS): this moves into the root while an archive is
-// extracted and back after. netlab is single-threaded while it imports.
+// extracted and back after (held by an O_PATH fd: a directory the user may not read is still one
+// to return to). netlab is single-threaded while it imports.
 class WorkingDirectory {
  public:
   explicit WorkingDirectory(const fs::path& directory)
-      : previous_(openFile(".", O_RDONLY | O_DIRECTORY)) {
+      : previous_(openFile(".", O_PATH | O_DIRECTORY)) {
     if (::chdir(directory.c_str()) < 0) throw SystemError("chdir", directory);
   }
   ~WorkingDirectory() {
@@ -197,7 +198,12 @@ std::optional<Whiteout> parseWhiteout(const std::string& path) {
   const std::string name = entry.filename().string();
   if (name.rfind(kWhiteoutPrefix, 0) != 0) return std::nullopt;
   Whiteout whiteout{entry.parent_path().string(), std::nullopt};
-  if (name != kOpaqueWhiteout) whiteout.name = name.substr(kWhiteoutPrefix.size());
+  if (name == kOpaqueWhiteout) return whiteout;
+  whiteout.name = name.substr(kWhiteoutPrefix.size());
+  // `.wh..` and `.wh...` would remove the directory itself or its parent, the root's included.
+  if (whiteout.name->empty() || whiteout.name == "." || whiteout.name == "..") {
+    throw Error("a whiteout that names no entry of its directory", EINVAL);
+  }
   return whiteout;
 }
 

@@ -28,7 +28,7 @@ std::string entryPathWithinRoot(const std::string& path);
 
 // What a whiteout entry (clean path, as entryPathWithinRoot returns) hides from earlier layers:
 // one name in a directory, or (name absent: `.wh..wh..opq`) all the directory held. nullopt for
-// an ordinary entry.
+// an ordinary entry. Throws Error for `.wh.`, `.wh..` and `.wh...`, which name no entry.
 struct Whiteout {
   std::string directory;  // "" for the root
   std::optional<std::string> name;

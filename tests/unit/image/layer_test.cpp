@@ -41,6 +41,12 @@ TEST(Whiteout, NamesWhatItHides) {
   EXPECT_FALSE(parseWhiteout("etc/motd"));
 }
 
+TEST(Whiteout, RefusesOneOfItsDirectoryOrParent) {
+  EXPECT_THROW(parseWhiteout("etc/.wh."), Error);
+  EXPECT_THROW(parseWhiteout("etc/.wh.."), Error);
+  EXPECT_THROW(parseWhiteout(".wh..."), Error);
+}
+
 TEST(BlobPath, FromDigest) {
   EXPECT_EQ(blobPath("sha256:0123abcd"), "blobs/sha256/0123abcd");
   EXPECT_THROW(blobPath("sha256:../../etc/passwd"), Error);
