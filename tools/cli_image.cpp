@@ -30,8 +30,9 @@ int runImport(const ImportArguments& arguments) {
   const image::ImageInfo info = image::importImage(
       arguments.file,
       arguments.name.empty() ? std::nullopt : std::optional<std::string>(arguments.name), progress);
-  std::cout << fmt::format("image `{}` imported: {} layer{}, {}\n", info.name, info.layers.size(),
-                           info.layers.size() == 1 ? "" : "s", formatMemory(info.sizeBytes));
+  std::cout << fmt::format("image `{}` imported: {} layer{}, size {}, root {}\n", info.name,
+                           info.layers.size(), info.layers.size() == 1 ? "" : "s",
+                           formatMemory(info.sizeBytes), info.root.string());
   return kExitOk;
 }
 
