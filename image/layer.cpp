@@ -116,20 +116,38 @@ struct LayerState {
   std::set<std::string> written;
 };
 
+// Whether the layer wrote path or anything below it.
+bool wroteAtOrBelow(const LayerState& state, const std::string& path) {
+  auto it = state.written.lower_bound(path);
+  if (it == state.written.end()) return false;
+  if (*it == path) return true;
+  it = state.written.lower_bound(path + "/");
+  return it != state.written.end() && it->compare(0, path.size() + 1, path + "/") == 0;
+}
+
+// An opaque directory: what earlier layers put in it goes, to the bottom; what this layer wrote
+// there, before the marker, stays (the directories on its way too, emptied of the rest).
+void clearEarlierLayers(const std::string& directory, const LayerState& state) {
+  const fs::path onDisk = directory.empty() ? fs::path(".") : fs::path(directory);
+  std::error_code error;
+  if (!fs::is_directory(fs::symlink_status(onDisk, error))) return;
+  for (const auto& child : fs::directory_iterator(onDisk)) {
+    const std::string path = (fs::path(directory) / child.path().filename()).string();
+    if (!wroteAtOrBelow(state, path)) {
+      removeTree(child.path());
+    } else if (child.is_directory(error) && !child.is_symlink(error)) {
+      clearEarlierLayers(path, state);
+    }
+  }
+}
+
 void applyWhiteout(const Whiteout& whiteout, const LayerState& state) {
   refuseSymlinkOnTheWay(whiteout.directory);
-  const fs::path directory =
-      whiteout.directory.empty() ? fs::path(".") : fs::path(whiteout.directory);
   if (whiteout.name) {
-    removeTree(directory / *whiteout.name);
+    removeTree(fs::path(whiteout.directory.empty() ? "." : whiteout.directory) / *whiteout.name);
     return;
   }
-  std::error_code error;
-  if (!fs::is_directory(fs::symlink_status(directory, error))) return;
-  for (const auto& child : fs::directory_iterator(directory)) {
-    const std::string path = (fs::path(whiteout.directory) / child.path().filename()).string();
-    if (!state.written.count(path)) removeTree(child.path());
-  }
+  clearEarlierLayers(whiteout.directory, state);
 }
 
 void copyData(archive* reader, archive* writer) {

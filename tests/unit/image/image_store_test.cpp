@@ -211,6 +211,19 @@ TEST_F(ImageStoreTest, AppliesLayersWithWhiteouts) {
   EXPECT_EQ(storeEntries(), std::vector<std::string>{info.name});
 }
 
+TEST_F(ImageStoreTest, AnOpaqueDirectoryHidesEarlierLayersToTheBottom) {
+  const fs::path layout = ociLayout({
+      {directory("opt"), directory("opt/app"), file("opt/app/old"), directory("opt/app/lib"),
+       file("opt/app/lib/older")},
+      // This layer writes below opt/app without an entry for opt/app itself.
+      {file("opt/app/lib/mine", "mine"), file("opt/.wh..wh..opq", "")},
+  });
+  const ImageInfo info = importImage(layout, "opaque");
+  EXPECT_TRUE(fs::exists(info.root / "opt/app/lib/mine"));
+  EXPECT_FALSE(fs::exists(info.root / "opt/app/lib/older"));
+  EXPECT_FALSE(fs::exists(info.root / "opt/app/old"));
+}
+
 TEST_F(ImageStoreTest, ImportsAnOciArchiveAndListsAndRemovesIt) {
   const fs::path layout = ociLayout({{directory("bin"), file("bin/sh", "#!")}});
   const fs::path archive = dir_ / "router.tar";
