@@ -69,6 +69,15 @@ std::string ociReference(const json& descriptor) {
                            : reference;
 }
 
+// An index rather than a manifest: by its media type, which the spec makes optional, else by
+// having manifests and no layers.
+bool isIndex(const json& blob) {
+  const std::string mediaType = blob.is_object() ? blob.value("mediaType", "") : "";
+  if (mediaType == kOciIndexMediaType || mediaType == kDockerListMediaType) return true;
+  return mediaType.empty() && blob.is_object() && blob.contains("manifests") &&
+         !blob.contains("layers");
+}
+
 json readBlobJson(const Fd& dir, const std::string& digest) {
   const std::string path = blobPath(digest);
   auto text = readIfPresent(dir, path);
@@ -76,28 +85,31 @@ json readBlobJson(const Fd& dir, const std::string& digest) {
   return parseJson(*text, "blob " + digest);
 }
 
-ImageLayout readOci(const Fd& dir, const std::string& indexText) {
-  const json index = parseJson(indexText, "index.json");
-  const json* descriptor =
-      &firstOf(member(index, "manifests", json::value_t::array, "index.json"), "index.json");
-  ImageLayout layout{"oci", ociReference(*descriptor), {}};
-  json manifest;
-  for (int depth = 0;; ++depth) {
-    const std::string digest = stringAt(*descriptor, "digest", "index.json's manifest");
-    manifest = readBlobJson(dir, digest);
-    const std::string mediaType = manifest.value("mediaType", "");
-    if (mediaType != kOciIndexMediaType && mediaType != kDockerListMediaType) break;
-    if (depth == kMaxIndexDepth) throw Error("index.json nests indexes too deep", ELOOP);
-    const std::string where = "index " + digest;
-    descriptor = &firstOf(member(manifest, "manifests", json::value_t::array, where), where);
-    if (layout.reference.empty()) layout.reference = ociReference(*descriptor);
-  }
-  const std::string where = "manifest " + stringAt(*descriptor, "digest", "index.json");
+void addLayers(ImageLayout& layout, const json& manifest, const std::string& where) {
   for (const json& layer : member(manifest, "layers", json::value_t::array, where)) {
     const std::string digest = stringAt(layer, "digest", where + "'s layer");
     layout.layers.push_back({digest, blobPath(digest)});
   }
-  return layout;
+}
+
+ImageLayout readOci(const Fd& dir, const std::string& indexText) {
+  json index = parseJson(indexText, "index.json");
+  std::string where = "index.json";
+  ImageLayout layout{"oci", "", {}};
+  for (int depth = 0;; ++depth) {
+    const json& descriptor =
+        firstOf(member(index, "manifests", json::value_t::array, where), where);
+    if (layout.reference.empty()) layout.reference = ociReference(descriptor);
+    const std::string digest = stringAt(descriptor, "digest", where + "'s manifest");
+    json blob = readBlobJson(dir, digest);
+    if (!isIndex(blob)) {
+      addLayers(layout, blob, "manifest " + digest);
+      return layout;
+    }
+    if (depth == kMaxIndexDepth) throw Error("index.json nests indexes too deep", ELOOP);
+    index = std::move(blob);  // descriptor, which pointed into the old one, is not used again
+    where = "index " + digest;
+  }
 }
 
 ImageLayout readDocker(const std::string& manifestText) {

@@ -224,6 +224,32 @@ TEST_F(ImageStoreTest, AnOpaqueDirectoryHidesEarlierLayersToTheBottom) {
   EXPECT_FALSE(fs::exists(info.root / "opt/app/old"));
 }
 
+// A multi-platform image: index.json names an index, whose first manifest is taken; its layer
+// zstd-compressed, as newer OCI images have them.
+TEST_F(ImageStoreTest, FollowsANestedIndexToAZstdLayer) {
+  const fs::path layout = ociLayout({{file("platform", "first")}});
+  const std::string layer = fakeDigest(1);
+  std::unique_ptr<archive, WriteArchiveFree> writer(archive_write_new());
+  archive_write_set_format_pax_restricted(writer.get());
+  ASSERT_EQ(archive_write_add_filter_zstd(writer.get()), ARCHIVE_OK);
+  ASSERT_EQ(archive_write_open_filename(writer.get(), blob(layout, layer).c_str()), ARCHIVE_OK);
+  addEntry(writer.get(), file("zstd", "yes"));
+  ASSERT_EQ(archive_write_close(writer.get()), ARCHIVE_OK);
+
+  std::ifstream in(layout / "index.json");
+  const json inner = json::parse(in);
+  const std::string nested = fakeDigest(2000);
+  writeText(blob(layout, nested), inner.dump());
+  const json outer = {
+      {"schemaVersion", 2},
+      {"manifests",
+       {{{"mediaType", "application/vnd.oci.image.index.v1+json"}, {"digest", nested}}}}};
+  writeText(layout / "index.json", outer.dump());
+  const ImageInfo info = importImage(layout, std::nullopt);
+  EXPECT_EQ(info.reference, "example.org/lab/router:1");
+  EXPECT_TRUE(fs::exists(info.root / "zstd"));
+}
+
 TEST_F(ImageStoreTest, ImportsAnOciArchiveAndListsAndRemovesIt) {
   const fs::path layout = ociLayout({{directory("bin"), file("bin/sh", "#!")}});
   const fs::path archive = dir_ / "router.tar";
