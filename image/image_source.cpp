@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 
@@ -147,12 +148,14 @@ bool isAlgorithmCharacter(char c) {
 
 std::string blobPath(const std::string& digest) {
   const size_t colon = digest.find(':');
-  const bool valid = colon != std::string::npos && colon > 0 && colon + 1 < digest.size() &&
-                     std::all_of(digest.begin(), digest.begin() + colon, isAlgorithmCharacter) &&
-                     std::all_of(digest.begin() + colon + 1, digest.end(), isDigestEncoding) &&
-                     digest[0] != '.';
+  const std::string_view algorithm = std::string_view(digest).substr(0, colon);
+  const std::string_view encoded =
+      colon == std::string::npos ? "" : std::string_view(digest).substr(colon + 1);
+  const bool valid = !algorithm.empty() && !encoded.empty() && algorithm.front() != '.' &&
+                     std::all_of(algorithm.begin(), algorithm.end(), isAlgorithmCharacter) &&
+                     std::all_of(encoded.begin(), encoded.end(), isDigestEncoding);
   if (!valid) throw Error(fmt::format("`{}` is not a digest (ALGORITHM:HEX)", digest), EINVAL);
-  return "blobs/" + digest.substr(0, colon) + "/" + digest.substr(colon + 1);
+  return fmt::format("blobs/{}/{}", algorithm, encoded);
 }
 
 ImageLayout readLayout(const Fd& dir) {

@@ -58,7 +58,7 @@ class StoreLock {
 };
 
 fs::path createStore() {
-  const fs::path store = imageStoreDirectory();
+  fs::path store = imageStoreDirectory();
   std::error_code error;
   fs::create_directories(store, error);
   if (error) throw SystemError("mkdir", store, error.value());

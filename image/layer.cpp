@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 
 constexpr std::string_view kWhiteoutPrefix = ".wh.";
 constexpr std::string_view kOpaqueWhiteout = ".wh..wh..opq";
+constexpr size_t kReadBlockBytes = size_t{64} * 1024;
 // libarchive finds out on opening (a compression filter's header) or at the first entry.
 const std::string kNotAnArchive = "not a tar archive (plain, gzip or zstd): ";
 
@@ -45,7 +46,7 @@ ArchiveReader openReader(int fd) {
   if (!reader) throw Error("archive_read_new: out of memory", ENOMEM);
   archive_read_support_filter_all(reader.get());
   archive_read_support_format_tar(reader.get());
-  if (archive_read_open_fd(reader.get(), fd, 64 * 1024) != ARCHIVE_OK) {
+  if (archive_read_open_fd(reader.get(), fd, kReadBlockBytes) != ARCHIVE_OK) {
     throw Error(kNotAnArchive + archiveErrorText(reader.get()), EINVAL);
   }
   return reader;
