@@ -57,10 +57,13 @@ class StoreLock {
   Fd fd_;
 };
 
+// Its owner's alone: root's images keep their setuid programs (as root, owners and modes are
+// the archive's), which no other user of the host may reach and run. Nodes see an image through
+// their own mounts, not through this path.
 fs::path createStore() {
   fs::path store = imageStoreDirectory();
   std::error_code error;
-  fs::create_directories(store, error);
+  if (fs::create_directories(store, error)) fs::permissions(store, fs::perms::owner_all, error);
   if (error) throw SystemError("mkdir", store, error.value());
   return store;
 }

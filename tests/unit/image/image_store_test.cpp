@@ -209,6 +209,7 @@ TEST_F(ImageStoreTest, AppliesLayersWithWhiteouts) {
   EXPECT_EQ(fs::read_symlink(root / "etc/localtime"), "/usr/share/zoneinfo/UTC");
   EXPECT_EQ(info.sizeBytes, std::string("top").size() + std::string("mine").size());
   EXPECT_EQ(storeEntries(), std::vector<std::string>{info.name});
+  EXPECT_EQ(fs::status(store_).permissions(), fs::perms::owner_all);
 }
 
 TEST_F(ImageStoreTest, AnOpaqueDirectoryHidesEarlierLayersToTheBottom) {
