@@ -165,6 +165,13 @@ void copyData(archive* reader, archive* writer) {
   }
 }
 
+// A file (or link) in place of an earlier layer's directory replaces it with all it held;
+// libarchive would remove only an empty one.
+void removeEarlierDirectory(const std::string& path) {
+  struct stat status;
+  if (::lstat(path.c_str(), &status) == 0 && S_ISDIR(status.st_mode)) removeTree(path);
+}
+
 bool isDevice(archive_entry* entry) {
   const auto type = archive_entry_filetype(entry);
   return type == AE_IFCHR || type == AE_IFBLK;
@@ -184,6 +191,7 @@ void applyEntry(archive* reader, archive* writer, archive_entry* entry, LayerSta
   // Only root can make device nodes; an ordinary user's image has none (docs/images.md).
   if (isDevice(entry) && !state.options.owners) return;
   refuseSymlinkOnTheWay(parentOf(path));
+  if (archive_entry_filetype(entry) != AE_IFDIR) removeEarlierDirectory(path);
   if (const char* target = archive_entry_hardlink(entry)) {
     const std::string within = withContext(fmt::format("its hard link target {}", target),
                                            [&] { return entryPathWithinRoot(target); });

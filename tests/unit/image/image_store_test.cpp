@@ -225,6 +225,12 @@ TEST_F(ImageStoreTest, AnOpaqueDirectoryHidesEarlierLayersToTheBottom) {
   EXPECT_FALSE(fs::exists(info.root / "opt/app/old"));
 }
 
+TEST_F(ImageStoreTest, AFileReplacesAnEarlierDirectory) {
+  const ImageInfo info = importImage(
+      ociLayout({{directory("x"), file("x/y")}, {file("x", "now a file")}}), "replaced");
+  EXPECT_TRUE(fs::is_regular_file(fs::symlink_status(info.root / "x")));
+}
+
 // A multi-platform image: index.json names an index, whose first manifest is taken; its layer
 // zstd-compressed, as newer OCI images have them.
 TEST_F(ImageStoreTest, FollowsANestedIndexToAZstdLayer) {
