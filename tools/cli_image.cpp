@@ -39,7 +39,7 @@ int runImport(const ImportArguments& arguments) {
 void defineImport(CLI::App& command, Action& action) {
   auto arguments = std::make_shared<ImportArguments>();
   command
-      .add_option("file", arguments->file,
+      .add_option("archive", arguments->file,
                   "An OCI image archive or layout directory, or a docker save archive")
       ->required();
   command.add_option("--name", arguments->name,
@@ -69,7 +69,7 @@ void defineListImages(CLI::App& command, Action& action) {
 
 void defineRemove(CLI::App& command, Action& action) {
   auto names = std::make_shared<std::vector<std::string>>();
-  command.add_option("name", *names, "The images to remove (netlab image ls lists them)")
+  command.add_option("image", *names, "The images to remove (netlab image ls lists them)")
       ->required();
   action = [names] {
     for (const auto& name : *names) {
