@@ -307,7 +307,8 @@ void checkImageName(const std::string& name) {
 std::string imageNameFor(const std::string& reference, const fs::path& source) {
   std::string text = reference;
   if (text.empty()) {
-    fs::path file = source.filename();
+    // A layout directory given as DIR/ has an empty last component.
+    fs::path file = source.has_filename() ? source.filename() : source.parent_path().filename();
     while (file.has_extension() &&
            (file.extension() == ".tar" || file.extension() == ".gz" || file.extension() == ".tgz" ||
             file.extension() == ".zst" || file.extension() == ".oci")) {

@@ -67,6 +67,7 @@ TEST(ImageName, FromFileWithoutReference) {
   EXPECT_EQ(imageNameFor("", "/x/My Image.tar"), "my-image");
   EXPECT_EQ(imageNameFor("", "/x/alpine.oci"), "alpine");
   EXPECT_EQ(imageNameFor("", "/x/---.tar"), "image");
+  EXPECT_EQ(imageNameFor("", "/x/alpine-layout/"), "alpine-layout");
 }
 
 TEST(ImageName, ChecksAGivenOne) {
