@@ -34,9 +34,15 @@ struct WriteArchiveFree {
 using ArchiveReader = std::unique_ptr<archive, ReadArchiveFree>;
 using ArchiveWriter = std::unique_ptr<archive, WriteArchiveFree>;
 
+// libarchive's message, with the system's reason where a system call failed ("Can't create
+// 'ro/x': Permission denied"); its own codes for a bad format (EILSEQ on Linux) or a misuse
+// (EINVAL), private to libarchive, have no text to add.
 std::string archiveErrorText(archive* handle) {
   const char* text = archive_error_string(handle);
-  return text ? text : errnoText(archive_errno(handle));
+  const int code = archive_errno(handle);
+  const bool systemCode = code > 0 && code != EILSEQ && code != EINVAL;
+  if (!text) return errnoText(code);
+  return systemCode ? std::string(text) + ": " + errnoText(code) : text;
 }
 
 // Any tar libarchive knows (ustar, pax, GNU), plain or compressed: layers come gzip'd (Docker,
