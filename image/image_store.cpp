@@ -68,15 +68,11 @@ fs::path createStore() {
   return store;
 }
 
-bool startsWith(const std::string& text, std::string_view prefix) {
-  return text.compare(0, prefix.size(), prefix) == 0;
-}
-
 // What an import or removal that was killed left, under the store's lock: no one works on it.
 void clearLeftovers(const fs::path& store) {
   for (const auto& entry : fs::directory_iterator(store)) {
     const std::string name = entry.path().filename();
-    if (startsWith(name, kImportingPrefix) || startsWith(name, kRemovingPrefix)) {
+    if (name.starts_with(kImportingPrefix) || name.starts_with(kRemovingPrefix)) {
       removeTree(entry.path());
     }
   }
@@ -208,23 +204,23 @@ ImageInfo importInto(const fs::path& store, const fs::path& source, std::optiona
   const WorkDirectory work(store);
   const Fd layout = openLayout(source, work.path());
   const ImageLayout image = readLayout(layout);
-  ImageInfo info{name ? *name : imageNameFor(image.reference, source),
-                 source.string(),
-                 image.format,
-                 image.reference,
-                 {},
-                 utcNow(),
-                 0,
-                 {}};
-  checkImageName(info.name);
-  refuseTaken(store, info.name);
+  const std::string imageName = name ? *name : imageNameFor(image.reference, source);
+  checkImageName(imageName);
+  refuseTaken(store, imageName);
   const fs::path built = work.path() / "image";
   makeDirectory(built);
   makeDirectory(built / kRootName);
   applyLayers(layout, image, built / kRootName, progress);
-  for (const Layer& layer : image.layers) info.layers.push_back(layer.digest);
-  info.sizeBytes = regularFileBytes(built / kRootName);
-  info.root = store / info.name / kRootName;
+  std::vector<std::string> digests;
+  for (const Layer& layer : image.layers) digests.push_back(layer.digest);
+  const ImageInfo info{.name = imageName,
+                       .source = source.string(),
+                       .format = image.format,
+                       .reference = image.reference,
+                       .layers = digests,
+                       .imported = utcNow(),
+                       .sizeBytes = regularFileBytes(built / kRootName),
+                       .root = store / imageName / kRootName};
   const std::string infoPath = built / kInfoName;
   writeAll(openFile(infoPath, O_WRONLY | O_CREAT | O_EXCL, 0644).get(), toJson(info).dump(2) + "\n",
            infoPath);
@@ -320,7 +316,7 @@ std::string imageNameFor(const std::string& reference, const fs::path& source) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   text = text.substr(0, text.find('@'));
   for (std::string_view prefix : {"docker.io/library/", "docker.io/", "localhost/"}) {
-    if (startsWith(text, prefix)) {
+    if (text.starts_with(prefix)) {
       text.erase(0, prefix.size());
       break;
     }
