@@ -49,6 +49,7 @@ Action definePingall(CLI::App& command);
 Action defineTest(CLI::App& command);
 Action defineCapture(CLI::App& command);
 Action defineWeb(CLI::App& command);
+Action defineImage(CLI::App& command);
 Action defineDoctor(CLI::App& command);
 Action defineComplete(CLI::App& command);
 Action defineManual(CLI::App& command);

@@ -7,6 +7,7 @@
 #include <memory>
 #include <set>
 
+#include "image/image_store.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/lab_state.hpp"
 #include "tools/cli.hpp"
@@ -110,10 +111,22 @@ std::set<std::string> nodesOf(const std::string& lab, bool endpoints) {
   return names;
 }
 
+// The store's images; none when it cannot be read (a completion prints no error).
+std::vector<std::string> importedImages() {
+  std::vector<std::string> names;
+  try {
+    for (const auto& info : image::listImages()) names.push_back(info.name);
+  } catch (const std::exception&) {
+  }
+  return names;
+}
+
 // A positional's candidates, by the name it has in --help.
 void printPositional(const std::string& name, const std::string& lab) {
-  if (name == "topology") {
+  if (name == "topology" || name == "archive") {
     std::cout << kFiles << '\n';
+  } else if (name == "image") {
+    for (const auto& each : importedImages()) std::cout << each << '\n';
   } else if (name == "lab") {
     for (const auto& each : runningLabs()) std::cout << each << '\n';
   } else if (name == "node" || name == "end" || name == "interfaces-and-filter") {

@@ -151,7 +151,9 @@ State of running labs: /run/netlab/LAB; an ordinary user's in $XDG_RUNTIME_DIR/n
 (override with NETLAB_RUN_DIR). Without root: see rootless.md.
 Manual pages: netlab-VERB(1), netlab-topology(5). Check this machine: netlab doctor.
 Documentation in )" +
-         docs + ": topology.md, architecture.md, nodes.md, apply.md, web.md, rootless.md.";
+         docs +
+         ": topology.md, architecture.md, nodes.md, apply.md, web.md, rootless.md,\n"
+         "images.md.";
 }
 
 Action defineManual(CLI::App& command) {

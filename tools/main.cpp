@@ -39,6 +39,8 @@ constexpr Verb kVerbs[] = {
     {"web", "Serve a live view of the running labs in the browser (and its JSON API)",
      netlab::tools::defineWeb},
     {"down", "Stop a lab and remove everything it made", netlab::tools::defineDown},
+    {"image", "Import, list and remove root filesystem images (OCI or docker save archives)",
+     netlab::tools::defineImage},
     {"doctor", "Check what this machine lets netlab do, and what is missing",
      netlab::tools::defineDoctor},
     // Hidden from --help: for the shells' completion, the build's manual pages and the keeper

@@ -18,7 +18,8 @@ ALLOWED = {
     "capture": {"base", "topo", "netlink", "nsmgr"},
     "report": {"base", "topo", "nsmgr"},
     "web": {"base", "topo", "nsmgr", "report", "capture"},
-    "tools": {"base", "topo", "netlink", "nsmgr", "capture", "report", "web"},
+    "image": {"base"},
+    "tools": {"base", "topo", "netlink", "nsmgr", "capture", "report", "web", "image"},
     "bench": {"base", "topo", "netlink", "nsmgr"},
 }
 NODE_INIT = re.compile(r"nsmgr/node_init\.(cpp|hpp)$")

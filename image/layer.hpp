@@ -1,0 +1,42 @@
+// An image's layers (tar streams, plain or gzip/zstd compressed) applied onto a root directory
+// with libarchive: OCI whiteouts honoured, and every entry refused that would land outside the
+// root, through `..`, an absolute path or a symbolic link already on disk.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace netlab::image {
+
+struct ExtractOptions {
+  // `.wh.NAME` and `.wh..wh..opq` entries remove what earlier layers put there (image layers);
+  // off for the image archive itself, whose files are only read.
+  bool whiteouts = true;
+  // Owners as the archive says (numeric ids) and device nodes: only root can make them.
+  bool owners = false;
+};
+
+// Extracts the archive read from fd into root, an existing directory, entry by entry. Errors
+// name the entry and the reason; the caller names the archive.
+void extractArchive(int fd, const std::filesystem::path& root, const ExtractOptions& options);
+
+// An entry's path relative to the root, "./" and trailing slashes dropped ("" for the root
+// itself). Throws Error when it is absolute or has a `..` component: in tar, both would reach
+// outside whatever directory it is extracted in.
+std::string entryPathWithinRoot(const std::string& path);
+
+// What a whiteout entry (clean path, as entryPathWithinRoot returns) hides from earlier layers:
+// one name in a directory, or (name absent: `.wh..wh..opq`) all the directory held. nullopt for
+// an ordinary entry. Throws Error for `.wh.`, `.wh..` and `.wh...`, which name no entry.
+struct Whiteout {
+  std::string directory;  // "" for the root
+  std::optional<std::string> name;
+};
+std::optional<Whiteout> parseWhiteout(const std::string& path);
+
+// Removes path and all below it, never following a symbolic link; directories an ordinary user
+// extracted read-only (0555, as images have) are made writable first. Nothing there is fine.
+void removeTree(const std::filesystem::path& path);
+
+}  // namespace netlab::image

@@ -1,0 +1,111 @@
+// netlab image: the store of root filesystems imported from OCI and Docker image archives, which
+// nodes use as their lower layer ("image" in the topology). docs/images.md.
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <optional>
+
+#include "image/image_store.hpp"
+#include "tools/cli.hpp"
+#include "tools/output.hpp"
+
+namespace netlab::tools {
+namespace {
+
+struct ImportArguments {
+  std::string file;
+  std::string name;
+};
+
+int runImport(const ImportArguments& arguments) {
+  // A line per layer on a terminal: a big layer takes seconds to apply.
+  image::ImportProgress progress;
+  if (isTerminal(STDERR_FILENO)) {
+    progress = [](size_t layer, size_t layers, const std::string& digest) {
+      std::cerr << fmt::format("applying layer {} of {} ({})\n", layer, layers, digest);
+    };
+  }
+  const image::ImageInfo info = image::importImage(
+      arguments.file,
+      arguments.name.empty() ? std::nullopt : std::optional<std::string>(arguments.name), progress);
+  std::cout << fmt::format("image `{}` imported: {} layer{}, size {}, root {}\n", info.name,
+                           info.layers.size(), info.layers.size() == 1 ? "" : "s",
+                           formatMemory(info.sizeBytes), info.root.string());
+  return kExitOk;
+}
+
+void defineImport(CLI::App& command, Action& action) {
+  auto arguments = std::make_shared<ImportArguments>();
+  command
+      .add_option("archive", arguments->file,
+                  "An OCI image archive or layout directory, or a docker save archive")
+      ->required();
+  command.add_option("--name", arguments->name,
+                     "The store's name for it (default: from the archive's reference, else the "
+                     "file's name)");
+  action = [arguments] { return runImport(*arguments); };
+}
+
+void defineListImages(CLI::App& command, Action& action) {
+  auto format = std::make_shared<std::string>();
+  addFormatOption(command, *format, {"table", "json"});
+  action = [format] {
+    const std::vector<image::ImageInfo> images = image::listImages();
+    if (*format == "json") {
+      std::cout << image::imagesToJson(images);
+      return kExitOk;
+    }
+    Table table({"IMAGE", "REFERENCE", "LAYERS", "SIZE", "IMPORTED"});
+    for (const auto& info : images) {
+      table.add({info.name, info.reference.empty() ? "-" : info.reference,
+                 std::to_string(info.layers.size()), formatMemory(info.sizeBytes), info.imported});
+    }
+    std::cout << table.render();
+    return kExitOk;
+  };
+}
+
+void defineRemove(CLI::App& command, Action& action) {
+  auto names = std::make_shared<std::vector<std::string>>();
+  command.add_option("image", *names, "The images to remove (netlab image ls lists them)")
+      ->required();
+  action = [names] {
+    for (const auto& name : *names) {
+      image::removeImage(name);
+      std::cout << fmt::format("image `{}` removed\n", name);
+    }
+    return kExitOk;
+  };
+}
+
+}  // namespace
+
+Action defineImage(CLI::App& command) {
+  command.require_subcommand(1);
+  command.footer(
+      "An image is a root filesystem a node can have as its lower layer (\"image\" in the\n"
+      "topology), imported once from an archive that docker save, podman save or skopeo copy\n"
+      "wrote, or from an OCI layout directory. No registry is contacted. The store is\n"
+      "/var/lib/netlab/images for root, ~/.local/share/netlab/images for other users\n"
+      "(NETLAB_IMAGE_DIR overrides). No privileges needed. See docs/images.md.\n"
+      "Examples:\n"
+      "  docker save debian:12 -o debian.tar && netlab image import debian.tar\n"
+      "  skopeo copy docker://alpine:3.19 oci-archive:alpine.tar && netlab image import "
+      "alpine.tar\n"
+      "  netlab image ls\n"
+      "  netlab image rm debian-12");
+  auto actions = std::make_shared<std::map<CLI::App*, Action>>();
+  auto add = [&](const char* name, const char* summary, void (*define)(CLI::App&, Action&)) {
+    CLI::App* sub = command.add_subcommand(name, summary);
+    define(*sub, (*actions)[sub]);
+  };
+  add("import", "Import an image archive (OCI or docker save) or OCI layout directory",
+      defineImport);
+  add("ls", "List the imported images", defineListImages);
+  add("rm", "Remove imported images", defineRemove);
+  return [&command, actions] { return actions->at(command.get_subcommands().front())(); };
+}
+
+}  // namespace netlab::tools
