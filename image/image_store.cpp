@@ -15,6 +15,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "base/image_name.hpp"
 #include "image/image_source.hpp"
 #include "image/layer.hpp"
 
@@ -284,18 +285,11 @@ fs::path imageRoot(const std::string& name) {
 }
 
 void checkImageName(const std::string& name) {
-  const bool valid = !name.empty() && name.size() <= kMaxNameLength &&
-                     (std::islower(static_cast<unsigned char>(name[0])) ||
-                      std::isdigit(static_cast<unsigned char>(name[0]))) &&
-                     std::all_of(name.begin(), name.end(), [](char c) {
-                       return std::islower(static_cast<unsigned char>(c)) ||
-                              std::isdigit(static_cast<unsigned char>(c)) || c == '.' || c == '_' ||
-                              c == '-';
-                     });
+  const bool valid = isImageName(name);
   if (!valid) {
     throw Error(fmt::format("`{}` is not an image name: lower-case letters, digits, '.', '_' and "
                             "'-', starting with a letter or digit, at most {} characters",
-                            name, kMaxNameLength),
+                            name, kMaxImageNameLength),
                 EINVAL);
   }
 }
@@ -332,7 +326,7 @@ std::string imageNameFor(const std::string& reference, const fs::path& source) {
     }
   }
   const size_t first = name.find_first_not_of(".-_");
-  name = first == std::string::npos ? "" : name.substr(first, kMaxNameLength);
+  name = first == std::string::npos ? "" : name.substr(first, kMaxImageNameLength);
   while (!name.empty() && (name.back() == '-' || name.back() == '.')) name.pop_back();
   return name.empty() ? "image" : name;
 }

@@ -46,12 +46,10 @@ std::filesystem::path imageRoot(const std::string& name);
 // The store's name for an image without --name: its reference, else the file's name less its
 // archive extensions, lower-cased, a registry's docker.io/library/ or localhost/ prefix and an
 // @digest dropped, every character but [a-z0-9._-] made '-' (':' and '/' included), runs of
-// '-' made one, '.' and '-' trimmed from both ends, at most kMaxNameLength characters.
+// '-' made one, '.' and '-' trimmed from both ends, at most kMaxImageNameLength characters.
 std::string imageNameFor(const std::string& reference, const std::filesystem::path& source);
-// Throws Error unless name is a valid store name: [a-z0-9][a-z0-9._-]*, at most
-// kMaxNameLength characters.
+// Throws Error unless isImageName(name) (base/image_name.hpp).
 void checkImageName(const std::string& name);
-inline constexpr size_t kMaxNameLength = 128;
 
 // The images as JSON (`netlab image ls --format json`): a list of objects with the fields of
 // ImageInfo, sizeBytes as a number.

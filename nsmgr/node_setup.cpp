@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "base/fd.hpp"
+#include "image/image_store.hpp"
 #include "nsmgr/mountinfo.hpp"
 #include "nsmgr/rootless.hpp"
 
@@ -135,13 +136,20 @@ void addTopologyMounts(const topo::Node& node, const LabDirectory& directory,
   }
 }
 
+// The host's root, an image directory, or an imported image's (topo::RootFilesystem::image).
+std::string lowerLayerOf(const topo::RootFilesystem& root) {
+  if (root.image.empty()) return "/";
+  if (root.image.find('/') != std::string::npos) return root.image;
+  return image::imageRoot(root.image).string();
+}
+
 OverlayRoot overlayRootOf(const topo::Node& node, const LabDirectory& directory,
                           const SharedSetup& shared) {
   const std::string layers = "nodes/" + node.name + "/layers";
   directory.makeDirectory(layers);
   OverlayRoot root;
   root.layers = directory.pathOf(layers);
-  root.lower = node.root.image.empty() ? "/" : node.root.image;
+  root.lower = lowerLayerOf(node.root);
   if (node.root.image.empty()) root.hostMounts = shared.hostMounts;
   root.userXattrs = rootless();
   return root;

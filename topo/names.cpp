@@ -31,16 +31,6 @@ bool isValidLabName(std::string_view name) {
          isNameTail(name.substr(1));
 }
 
-bool isImageName(std::string_view name) {
-  constexpr size_t kMaxImageNameLength = 128;
-  auto imageChar = [](char c) {
-    return isAsciiLetter(c) || isAsciiDigit(c) || c == '.' || c == '_' || c == '-';
-  };
-  return !name.empty() && name.size() <= kMaxImageNameLength &&
-         (isAsciiLetter(name[0]) || isAsciiDigit(name[0])) &&
-         std::all_of(name.begin(), name.end(), imageChar);
-}
-
 bool isValidNodeName(std::string_view name) {
   return !name.empty() && isAsciiLetter(name[0]) && isNameTail(name.substr(1));
 }

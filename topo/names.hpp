@@ -19,10 +19,6 @@ bool isValidNodeName(std::string_view name);
 // A lab name: safe as a path component (the lab's state directory) and in kernel names.
 bool isValidLabName(std::string_view name);
 
-// An imported image's name (`netlab image import`): ^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$, safe as
-// a path component of the image store.
-bool isImageName(std::string_view name);
-
 // Why the kernel (or netlab) would refuse an interface name; nullopt when it is fine.
 std::optional<std::string> interfaceNameProblem(std::string_view name);
 std::optional<std::string> hostnameProblem(std::string_view name);

@@ -5,7 +5,7 @@
 #include <set>
 #include <system_error>
 
-#include "topo/names.hpp"
+#include "base/image_name.hpp"
 #include "topo/parse.hpp"
 
 namespace netlab::topo {
@@ -226,8 +226,8 @@ void parseImage(ParseContext& context, const Cursor& at, NodeSettings& settings)
       settings.image = Located<std::string>{*text, at.where()};
     } else {
       context.sink.error(at.where(), fmt::format("`{}` is not an image name", excerpt(*text)),
-                         "an imported image's name (letters, digits, '.', '_', '-'; `netlab image "
-                         "ls` lists them), or a root filesystem directory: \"./rootfs\"");
+                         "an imported image's name (lower-case letters, digits, '.', '_', '-'; "
+                         "`netlab image ls` lists them), or a root filesystem directory: \"./rootfs\"");
     }
     return;
   }

@@ -21,16 +21,16 @@ NETLAB = os.environ["NETLAB"]
 
 
 def tar_bytes(entries, compression=""):
-    """A tar of (path, kind, data): kind "file" (data: bytes), "dir", "symlink" or "hardlink"
-    (data: the target)."""
+    """A tar of (path, kind, data): kind "file" or "program" (data: bytes; mode 0644 or 0755),
+    "dir", "symlink" or "hardlink" (data: the target)."""
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w" + (":" + compression if compression else "")) as tar:
         for path, kind, data in entries:
             info = tarfile.TarInfo(path)
             info.mtime = 1700000000
-            if kind == "file":
+            if kind in ("file", "program"):
                 info.size = len(data)
-                info.mode = 0o644
+                info.mode = 0o644 if kind == "file" else 0o755
                 tar.addfile(info, io.BytesIO(data))
                 continue
             info.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE,

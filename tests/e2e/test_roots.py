@@ -9,6 +9,9 @@ import subprocess
 import tempfile
 import unittest
 
+from unittest import mock
+
+from test_image import oci_archive
 from test_labs import LabTest, netlab, unique_lab
 
 BUSYBOX = "/bin/busybox"  # Debian's busybox-static: one static binary, a whole userland
@@ -131,6 +134,37 @@ class ImageRoot(LabTest):
         self.exec(lab, "bb", "touch", "/etc/written-by-bb")
         self.exec(lab, "bb", "rm", "/etc/os-release")
         self.assertEqual(sorted(os.listdir(os.path.join(image, "etc"))), ["os-release"])
+
+    def test_an_imported_oci_image_runs_with_its_layers_and_whiteouts(self):
+        work = tempfile.mkdtemp(prefix="netlab-oci-")
+        self.addCleanup(shutil.rmtree, work, ignore_errors=True)
+        with open(BUSYBOX, "rb") as file:
+            busybox = file.read()
+        archive = os.path.join(work, "busybox.tar")
+        oci_archive(archive, [
+            [("bin", "dir", None), ("bin/busybox", "program", busybox),
+             *[(f"bin/{command}", "symlink", "busybox") for command in ["sh", "cat", "ls", "ping"]],
+             ("etc", "dir", None), ("etc/motd", "file", b"layer one\n"),
+             ("etc/old", "file", b"removed by layer two\n")],
+            [("etc/.wh.old", "file", b""), ("etc/motd", "file", b"layer two\n")]],
+            reference="example.org/lab/busybox:1")
+        with mock.patch.dict(os.environ, {"NETLAB_IMAGE_DIR": os.path.join(work, "store")}):
+            imported = netlab("image", "import", archive, "--name", "bb-test")
+            self.assertIn("bb-test", imported.stdout)
+            lab = unique_lab("oci")
+            topology = self.write_topology({"nodes": {"bb": {"image": "bb-test"}, "h": {}},
+                                            "links": [["bb", "h"]]})
+            plan = self.bring_up(topology, lab)
+            self.assertEqual(self.exec(lab, "bb", "cat", "/etc/motd").stdout, "layer two\n")
+            self.assertNotEqual(self.exec(lab, "bb", "ls", "/etc/old", check=False).returncode, 0)
+            h = [node for node in plan["nodes"] if node["name"] == "h"][0]
+            self.exec(lab, "bb", "ping", "-c", "1", "-W", "2",
+                      h["interfaces"][0]["addresses"][0].split("/")[0])
+            # Not imported: refused, naming the image.
+            missing = self.write_topology({"nodes": {"bb": {"image": "not-imported"}}, "links": []})
+            refused = netlab("up", missing, "--lab", unique_lab("oci"), check=False)
+            self.assertNotEqual(refused.returncode, 0)
+            self.assertIn("image not-imported is not imported", refused.stderr)
 
     def test_an_image_that_is_not_a_directory_is_a_located_error(self):
         missing = os.path.join(tempfile.gettempdir(), "netlab-no-such-image", "root")

@@ -3,6 +3,7 @@
 
 #include "base/error.hpp"
 #include "image/image_source.hpp"
+#include "base/image_name.hpp"
 #include "image/image_store.hpp"
 #include "image/layer.hpp"
 
@@ -77,7 +78,7 @@ TEST(ImageName, ChecksAGivenOne) {
   EXPECT_THROW(checkImageName("../x"), Error);
   EXPECT_THROW(checkImageName(".hidden"), Error);
   EXPECT_THROW(checkImageName("Debian"), Error);
-  EXPECT_THROW(checkImageName(std::string(kMaxNameLength + 1, 'a')), Error);
+  EXPECT_THROW(checkImageName(std::string(kMaxImageNameLength + 1, 'a')), Error);
 }
 
 }  // namespace

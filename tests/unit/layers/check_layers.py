@@ -14,7 +14,7 @@ ALLOWED = {
     "base": set(),
     "topo": {"base"},
     "netlink": {"base"},
-    "nsmgr": {"base", "topo", "netlink"},
+    "nsmgr": {"base", "topo", "netlink", "image"},
     "capture": {"base", "topo", "netlink", "nsmgr"},
     "report": {"base", "topo", "nsmgr"},
     "web": {"base", "topo", "nsmgr", "report", "capture"},

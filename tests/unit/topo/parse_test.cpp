@@ -186,6 +186,35 @@ TEST(Parse, BadResourcesAreLocatedErrors) {
   EXPECT_EQ(testing::errorCount(result), 6u) << dump(result);
 }
 
+TEST(Parse, RootsAreOverlaysOfTheHostsUnlessToldOtherwise) {
+  auto result = load(R"({
+    "defaults": {"kinds": {"switch": {"root": "host"}}},
+    "nodes": {"h1": {}, "h2": {"root": "host"}, "h3": {"image": "debian-12.1"},
+              "h4": {"image": "/"}},
+    "links": [["h1", "h2", "h3", "h4"]]})");
+  ASSERT_TRUE(result.ok()) << dump(result);
+  const Plan& plan = *result.plan;
+  EXPECT_EQ(nodeOf(plan, "h1").root, (RootFilesystem{RootMode::Overlay, ""}));
+  EXPECT_EQ(nodeOf(plan, "h2").root, (RootFilesystem{RootMode::Host, ""}));
+  EXPECT_EQ(nodeOf(plan, "h3").root, (RootFilesystem{RootMode::Overlay, "debian-12.1"}));
+  EXPECT_EQ(nodeOf(plan, "h4").root, (RootFilesystem{RootMode::Overlay, "/"}));
+  EXPECT_EQ(nodeOf(plan, "lan0").root, (RootFilesystem{RootMode::Host, ""}));
+}
+
+TEST(Parse, BadRootsAndImagesAreLocatedErrors) {
+  auto result = load(R"({"nodes": {"a": {"root": "overlayfs"}, "b": {"image": "Debian:12"},
+                                   "c": {"image": "./no/such/root"}, "d": {"image": "/a,b"},
+                                   "e": {"root": "host", "image": "busybox"}}})");
+  EXPECT_TRUE(testing::hasDiagnostic(result, "unknown root `overlayfs`", "nodes.a.root", 1));
+  EXPECT_TRUE(testing::hasDiagnostic(result, "`Debian:12` is not an image name", "nodes.b.image", 1));
+  EXPECT_TRUE(
+      testing::hasDiagnostic(result, "image `./no/such/root` is not a directory", "nodes.c.image", 2));
+  EXPECT_TRUE(testing::hasDiagnostic(result, "image path `/a,b` holds", "nodes.d.image", 2));
+  EXPECT_TRUE(testing::hasDiagnostic(result, "node e has an image but \"root\": \"host\"",
+                                     "nodes.e.image", 3));
+  EXPECT_EQ(testing::errorCount(result), 5u) << dump(result);
+}
+
 TEST(Parse, UnknownUsernsIsAnError) {
   auto result = load(R"({"nodes": {"a": {"userns": "isolate"}}, "userns": 1})");
   EXPECT_TRUE(testing::hasDiagnostic(result, "unknown userns `isolate`", "nodes.a.userns", 1));

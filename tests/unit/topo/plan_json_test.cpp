@@ -19,7 +19,8 @@ Plan richPlan() {
              "mounts": ["/tmp:/mnt:ro"], "files": [{"path": "/x", "content": "\u00e9\n", "mode": "0600"}],
              "routes": [{"to": "10.9.0.0/16", "via": "10.0.0.2", "dev": "eth0", "metric": 7},
                         {"to": "default", "dev": "eth0"}]},
-      "h1": {"userns": "isolated"}, "h2": {"resources": {"cpus": 0.25, "memory": "64M", "pids": 9}}
+      "h1": {"userns": "isolated", "root": "host"},
+      "h2": {"resources": {"cpus": 0.25, "memory": "64M", "pids": 9}, "image": "busybox"}
     },
     "links": [{"endpoints": ["r1", "h1"], "delay": "1.5ms", "jitter": "100us",
                "jitter_correlation": "25%", "loss": 0.1, "corrupt": "0.01%", "duplicate": "1%",
