@@ -175,8 +175,9 @@ def fat_tree(k):
 SHAPES = {"star": star, "chain": chain, "fat-tree": fat_tree}
 
 
-def to_netlab(lab):
-    """The lab as a netlab topology: everything written out, no automatic addressing."""
+def to_netlab(lab, defaults=None):
+    """The lab as a netlab topology: everything written out, no automatic addressing; with
+    `defaults`, the topology's defaults for every node."""
     nodes = {}
     for name, kind in lab.nodes.items():
         node = {"kind": kind}
@@ -193,13 +194,17 @@ def to_netlab(lab):
         return out
 
     links = [[endpoint(a), endpoint(b)] for a, b in lab.links]
-    return {"version": 1, "name": lab.name, "addressing": False, "nodes": nodes, "links": links}
+    topology = {"version": 1, "name": lab.name, "addressing": False, "nodes": nodes,
+                "links": links}
+    if defaults:
+        topology["defaults"] = defaults
+    return topology
 
 
-def write_netlab(lab, directory):
+def write_netlab(lab, directory, defaults=None):
     path = os.path.join(directory, f"{lab.name}.json")
     with open(path, "w") as out:
-        json.dump(to_netlab(lab), out)
+        json.dump(to_netlab(lab, defaults), out)
     return path
 
 

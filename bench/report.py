@@ -114,6 +114,24 @@ def _rootless(results):
             _table(header, rows))
 
 
+def _overlay(results):
+    """netlab's default overlay roots beside the host's root for every node, same labs, same run."""
+    if "netlab-hostroot" not in results["tools"]:
+        return ""
+    header = ["lab", "nodes", "overlay roots up s", "host's root up s", "overlay per node ms",
+              "overlay roots down s", "host's root down s"]
+    rows = []
+    for lab in results["labs"]:
+        overlay, host = _cell(lab, "netlab", "up"), _cell(lab, "netlab-hostroot", "up")
+        per_node = (f"{(overlay - host) / lab['nodes'] * 1000:.3f}"
+                    if overlay is not None and host is not None else "—")
+        rows.append([_lab_name(lab), str(lab["nodes"]), _spread(lab, "netlab", "up"),
+                     _spread(lab, "netlab-hostroot", "up"), per_node,
+                     _spread(lab, "netlab", "down"), _spread(lab, "netlab-hostroot", "down")])
+    return ("### Overlay roots (the default) beside the host's root for every node (median, "
+            "min–max, seconds)\n\n" + _table(header, rows))
+
+
 def _failures(results):
     lines = []
     for lab in results["labs"]:
@@ -142,5 +160,6 @@ def markdown(results):
     ]
     parts = ["\n".join(intro), _comparison(results, "up", "up (median seconds)"),
              _comparison(results, "down", "down, kernel settled (median seconds)"),
-             _details(results), _rootless(results), _failures(results)]
+             _details(results), _rootless(results), _overlay(results),
+             _failures(results)]
     return "\n\n".join(part for part in parts if part) + "\n"

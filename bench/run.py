@@ -143,6 +143,7 @@ def main():
     os.environ["NETLAB_RUN_DIR"] = "/run/netlab"
     candidates = {"netlab": tools.Netlab(args.netlab, workdir),
                   "netlab-rootless": tools.RootlessNetlab(args.netlab, workdir),
+                  "netlab-hostroot": tools.HostRootNetlab(args.netlab, workdir),
                   "floor": tools.Floor(args.floor, workdir), "ip-batch": tools.IpBatch(workdir),
                   "mininet": tools.Mininet()}
     available = {}

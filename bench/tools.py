@@ -109,6 +109,7 @@ def account_options(account):
 class Netlab(Tool):
     name = "netlab"
     account = None  # root
+    defaults = None  # the topology's defaults for every node: none, netlab's own
 
     def __init__(self, binary, workdir):
         self.binary = binary
@@ -121,7 +122,7 @@ class Netlab(Tool):
         return run_timed([self.binary, *arguments], self.account)
 
     def up(self, lab):
-        topology = labs.write_netlab(lab, self.workdir)
+        topology = labs.write_netlab(lab, self.workdir, self.defaults)
         seconds, peak_kib, _ = self.run("up", topology)
         return {"up": seconds, "peak_rss_kib": peak_kib}
 
@@ -160,6 +161,13 @@ class Netlab(Tool):
         _, _, out = self.run("ls")
         if lab.name in out.split():
             raise Broken(f"{self.name} ls still lists {lab.name}")
+
+
+class HostRootNetlab(Netlab):
+    """netlab with every node on the host's root ("root": "host"), not an overlay of its own:
+    beside netlab, what the overlay roots cost."""
+    name = "netlab-hostroot"
+    defaults = {"root": "host"}
 
 
 class RootlessNetlab(Netlab):

@@ -5,7 +5,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,16 +25,6 @@ struct ImageInfo {
 // /var/lib/netlab/images for root; for another user $XDG_DATA_HOME/netlab/images (by default
 // ~/.local/share/netlab/images); NETLAB_IMAGE_DIR overrides both.
 std::filesystem::path imageStoreDirectory();
-
-// Called before each layer is applied: its number (from 1), how many there are, its digest.
-using ImportProgress = std::function<void(size_t layer, size_t layers, const std::string& digest)>;
-
-// Imports the image in source (an OCI archive or layout directory, or a docker save archive)
-// under name, or the name derived from its reference or file (imageNameFor). Built in a
-// temporary directory of the store and renamed into place: a failed import leaves nothing.
-// Throws Error "importing SOURCE: …" naming the layer, the entry and the reason.
-ImageInfo importImage(const std::filesystem::path& source, std::optional<std::string> name,
-                      const ImportProgress& progress = {});
 
 std::vector<ImageInfo> listImages();  // by name
 void removeImage(const std::string& name);

@@ -13,6 +13,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "image/store_files.hpp"
 
 namespace netlab::image {
 namespace {
@@ -261,21 +262,6 @@ void extractArchive(int fd, const fs::path& root, const ExtractOptions& options)
   if (archive_write_close(writer.get()) < ARCHIVE_WARN) {
     throw Error("finishing it: " + archiveErrorText(writer.get()));
   }
-}
-
-void removeTree(const fs::path& path) {
-  std::error_code error;
-  if (geteuid() != 0 && fs::is_directory(fs::symlink_status(path, error))) {
-    fs::permissions(path, fs::perms::owner_all, fs::perm_options::add, error);
-    for (auto it = fs::recursive_directory_iterator(path, error);
-         !error && it != fs::recursive_directory_iterator(); it.increment(error)) {
-      if (it->is_directory(error) && !it->is_symlink(error)) {
-        fs::permissions(it->path(), fs::perms::owner_all, fs::perm_options::add, error);
-      }
-    }
-  }
-  fs::remove_all(path, error);
-  if (error) throw SystemError("remove", path.string(), error.value());
 }
 
 }  // namespace netlab::image

@@ -35,8 +35,4 @@ struct Whiteout {
 };
 std::optional<Whiteout> parseWhiteout(const std::string& path);
 
-// Removes path and all below it, never following a symbolic link; directories an ordinary user
-// extracted read-only (0555, as images have) are made writable first. Nothing there is fine.
-void removeTree(const std::filesystem::path& path);
-
 }  // namespace netlab::image

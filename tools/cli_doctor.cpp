@@ -1,4 +1,5 @@
 // netlab doctor: a table of what this machine lets netlab do (nsmgr/doctor.hpp).
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <iostream>
@@ -13,15 +14,18 @@
 namespace netlab::tools {
 namespace {
 
-void addWebServerCheck(nsmgr::DoctorReport& report) {
-  const std::string web = helperProgram("netlab-web", NETLAB_WEB_PATH);
-  const bool found = ::access(web.c_str(), X_OK) == 0;
-  report.checks.push_back({"programs", "netlab-web",
-                           found ? nsmgr::CheckStatus::Ok : nsmgr::CheckStatus::Wrong,
-                           found ? web
-                                 : "not found beside netlab nor in its helper directory: "
-                                   "`netlab web` cannot start; reinstall netlab",
-                           false});
+// A helper program netlab runs for one verb.
+void addHelperCheck(nsmgr::DoctorReport& report, const char* name, const char* built,
+                    const char* verb) {
+  const std::string program = helperProgram(name, built);
+  const bool found = ::access(program.c_str(), X_OK) == 0;
+  report.checks.push_back(
+      {"programs", name, found ? nsmgr::CheckStatus::Ok : nsmgr::CheckStatus::Wrong,
+       found ? program
+             : fmt::format("not found beside netlab nor in its helper directory: `{}` cannot "
+                           "start; reinstall netlab",
+                           verb),
+       false});
 }
 
 }  // namespace
@@ -31,7 +35,8 @@ Action defineDoctor(CLI::App& command) {
   addFormatOption(command, *format, {"table", "json"});
   return [format] {
     nsmgr::DoctorReport report = nsmgr::examineMachine();
-    addWebServerCheck(report);
+    addHelperCheck(report, "netlab-web", NETLAB_WEB_PATH, "netlab web");
+    addHelperCheck(report, "netlab-image", NETLAB_IMAGE_PATH, "netlab image import");
     const bool runs = report.defaultExampleRuns();
     if (*format == "json") {
       std::cout << report::doctorReportToJson(report);

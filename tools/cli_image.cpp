@@ -7,6 +7,8 @@
 #include <map>
 #include <optional>
 
+#include "base/error.hpp"
+#include "base/helper_program.hpp"
 #include "image/image_store.hpp"
 #include "tools/cli.hpp"
 #include "tools/output.hpp"
@@ -19,21 +21,17 @@ struct ImportArguments {
   std::string name;
 };
 
-int runImport(const ImportArguments& arguments) {
-  // A line per layer on a terminal: a big layer takes seconds to apply.
-  image::ImportProgress progress;
-  if (isTerminal(STDERR_FILENO)) {
-    progress = [](size_t layer, size_t layers, const std::string& digest) {
-      std::cerr << fmt::format("applying layer {} of {} ({})\n", layer, layers, digest);
-    };
+// In netlab-image (tools/netlab_image.cpp): image_import.hpp says why.
+[[noreturn]] void runImport(const ImportArguments& arguments) {
+  const std::string program = helperProgram("netlab-image", NETLAB_IMAGE_PATH);
+  std::vector<const char*> argv = {"netlab-image", arguments.file.c_str()};
+  if (!arguments.name.empty()) {
+    argv.push_back("--name");
+    argv.push_back(arguments.name.c_str());
   }
-  const image::ImageInfo info = image::importImage(
-      arguments.file,
-      arguments.name.empty() ? std::nullopt : std::optional<std::string>(arguments.name), progress);
-  std::cout << fmt::format("image `{}` imported: {} layer{}, size {}, root {}\n", info.name,
-                           info.layers.size(), info.layers.size() == 1 ? "" : "s",
-                           formatMemory(info.sizeBytes), info.root.string());
-  return kExitOk;
+  argv.push_back(nullptr);
+  ::execv(program.c_str(), const_cast<char* const*>(argv.data()));
+  throw SystemError("execv", program);
 }
 
 void defineImport(CLI::App& command, Action& action) {
@@ -45,7 +43,7 @@ void defineImport(CLI::App& command, Action& action) {
   command.add_option("--name", arguments->name,
                      "The store's name for it (default: from the archive's reference, else the "
                      "file's name)");
-  action = [arguments] { return runImport(*arguments); };
+  action = [arguments]() -> int { runImport(*arguments); };
 }
 
 void defineListImages(CLI::App& command, Action& action) {

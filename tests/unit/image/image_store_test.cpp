@@ -12,8 +12,9 @@
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
-#include "image/image_store.hpp"
+#include "image/image_import.hpp"
 #include "image/layer.hpp"
+#include "image/store_files.hpp"
 
 namespace netlab::image {
 namespace {

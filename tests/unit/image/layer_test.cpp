@@ -2,8 +2,8 @@
 #include <gtest/gtest.h>
 
 #include "base/error.hpp"
-#include "image/image_source.hpp"
 #include "base/image_name.hpp"
+#include "image/image_source.hpp"
 #include "image/image_store.hpp"
 #include "image/layer.hpp"
 
