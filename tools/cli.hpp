@@ -3,6 +3,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <map>
+#include <memory>
 #include <string>
 
 namespace netlab::tools {
@@ -24,6 +26,21 @@ struct Verb {
   const char* usageHint = nullptr;
   // It starts nodes' inits, whose ends a keeper records (nsmgr/node_keeper.hpp).
   bool startsInits = false;
+};
+
+// The subcommands of a verb (`netlab link show|set|…`): each defines its own options and action,
+// and the verb, which needs exactly one of them, runs the one given.
+class Subcommands {
+ public:
+  explicit Subcommands(CLI::App& command);
+  void add(const char* name, const char* summary,
+           const std::function<void(CLI::App&, Action&)>& define);
+  // The verb's action.
+  Action action() const;
+
+ private:
+  CLI::App& command_;
+  std::shared_ptr<std::map<CLI::App*, Action>> actions_;
 };
 
 // Adds --format with its choices; the first choice is the default.

@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <iostream>
-#include <map>
 #include <optional>
 
 #include "base/error.hpp"
@@ -81,7 +80,6 @@ void defineRemove(CLI::App& command, Action& action) {
 }  // namespace
 
 Action defineImage(CLI::App& command) {
-  command.require_subcommand(1);
   command.footer(
       "An image is a root filesystem a node can have as its lower layer (\"image\" in the\n"
       "topology), imported once from an archive that docker save, podman save or skopeo copy\n"
@@ -94,16 +92,12 @@ Action defineImage(CLI::App& command) {
       "alpine.tar\n"
       "  netlab image ls\n"
       "  netlab image rm debian-12");
-  auto actions = std::make_shared<std::map<CLI::App*, Action>>();
-  auto add = [&](const char* name, const char* summary, void (*define)(CLI::App&, Action&)) {
-    CLI::App* sub = command.add_subcommand(name, summary);
-    define(*sub, (*actions)[sub]);
-  };
-  add("import", "Import an image archive (OCI or docker save) or OCI layout directory",
-      defineImport);
-  add("ls", "List the imported images", defineListImages);
-  add("rm", "Remove imported images", defineRemove);
-  return [&command, actions] { return actions->at(command.get_subcommands().front())(); };
+  Subcommands subcommands(command);
+  subcommands.add("import", "Import an image archive (OCI or docker save) or OCI layout directory",
+                  defineImport);
+  subcommands.add("ls", "List the imported images", defineListImages);
+  subcommands.add("rm", "Remove imported images", defineRemove);
+  return subcommands.action();
 }
 
 }  // namespace netlab::tools

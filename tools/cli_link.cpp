@@ -177,7 +177,6 @@ void defineState(CLI::App& command, Action& action, bool up) {
 }  // namespace
 
 Action defineLink(CLI::App& command) {
-  command.require_subcommand(1);
   command.footer(
       "A link is named by either of its ends, NODE:INTERFACE.\n"
       "Examples:\n"
@@ -186,21 +185,18 @@ Action defineLink(CLI::App& command) {
       "  netlab link set r1:eth0 --loss 1% --direction out\n"
       "  netlab link reset r1:eth0\n"
       "  netlab link down r1:eth0 && netlab link up r1:eth0");
-  auto actions = std::make_shared<std::map<CLI::App*, Action>>();
-  auto add = [&](const char* name, const char* summary, auto define) {
-    CLI::App* sub = command.add_subcommand(name, summary);
-    define(*sub, (*actions)[sub]);
-  };
-  add("show", "Every link: its ends, state, impairments in force and counters", defineShow);
-  add("set", "Change a link's impairments live (the options given; the others stay)",
-      [](CLI::App& sub, Action& action) { defineImpair(sub, action, false); });
-  add("reset", "Remove a link's impairments",
-      [](CLI::App& sub, Action& action) { defineImpair(sub, action, true); });
-  add("down", "Fail a link as a pulled cable would: both ends lose carrier",
-      [](CLI::App& sub, Action& action) { defineState(sub, action, false); });
-  add("up", "Restore a failed link, with the addresses and routes it carried",
-      [](CLI::App& sub, Action& action) { defineState(sub, action, true); });
-  return [&command, actions] { return actions->at(command.get_subcommands().front())(); };
+  Subcommands subcommands(command);
+  subcommands.add("show", "Every link: its ends, state, impairments in force and counters",
+                  defineShow);
+  subcommands.add("set", "Change a link's impairments live (the options given; the others stay)",
+                  [](CLI::App& sub, Action& action) { defineImpair(sub, action, false); });
+  subcommands.add("reset", "Remove a link's impairments",
+                  [](CLI::App& sub, Action& action) { defineImpair(sub, action, true); });
+  subcommands.add("down", "Fail a link as a pulled cable would: both ends lose carrier",
+                  [](CLI::App& sub, Action& action) { defineState(sub, action, false); });
+  subcommands.add("up", "Restore a failed link, with the addresses and routes it carried",
+                  [](CLI::App& sub, Action& action) { defineState(sub, action, true); });
+  return subcommands.action();
 }
 
 }  // namespace netlab::tools

@@ -50,7 +50,6 @@ void defineAction(CLI::App& command, Action& action, nsmgr::NodeAction nodeActio
 }  // namespace
 
 Action defineNode(CLI::App& command) {
-  command.require_subcommand(1);
   command.footer(
       "A stopped node keeps its place: its interfaces (names, MACs, ifindexes) and links stay,\n"
       "down, so its peers see carrier go; `start` boots it as `up` did. A node whose init\n"
@@ -61,17 +60,18 @@ Action defineNode(CLI::App& command) {
       "  netlab node start r1\n"
       "  netlab node restart --lab ospf 'r*'\n"
       "  netlab node kill r2");
-  auto actions = std::make_shared<std::map<CLI::App*, Action>>();
+  Subcommands subcommands(command);
   auto add = [&](const char* name, const char* summary, nsmgr::NodeAction nodeAction) {
-    CLI::App* sub = command.add_subcommand(name, summary);
-    defineAction(*sub, (*actions)[sub], nodeAction);
+    subcommands.add(name, summary, [nodeAction](CLI::App& sub, Action& action) {
+      defineAction(sub, action, nodeAction);
+    });
   };
   add("stop", "Stop nodes (SIGTERM, 3 s, SIGKILL), keeping their links", nsmgr::NodeAction::Stop);
   add("start", "Boot stopped (or exited) nodes again as `up` did", nsmgr::NodeAction::Start);
   add("restart", "Stop, then start nodes", nsmgr::NodeAction::Restart);
   add("kill", "Kill nodes at once (SIGKILL, no grace), keeping their links",
       nsmgr::NodeAction::Kill);
-  return [&command, actions] { return actions->at(command.get_subcommands().front())(); };
+  return subcommands.action();
 }
 
 Action defineKeep(CLI::App& command) {

@@ -48,6 +48,23 @@ std::string chooseLab(const std::string& labOrTopology) {
               EINVAL);
 }
 
+Subcommands::Subcommands(CLI::App& command)
+    : command_(command), actions_(std::make_shared<std::map<CLI::App*, Action>>()) {
+  command.require_subcommand(1);
+}
+
+void Subcommands::add(const char* name, const char* summary,
+                      const std::function<void(CLI::App&, Action&)>& define) {
+  CLI::App* sub = command_.add_subcommand(name, summary);
+  define(*sub, (*actions_)[sub]);
+}
+
+Action Subcommands::action() const {
+  return [&command = command_, actions = actions_] {
+    return actions->at(command.get_subcommands().front())();
+  };
+}
+
 void addFormatOption(CLI::App& command, std::string& format,
                      const std::vector<std::string>& choices, const std::string& help) {
   format = choices.front();
