@@ -1,7 +1,9 @@
 #!/bin/bash
 # The satellite experiment (examples/satellite) on a kernel with netem: its figures are printed
 # for examples/satellite/README.md, and their shape is checked: near the link's rate on a short
-# round trip, lower on 600 ms, far lower again with loss.
+# round trip, and far lower on 600 ms with loss. Ten seconds over 600 ms are some 17 round trips,
+# so the lossy steps vary from run to run (0.1 %: 6.76 and 3.10 mbit/s in two runs, 1 %: 2.66 and
+# 2.25): the bounds are cuts against the lossless step, not a ratio of one noisy figure to another.
 set -euo pipefail
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
@@ -13,6 +15,6 @@ rows = {(row["one_way_delay_ms"], row["loss_percent"]): float(row["throughput_mb
 near, far = rows[("0", "0")], rows[("300", "0")]
 lossy, lossier = rows[("300", "0.1")], rows[("300", "1")]
 assert near > 17, f"{near} mbit/s on a short round trip, expected near 20 mbit/s"
-assert lossy < far and lossier < lossy / 1.5, f"loss: {far} -> {lossy} -> {lossier} mbit/s"
+assert lossy < 0.6 * far and lossier < 0.3 * far, f"loss: {far} -> {lossy} -> {lossier} mbit/s"
 print("satellite: the expected shape")
 PYTHON
