@@ -6,10 +6,10 @@
 // netlab writes their sysctls. Two workers, as netlab. No mounts, no init program, no state on
 // disk, no wait for carrier.
 //
-// With the lab built it prints one line, {"up": seconds, "pids": {"node": pid, ...}}, then waits
-// for a line (or end of file) on stdin and removes the lab as `netlab down` does: it ends the
-// nodes, whose namespaces take every link with them, and waits for the kernel to finish
-// removing those namespaces.
+// With the lab built it prints one line, {"up": seconds, "phases": {"start nodes": seconds, ...},
+// "pids": {"node": pid, ...}}, then waits for a line (or end of file) on stdin and removes the
+// lab as `netlab down` does: it ends the nodes, whose namespaces take every link with them, and
+// waits for the kernel to finish removing those namespaces.
 #include <sched.h>
 #include <signal.h>
 #include <unistd.h>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "base/phase_timings.hpp"
 #include "netlink/session.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_process.hpp"
@@ -77,12 +78,17 @@ netlink::Session scratchSession() {
 
 class FloorLab {
  public:
-  explicit FloorLab(const topo::Plan& plan) : plan_(plan), wiring_(plan), nodes_(plan.nodes.size()) {}
+  explicit FloorLab(const topo::Plan& plan)
+      : plan_(plan), wiring_(plan), nodes_(plan.nodes.size()) {}
 
-  void build() {
+  // Timed in netlab's names for the same phases, so the benchmark can set them side by side.
+  void build(PhaseTimings& timings) {
     startNodes();
+    timings.phaseDone("start nodes");
     createLinks();
+    timings.phaseDone("create links");
     configureNodes();
+    timings.phaseDone("configure nodes");
   }
 
   // Kills the nodes, whose namespaces take every link with them, then waits as `netlab down`
@@ -104,12 +110,13 @@ class FloorLab {
 
  private:
   void startNodes() {
-    nsmgr::parallelFor(plan_.nodes.size(), scratchSession, [&](netlink::Session& session, size_t i) {
-      nodes_[i] = startNode(plan_.nodes[i]);
-      if (plan_.nodes[i].kind == topo::NodeKind::Switch) {
-        session.execute(wiring_.bridgeCreation(i, nodes_[i].netns.get()));
-      }
-    });
+    nsmgr::parallelFor(plan_.nodes.size(), scratchSession,
+                       [&](netlink::Session& session, size_t i) {
+                         nodes_[i] = startNode(plan_.nodes[i]);
+                         if (plan_.nodes[i].kind == topo::NodeKind::Switch) {
+                           session.execute(wiring_.bridgeCreation(i, nodes_[i].netns.get()));
+                         }
+                       });
   }
 
   void createLinks() {
@@ -143,6 +150,15 @@ class FloorLab {
   std::vector<FloorNode> nodes_;
 };
 
+// Phase names are netlab's own words: nothing to escape.
+std::string phasesAsJson(const PhaseTimings& timings) {
+  std::string json;
+  for (const auto& [phase, seconds] : timings.phases()) {
+    json += (json.empty() ? "\"" : ", \"") + phase + "\": " + std::to_string(seconds);
+  }
+  return "{" + json + "}";
+}
+
 int run(const char* topologyPath) {
   topo::LoadResult loaded = topo::loadTopologyFile(topologyPath);
   for (const auto& diagnostic : loaded.diagnostics) {
@@ -150,11 +166,12 @@ int run(const char* topologyPath) {
   }
   if (!loaded.ok()) return 2;
   auto start = std::chrono::steady_clock::now();
+  PhaseTimings timings;
   FloorLab lab(*loaded.plan);
-  lab.build();
+  lab.build(timings);
   std::chrono::duration<double> up = std::chrono::steady_clock::now() - start;
-  std::cout << "{\"up\": " << up.count() << ", \"pids\": " << lab.pidsAsJson() << "}"
-            << std::endl;
+  std::cout << "{\"up\": " << up.count() << ", \"phases\": " << phasesAsJson(timings)
+            << ", \"pids\": " << lab.pidsAsJson() << "}" << std::endl;
   std::string line;
   std::getline(std::cin, line);
   lab.remove();

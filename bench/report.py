@@ -95,6 +95,15 @@ def _spread(lab, tool, key):
             f"({_seconds(min(values))}–{_seconds(max(values))})")
 
 
+def _spreads(results):
+    """up and down of netlab and the floor, median (min–max): what a ratio of medians hides."""
+    header = ["lab", "netlab up s", "floor up s", "netlab down s", "floor down s"]
+    rows = [[_lab_name(lab), _spread(lab, "netlab", "up"), _spread(lab, "floor", "up"),
+             _spread(lab, "netlab", "down"), _spread(lab, "floor", "down")]
+            for lab in results["labs"]]
+    return "### Spread (median, min–max, seconds)\n\n" + _table(header, rows)
+
+
 def _rootless(results):
     """netlab as an ordinary user (docs/rootless.md) beside netlab as root, same labs, same run."""
     if "netlab-rootless" not in results["tools"]:
@@ -132,6 +141,37 @@ def _overlay(results):
             "min–max, seconds)\n\n" + _table(header, rows))
 
 
+def _phases(results):
+    """Where `up`'s time goes: each phase's median for netlab (`netlab up --timings`) beside the
+    floor's for the phases the floor has too (the same names, bench/floor.cpp)."""
+    if "netlab" not in results["tools"]:
+        return ""
+    header = ["lab", "phase", "netlab s (min–max)", "floor s (min–max)"]
+    rows = []
+    for lab in results["labs"]:
+        netlab = lab["records"].get("netlab", [])
+        floor = lab["records"].get("floor", [])
+        phases = list(dict.fromkeys(phase for record in netlab for phase in record.get("phases", {})))
+        for phase in phases:
+            rows.append([_lab_name(lab), phase, _phase_spread(netlab, phase),
+                         _phase_spread(floor, phase)])
+    return "### Phases of up (median, min–max, seconds)\n\n" + _table(header, rows)
+
+
+def _phase_spread(records, phase):
+    values = [record["phases"][phase] for record in records if phase in record.get("phases", {})]
+    if not values:
+        return "—"
+    return f"{statistics.median(values):.3f} ({min(values):.3f}–{max(values):.3f})"
+
+
+def _loads(results):
+    header = ["lab", "load average before", "after"]
+    rows = [[_lab_name(lab), lab.get("load_before", "?"), lab.get("load_after", "?")]
+            for lab in results["labs"]]
+    return "### Load average (1, 5, 15 minutes) around each lab\n\n" + _table(header, rows)
+
+
 def _failures(results):
     lines = []
     for lab in results["labs"]:
@@ -146,13 +186,18 @@ def markdown(results):
     machine = results["machine"]
     counts = {tool: max((len(lab["records"].get(tool, [])) for lab in results["labs"]), default=0)
               for tool in results["tools"]}
-    intro = [
+    intro = [] if results.get("quiet", True) else [
+        f"**Unreliable**: the machine was busy (load average {machine['load_at_start']} at the "
+        f"start, above {results.get('max_load')}): these figures are not results."]
+    intro += [
         f"Machine: {machine['cpus']} CPUs ({machine['cpu']}), {machine['memory_mib']} MiB, "
         f"Linux {machine['kernel']}; load average {machine['load_at_start']} at the start, "
         f"{machine.get('load_at_end', '?')} at the end (the machine is shared: medians).",
         f"Command: `{results['command']}` ({results['date']}, {results['seconds']} s in all).",
         "Cycles per lab: " + ", ".join(f"{tool} {count}" for tool, count in counts.items())
         + ". Every lab answered its pings before any figure of it was kept.",
+        "Each figure is the median of the cycles; the spread (min–max) is in the tables that "
+        "show it.",
         "`up`: until the command returned (the lab usable). `down`: until the command returned "
         "and the kernel had removed the sampled nodes' namespaces (probe veths gone).",
         "floor: the same lab's raw kernel work and nothing else (bench/floor.cpp): every node a "
@@ -160,6 +205,6 @@ def markdown(results):
     ]
     parts = ["\n".join(intro), _comparison(results, "up", "up (median seconds)"),
              _comparison(results, "down", "down, kernel settled (median seconds)"),
-             _details(results), _rootless(results), _overlay(results),
-             _failures(results)]
+             _spreads(results), _details(results), _phases(results), _rootless(results),
+             _overlay(results), _loads(results), _failures(results)]
     return "\n\n".join(part for part in parts if part) + "\n"

@@ -52,6 +52,15 @@ def parse_args():
                              "(default: 1024, every N=1000 lab)")
     parser.add_argument("--mininet-repeat", type=int, default=1,
                         help="Mininet cycles per lab (default: 1: it takes minutes at N=1000)")
+    parser.add_argument("--max-load", type=float, default=0.5,
+                        help="the highest 1-minute load average a run may start at (default: "
+                             "0.5); the benchmark first waits up to --settle seconds for it")
+    parser.add_argument("--settle", type=int, default=300,
+                        help="seconds to wait for the load average to fall to --max-load "
+                             "(default: 300)")
+    parser.add_argument("--loaded-ok", action="store_true",
+                        help="measure on a busier machine anyway; the report says the figures "
+                             "are unreliable")
     parser.add_argument("--output", action="append", default=[],
                         help="write results to FILE.md (markdown) or FILE.json; repeatable")
     args = parser.parse_args()
@@ -96,15 +105,34 @@ def machine():
                 break
     with open("/proc/meminfo") as meminfo:
         memory = int(meminfo.readline().split()[1]) // 1024
-    with open("/proc/loadavg") as loadavg:
-        load = " ".join(loadavg.read().split()[:3])
     return {"kernel": platform.release(), "cpus": cpus, "cpu": model, "memory_mib": memory,
-            "load_at_start": load}
+            "load_at_start": load_average()}
+
+
+def load_average():
+    """The 1-, 5- and 15-minute load averages, as /proc/loadavg gives them."""
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
+
+
+def await_quiet(args):
+    """Waits for the 1-minute load average to fall to --max-load; False if it did not within
+    --settle seconds. A load average counts tasks running or waiting for the CPU (and in
+    uninterruptible sleep): at 0.5 on two cores another program takes a quarter of the machine,
+    and a figure taken beside it says as much about that program as about the tools."""
+    deadline = time.monotonic() + args.settle
+    while float(load_average().split()[0]) > args.max_load:
+        if time.monotonic() > deadline:
+            return False
+        log(f"load average {load_average()}: waiting for it to fall to {args.max_load}")
+        time.sleep(15)
+    return True
 
 
 def measure_lab(args, shape, size, available, workdir):
     lab = labs.SHAPES[shape](size)
     nodes = len(lab.nodes)
+    load_before = load_average()
     records = {name: [] for name in available}
     failures = {}
     # Tools alternate within each repeat, so slow drifts in the machine's load hit all of them.
@@ -130,7 +158,7 @@ def measure_lab(args, shape, size, available, workdir):
                 f"down {record['down']:.3f} s (returned {record['down_returned']:.3f})")
     return {"shape": shape, "size": size, "nodes": nodes, "links": len(lab.links),
             "routes": sum(len(r) for r in lab.routes.values()), "records": records,
-            "failures": failures}
+            "failures": failures, "load_before": load_before, "load_after": load_average()}
 
 
 def main():
@@ -148,12 +176,18 @@ def main():
                   "mininet": tools.Mininet()}
     available = {}
     for name in args.tools.split(","):
-        if candidates[name].available():
-            available[name] = candidates[name]
+        reason = candidates[name].unavailable()
+        if reason:
+            log(f"{name}: skipped: {reason}")
         else:
-            log(f"{name}: not available, skipped")
+            available[name] = candidates[name]
+    quiet = await_quiet(args)
+    if not quiet and not args.loaded_ok:
+        sys.exit(f"bench/run.py: load average {load_average()} after {args.settle} s, above "
+                 f"{args.max_load}: figures taken now would not be results (stop what runs, or "
+                 "--loaded-ok to measure anyway, marked unreliable)")
     started = time.time()
-    results = {"machine": machine(), "command": "bench/run.py " + " ".join(sys.argv[1:]),
+    results = {"machine": machine(), "quiet": quiet, "max_load": args.max_load, "command": "bench/run.py " + " ".join(sys.argv[1:]),
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "repeat": args.repeat, "mininet_repeat": args.mininet_repeat,
                "netlab": args.netlab, "tools": list(available), "labs": []}

@@ -115,16 +115,16 @@ class Netlab(Tool):
         self.binary = binary
         self.workdir = workdir
 
-    def available(self):
-        return os.access(self.binary, os.X_OK)
+    def unavailable(self):
+        return "" if os.access(self.binary, os.X_OK) else f"no program at {self.binary} (build it)"
 
     def run(self, *arguments):
         return run_timed([self.binary, *arguments], self.account)
 
     def up(self, lab):
         topology = labs.write_netlab(lab, self.workdir, self.defaults)
-        seconds, peak_kib, _ = self.run("up", topology)
-        return {"up": seconds, "peak_rss_kib": peak_kib}
+        seconds, peak_kib, out = self.run("up", "--quiet", "--timings", topology)
+        return {"up": seconds, "peak_rss_kib": peak_kib, "phases": _phases_from_table(out)}
 
     def node_pids(self, lab):
         _, _, out = self.run("status", lab.name, "--format", "json")
@@ -175,9 +175,9 @@ class RootlessNetlab(Netlab):
     name = "netlab-rootless"
     uid = 2_999_999  # above the ids useradd and the tests hand out
 
-    def available(self):
-        if not super().available():
-            return False
+    def unavailable(self):
+        if super().unavailable():
+            return super().unavailable()
         if self.account is None:
             self.account = Account(self.uid)
             # The topologies are written here; the user reads them.
@@ -186,9 +186,20 @@ class RootlessNetlab(Netlab):
         try:
             self.run("--version")
         except Broken as broken:
-            log(f"{self.name}: uid {self.uid} cannot run {self.binary}: {broken}")
-            return False
-        return True
+            return f"uid {self.uid} cannot run {self.binary}: {broken}"
+        return ""
+
+
+def _phases_from_table(out):
+    """phase -> seconds from the table `netlab up --timings` prints after its summary."""
+    phases = {}
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if line.split() == ["phase", "seconds"])
+    for line in lines[header + 1:]:
+        phase, seconds = line.rsplit(maxsplit=1)
+        if phase != "total":
+            phases[phase.strip()] = float(seconds)
+    return phases
 
 
 def _pids_from_status(status):
@@ -216,8 +227,8 @@ class IpBatch(Tool):
     def __init__(self, workdir):
         self.workdir = workdir
 
-    def available(self):
-        return all(shutil.which(tool) for tool in ("ip", "xargs", "nsenter", "sysctl"))
+    def unavailable(self):
+        return _missing_programs("ip", "xargs", "nsenter", "sysctl")
 
     def write_script(self, lab):
         top, inside = labs.to_ip_batch(lab)
@@ -294,8 +305,8 @@ class Floor(Tool):
         self.process = None
         self.pids = {}
 
-    def available(self):
-        return os.access(self.binary, os.X_OK)
+    def unavailable(self):
+        return "" if os.access(self.binary, os.X_OK) else f"no program at {self.binary} (build it)"
 
     def up(self, lab):
         topology = labs.write_netlab(lab, self.workdir)
@@ -308,8 +319,9 @@ class Floor(Tool):
             self.process.wait()
             raise Broken(f"netlab-floor {lab.name} exited {self.process.returncode}: "
                          f"{self.process.stderr.read().strip()[-800:]}")
-        self.pids = json.loads(line)["pids"]
-        return {"up": seconds}
+        reported = json.loads(line)
+        self.pids = reported["pids"]
+        return {"up": seconds, "phases": reported["phases"]}
 
     def node_pids(self, lab):
         return self.pids
@@ -335,17 +347,26 @@ class Floor(Tool):
 
 
 class Mininet:
-    """Mininet through its Python API (bench/mininet_lab.py, run by the system Python that has
-    the Debian package's module), with Linux bridges and no controller: no Open vSwitch."""
+    """Mininet through its Python API (bench/mininet_lab.py), with Linux bridges and no
+    controller: no Open vSwitch. Debian's package installs its module for Debian's own
+    interpreter, which need not be the python3 first on the PATH (a virtualenv's, a pyenv's)."""
     name = "mininet"
     python = "/usr/bin/python3"
 
-    def available(self):
-        if not shutil.which("mnexec") or not shutil.which("brctl"):
-            return False
+    def unavailable(self):
+        missing = _missing_programs("mnexec", "brctl")
+        if not os.access(self.python, os.X_OK):
+            return f"no Debian Python at {self.python}"
         probe = subprocess.run([self.python, "-c", "import mininet.net, mininet.nodelib"],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        return probe.returncode == 0
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        if probe.returncode != 0:
+            reason = (probe.stderr.strip().splitlines() or ["?"])[-1]
+            missing = "; ".join(filter(None, [missing, f"{self.python} cannot import mininet "
+                                              f"({reason})"]))
+        if missing:
+            return missing + " (tools/install-deps.sh --bench installs Debian's mininet and " \
+                             "bridge-utils)"
+        return ""
 
     def measure(self, shape, size, timeout):
         """One whole cycle (up, check, probes, down) in the driver; returns its JSON record."""
@@ -361,6 +382,12 @@ class Mininet:
         if record.get("error"):
             raise Broken(f"mininet {shape} {size}: {record['error']}")
         return record
+
+
+def _missing_programs(*programs):
+    """A reason such as "no brctl, nsenter on the PATH", or "" when each is there."""
+    missing = [program for program in programs if not shutil.which(program)]
+    return f"no {', '.join(missing)} on the PATH" if missing else ""
 
 
 def measure_cycle(tool, lab, with_extras):

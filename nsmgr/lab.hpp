@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/fd.hpp"
+#include "base/phase_timings.hpp"
 #include "nsmgr/cgroups.hpp"
 #include "nsmgr/report.hpp"
 #include "nsmgr/state_file.hpp"
@@ -22,6 +23,8 @@ struct UpOptions {
   ProgressFn progress;
   // Tasks (processes and threads) each node may have; 0 for no limit.
   uint32_t pidsLimit = kDefaultNodePidsLimit;
+  // When set, each phase of the build is timed into it (`netlab up --timings`).
+  PhaseTimings* timings = nullptr;
 };
 
 // Builds the lab the plan describes and returns its recorded state. Any failure (or SIGINT,
@@ -46,6 +49,8 @@ struct DownOptions {
   // Remove the lab's state even when some nodes could not be identified (once the user has
   // made sure they are gone).
   bool force = false;
+  // When set, each phase of the removal is timed into it (`netlab down --timings`).
+  PhaseTimings* timings = nullptr;
 };
 
 struct DownResult {

@@ -171,12 +171,17 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
   result.existed = true;
   // Nodes are recorded as they start: after a crash of `up` its nodes are dying on their own
   // (they die with the netlab that builds them), and are waited for here like any other.
+  auto phaseDone = [&](const char* phase) {
+    if (options.timings) options.timings->phaseDone(phase);
+  };
   NodeSearch search = findLiveNodes(*directory, lab);
   result.unidentified = std::move(search.unidentified);
+  phaseDone("find nodes");
   result.survivors = stopNodes(search.live);
   result.nodesStopped = search.live.size() - result.survivors.size();
   // What is left in the lab's cgroups is the lab's: the nodes no record identified among it.
   if (result.survivors.empty() && killLabCgroups(*directory)) result.unidentified.clear();
+  phaseDone("stop nodes");
   if (!result.survivors.empty() || (!result.unidentified.empty() && !options.force)) {
     keepOnly(*directory, result);
     return result;
@@ -192,7 +197,9 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
     directory->remove();
   });
   if (result.nodesStopped > 0 || unpinned > 0) waitForNamespaceCleanup();
+  phaseDone("await namespace removal");
   removal.get();
+  phaseDone("remove state");
   return result;
 }
 

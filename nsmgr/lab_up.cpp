@@ -55,28 +55,40 @@ class LabBuild {
 
   nsmgr::LabState run(Interruption& interruption) {
     prepareFiles();
+    phaseDone("prepare files");
     interruption.check();
     startNodes();
+    phaseDone("start nodes");
     std::future<RecordedState> recorded = serializeState();
     interruption.check();
     createLinks();
+    phaseDone("create links");
     interruption.check();
     awaitNodesReady();
     restoreDumpable();
+    phaseDone("await node setup");
     configureNodes();
+    phaseDone("configure nodes");
     awaitCarrier();
+    phaseDone("await carrier");
     interruption.check();
     runStartupCommands();
+    phaseDone("startup commands");
     nsmgr::LabState state = recordState(recorded.get());
     // The last moment a signal can still undo the lab: after it, the lab is up and stays up.
     interruption.check();
     for (auto& node : nodes_) detachNode(node);
     committed_ = true;
     keepExitStatuses(directory_);
+    phaseDone("record state");
     return state;
   }
 
  private:
+  void phaseDone(const char* phase) const {
+    if (options_.timings) options_.timings->phaseDone(phase);
+  }
+
   void progress(const std::string& stage, size_t done, size_t total) const {
     if (options_.progress) options_.progress(stage, done, total);
   }

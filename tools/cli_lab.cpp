@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "base/phase_timings.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/limits.hpp"
 #include "nsmgr/process.hpp"
@@ -62,6 +63,18 @@ nsmgr::ProgressFn progressPrinter(size_t nodes) {
   };
 }
 
+// Each phase's wall time, then their total.
+std::string timingsTable(const PhaseTimings& timings) {
+  Table table({"phase", "seconds"});
+  double total = 0;
+  for (const auto& [phase, seconds] : timings.phases()) {
+    table.add({phase, fmt::format("{:.3f}", seconds)});
+    total += seconds;
+  }
+  table.add({"total", fmt::format("{:.3f}", total)});
+  return table.render();
+}
+
 }  // namespace
 
 // Where the nodes' task limit lives, or why there is none.
@@ -86,7 +99,7 @@ void reportPidsLimit(const nsmgr::LabState& state, uint32_t asked) {
 Action defineUp(CLI::App& command) {
   struct Options {
     std::string topology, lab;
-    bool quiet = false;
+    bool quiet = false, timings = false;
     uint32_t pidsLimit = nsmgr::kDefaultNodePidsLimit;
   };
   auto options = std::make_shared<Options>();
@@ -101,10 +114,15 @@ Action defineUp(CLI::App& command) {
                   "no limit")
       ->capture_default_str()
       ->check(CLI::Range(0u, 4194304u));
+  command.add_flag("--timings", options->timings,
+                   "Print how long each phase took (reading the topology, starting nodes, "
+                   "creating links, configuring, waiting for carriers, ...)");
   return [options] {
+    PhaseTimings timings;
     requireLabAccess("up");
     auto plan = loadPlan(options->topology, options->lab);
     if (!plan) return kExitInvalid;
+    timings.phaseDone("read topology");
     auto refuse = [](const std::vector<std::string>& refusals) {
       for (const auto& refusal : refusals) std::cerr << "netlab: " << refusal << '\n';
       return !refusals.empty();
@@ -129,12 +147,14 @@ Action defineUp(CLI::App& command) {
          nsmgr::neighbourTableWarnings(nsmgr::readNeighbourTables(), nsmgr::neighboursOf(*plan))) {
       std::cerr << "netlab: warning: " << warning << '\n';
     }
+    timings.phaseDone("map ids, check limits");
     // Held until netlab exits: bringUp turns one into a rollback while it still can; a later
     // one must not kill netlab with the lab complete, before its report or after it.
     nsmgr::holdInterruptionsUntilExit();
     auto start = std::chrono::steady_clock::now();
     nsmgr::LabState state = withContext("bringing up lab `" + plan->name + "`", [&] {
-      return nsmgr::bringUp(*plan, {progressPrinter(plan->nodes.size()), options->pidsLimit});
+      return nsmgr::bringUp(*plan,
+                            {progressPrinter(plan->nodes.size()), options->pidsLimit, &timings});
     });
     double seconds = secondsSince(start);
     size_t interfaces = 0, addresses = 0;
@@ -148,6 +168,7 @@ Action defineUp(CLI::App& command) {
     std::cout << fmt::format("lab `{}` is up: {} nodes, {} interfaces, {} addresses in {:.3f} s\n",
                              plan->name, plan->nodes.size(), interfaces, addresses, seconds);
     if (!options->quiet) reportPidsLimit(state, options->pidsLimit);
+    if (options->timings) std::cout << timingsTable(timings);
     return kExitOk;
   };
 }
@@ -192,6 +213,7 @@ int takeDownLab(const std::string& lab, const nsmgr::DownOptions& options) {
   } else {
     std::cout << fmt::format("lab `{}` is down: {} nodes stopped, state removed in {:.3f} s\n", lab,
                              result.nodesStopped, secondsSince(start));
+    if (options.timings) std::cout << timingsTable(*options.timings);
   }
   return kExitOk;
 }
@@ -222,7 +244,7 @@ int inOwnProcess(const std::function<int()>& work) {
 Action defineDown(CLI::App& command) {
   struct Options {
     std::string lab;
-    bool all = false;
+    bool all = false, timings = false;
     nsmgr::DownOptions down;
   };
   auto options = std::make_shared<Options>();
@@ -231,6 +253,9 @@ Action defineDown(CLI::App& command) {
   command.add_flag("--force", options->down.force,
                    "Remove the lab's state even where a node's record cannot identify it (such a "
                    "node is never signalled: make sure it is gone first)");
+  command.add_flag("--timings", options->timings,
+                   "Print how long each phase took (stopping nodes, the kernel removing their "
+                   "namespaces, removing the state)");
   return [options] {
     requireLabAccess("down");
     std::vector<std::string> labs =
@@ -239,7 +264,10 @@ Action defineDown(CLI::App& command) {
     for (const auto& lab : labs) {
       auto takeDown = [&] {
         nsmgr::enterLabUserNamespace(lab);
-        return takeDownLab(lab, options->down);
+        PhaseTimings timings;
+        nsmgr::DownOptions down = options->down;
+        if (options->timings) down.timings = &timings;
+        return takeDownLab(lab, down);
       };
       // Without root a process can enter one lab's user namespace only: each lab but a single
       // one is taken down by a process of its own.

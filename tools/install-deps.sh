@@ -1,5 +1,6 @@
 #!/bin/bash
 # Installs what netlab needs to build and test, from Debian's packages (as root).
+# --bench: also what the benchmark compares netlab with and profiles it by (bench/README.md).
 set -euo pipefail
 packages=(
   build-essential cmake pkg-config clang
@@ -17,6 +18,10 @@ packages=(
   # The vm test tier (tests/vm/run): Debian's stock kernel, which has netem, booted in QEMU.
   qemu-system-x86 linux-image-amd64 busybox-static
 )
+if [ "${1:-}" = --bench ]; then
+  # Mininet for Debian's /usr/bin/python3, with the brctl its Linux bridges call; perf.
+  packages+=(mininet bridge-utils linux-perf)
+fi
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
