@@ -37,6 +37,7 @@ Action defineDoctor(CLI::App& command) {
     nsmgr::DoctorReport report = nsmgr::examineMachine();
     addHelperCheck(report, "netlab-web", NETLAB_WEB_PATH, "netlab web");
     addHelperCheck(report, "netlab-image", NETLAB_IMAGE_PATH, "netlab image import");
+    addHelperCheck(report, "netlab-capture", NETLAB_CAPTURE_PATH, "netlab capture");
     const bool runs = report.defaultExampleRuns();
     if (*format == "json") {
       std::cout << report::doctorReportToJson(report);

@@ -3,6 +3,7 @@
 
 #include <iostream>
 #include <map>
+#include <string_view>
 
 #include "base/error.hpp"
 #include "base/helper_program.hpp"
@@ -50,6 +51,18 @@ constexpr Verb kVerbs[] = {
     {"__keep", "Record how the inits a command started end", netlab::tools::defineKeep},
 };
 
+// Whether every verb must be defined, options and all: for netlab's own help, a mistyped verb, and
+// the hidden verbs that read the whole table. Otherwise only the verb given is: defining all of
+// them (twenty subcommands, some 150 options with their validators and help) is about a sixth of
+// a `netlab exec`.
+bool needsWholeTable(int argc, char** argv) {
+  if (argc < 2 || std::string_view(argv[1]).starts_with("__")) return true;
+  for (const Verb& verb : kVerbs) {
+    if (verb.name == std::string_view(argv[1])) return false;
+  }
+  return true;
+}
+
 // The verb's action, its failure printed here, once.
 int run(const netlab::tools::Action& action) {
   try {
@@ -69,11 +82,13 @@ int main(int argc, char** argv) {
                " - virtual network labs out of Linux namespaces: every node its own host"};
   app.set_version_flag("--version", "netlab " NETLAB_VERSION);
   app.require_subcommand(1);
-  app.footer(netlab::tools::helpFooter(netlab::documentationDirectory()));
+  const bool wholeTable = needsWholeTable(argc, argv);
+  if (wholeTable) app.footer(netlab::tools::helpFooter(netlab::documentationDirectory()));
   std::map<CLI::App*, netlab::tools::Action> actions;
   std::map<CLI::App*, bool> startsInits;
   std::map<CLI::App*, const char*> hints;
   for (const Verb& verb : kVerbs) {
+    if (!wholeTable && verb.name != std::string_view(argv[1])) continue;
     CLI::App* command = app.add_subcommand(verb.name, verb.summary);
     actions[command] = verb.define(*command);
     startsInits[command] = verb.startsInits;

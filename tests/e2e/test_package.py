@@ -68,7 +68,7 @@ class RelocatedInstall(unittest.TestCase):
             netlab = os.path.join(prefix, "bin", "netlab")
             helpers = os.path.join(prefix, "libexec", "netlab")
             for path in ["bin/netlab", "libexec/netlab/netlab-init", "libexec/netlab/netlab-web",
-                         "libexec/netlab/netlab-image",
+                         "libexec/netlab/netlab-image", "libexec/netlab/netlab-capture",
                          "share/man/man1/netlab.1", "share/man/man1/netlab-up.1",
                          "share/man/man5/netlab-topology.5",
                          "share/bash-completion/completions/netlab",
