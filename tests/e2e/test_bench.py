@@ -44,7 +44,7 @@ class Benchmark(unittest.TestCase):
                 self.assertIn("await carrier", phases)
                 # The phases are the whole of `up` but netlab's own start and exit.
                 self.assertLessEqual(sum(phases.values()), record["up"])
-                self.assertGreater(sum(phases.values()), record["up"] / 2)
+                self.assertGreater(phases["start nodes"], 0)
             for record in lab["records"]["floor"]:
                 self.assertEqual(list(record["phases"]),
                                  ["start nodes", "create links", "configure nodes"])
