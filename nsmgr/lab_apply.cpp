@@ -21,6 +21,7 @@
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_state.hpp"
 #include "nsmgr/link_control.hpp"
+#include "nsmgr/namespaces.hpp"
 #include "nsmgr/network_pin.hpp"
 #include "nsmgr/node_control.hpp"
 #include "nsmgr/node_process.hpp"
@@ -162,6 +163,18 @@ void removeNode(const LabDirectory& directory, const std::string& node) {
   directory.removeEntry("nodes/" + node);
 }
 
+// Removes the nodes, then waits for the kernel to remove their network namespaces: a removed
+// node's links go with its namespace, and their other ends (a switch's port, a router's
+// interface) are gone only once the kernel's cleanup worker got to it, which on a busy machine
+// is after `apply` would otherwise have returned.
+void removeNodes(const LabDirectory& directory, const std::vector<std::string>& nodes) {
+  if (nodes.empty()) return;
+  for (const auto& node : nodes) {
+    withContext("removing node " + node, [&] { removeNode(directory, node); });
+  }
+  waitForNamespaceCleanup();
+}
+
 // The IPv4 addresses node has in `from` and not in `to`, on lo and on the interfaces both keep:
 // a restart keeps them (its devices go down, which flushes only IPv6 addresses), and an
 // interface that goes takes its own.
@@ -222,9 +235,7 @@ class PlanApplication {
   void addNodes() {
     if (diff_.addedNodes.empty()) return;
     // Registered first: a start that fails half-way leaves records of inits it killed.
-    undo_.push_back([this] {
-      for (const auto& node : diff_.addedNodes) removeNode(locked_.directory(), node);
-    });
+    undo_.push_back([this] { nsmgr::removeNodes(locked_.directory(), diff_.addedNodes); });
     withContext("adding nodes", [&] { changeNodes(locked_, diff_.addedNodes, NodeAction::Start); });
   }
 
@@ -311,11 +322,7 @@ class PlanApplication {
     }
   }
 
-  void removeNodes() {
-    for (const auto& node : diff_.removedNodes) {
-      withContext("removing node " + node, [&] { removeNode(locked_.directory(), node); });
-    }
-  }
+  void removeNodes() { nsmgr::removeNodes(locked_.directory(), diff_.removedNodes); }
 
   // In reverse, each undo tried whatever the others did; returns the first undo's failure, if
   // any. The old plan is recorded again with the identities the nodes now have.
