@@ -148,10 +148,17 @@ class Capture(LabTest):
             f"{NETLAB} capture --lab {lab} h1:eth0 -c 4 icmp | "
             "tshark -r - -T fields -e frame.interface_name -e icmp.type",
             shell=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        self.addCleanup(lambda: reader.poll() is None and reader.kill())
+        # Pinged once the capture says it is capturing (a fixed pause was too short for a
+        # sanitized build beside other tests): tshark may speak on the same stderr first.
+        said = []
+        while not said or "capturing on" not in said[-1]:
+            said.append(reader.stderr.readline())
+            self.assertTrue(said[-1], "the capture ended before capturing: " + "".join(said))
         self.ping(lab, "h1", "172.16.1.1", 2)
         stdout, stderr = reader.communicate(timeout=30)
-        self.assertEqual(stdout.split(), ["h1:eth0", "8", "h1:eth0", "0"] * 2, stderr)
+        self.assertEqual(stdout.split(), ["h1:eth0", "8", "h1:eth0", "0"] * 2,
+                         "".join(said) + stderr)
 
         # stdout a terminal: a line per packet.
         leader, follower = pty.openpty()

@@ -422,11 +422,13 @@ class Usage(LabTest):
     def test_top_puts_the_busy_node_first_and_status_shows_its_memory(self):
         lab = unique_lab("usage")
         self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)
-        # h1 spins for 3 s; h2's dd holds its 48 MiB block, blocked on a pipe nobody reads.
+        # h1 spins; h2's dd holds its 48 MiB block, blocked on a pipe nobody reads. Both for
+        # longer than a sanitized netlab takes to start, sample and read (3 s and 5 s were not,
+        # on a busy machine); the lab's removal ends them.
         self.exec(lab, "h1", "sh", "-c",
-                  "timeout 3 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
+                  "timeout 15 sh -c 'while :; do :; done' >/dev/null 2>&1 &")
         self.exec(lab, "h2", "sh", "-c",
-                  "(dd if=/dev/zero bs=48M count=1 | sleep 5) >/dev/null 2>&1 &")
+                  "(dd if=/dev/zero bs=48M count=1 | sleep 15) >/dev/null 2>&1 &")
         time.sleep(1)
         reading = json.loads(netlab("top", lab, "-n", "1", "-i", "1", "--format", "json")
                              .stdout.splitlines()[0])
