@@ -17,6 +17,12 @@ inline constexpr int kExitInvalid = 2;  // bad command line or invalid topology
 // A verb's action; returns the exit code.
 using Action = std::function<int()>;
 
+// Runs an action with its failure printed once ("netlab: ..."), as every netlab program does.
+int runReportingFailure(const Action& action);
+// The main of a helper program netlab runs for a verb (netlab-web, netlab-capture): its command
+// line parsed (a usage error exits with kExitInvalid), then its work run as above.
+int runHelperProgram(CLI::App& app, int argc, char** argv, const Action& work);
+
 struct Verb {
   const char* name;
   const char* summary;

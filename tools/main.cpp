@@ -63,18 +63,6 @@ bool needsWholeTable(int argc, char** argv) {
   return true;
 }
 
-// The verb's action, its failure printed here, once.
-int run(const netlab::tools::Action& action) {
-  try {
-    return action();
-  } catch (const netlab::Error& error) {
-    std::cerr << "netlab: " << error.what() << '\n';
-  } catch (const std::exception& error) {
-    std::cerr << "netlab: internal error: " << error.what() << '\n';
-  }
-  return netlab::tools::kExitFailure;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -110,11 +98,12 @@ int main(int argc, char** argv) {
   CLI::App* command = app.get_subcommands().front();
   try {
     if (startsInits[command]) {
-      return netlab::nsmgr::runKeepingInits([&] { return run(actions.at(command)); });
+      return netlab::nsmgr::runKeepingInits(
+          [&] { return netlab::tools::runReportingFailure(actions.at(command)); });
     }
   } catch (const netlab::Error& error) {
     std::cerr << "netlab: " << error.what() << '\n';
     return netlab::tools::kExitFailure;
   }
-  return run(actions.at(command));
+  return netlab::tools::runReportingFailure(actions.at(command));
 }

@@ -211,18 +211,6 @@ int main(int argc, char** argv) {
   CLI::App app{"netlab-capture - the capture of `netlab capture` (run it as `netlab capture`)"};
   netlab::tools::CaptureArguments arguments;
   netlab::tools::addCaptureOptions(app, arguments);
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    int code = app.exit(error);
-    return code == 0 ? 0 : netlab::tools::kExitInvalid;
-  }
-  try {
-    return netlab::tools::runCapture(arguments);
-  } catch (const netlab::Error& error) {
-    std::cerr << "netlab: " << error.what() << '\n';
-  } catch (const std::exception& error) {
-    std::cerr << "netlab: internal error: " << error.what() << '\n';
-  }
-  return netlab::tools::kExitFailure;
+  return netlab::tools::runHelperProgram(app, argc, argv,
+                                         [&] { return netlab::tools::runCapture(arguments); });
 }

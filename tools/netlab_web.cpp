@@ -24,13 +24,7 @@ int main(int argc, char** argv) {
             }
           },
           "ADDRESS:PORT"));
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    int code = app.exit(error);
-    return code == 0 ? 0 : netlab::tools::kExitInvalid;
-  }
-  try {
+  return netlab::tools::runHelperProgram(app, argc, argv, [&] {
     netlab::tools::requireLabAccess("web");
     netlab::web::ServerOptions server{netlab::web::parseListenAddress(options.listen),
                                       options.control};
@@ -44,10 +38,5 @@ int main(int argc, char** argv) {
     });
     std::cout << "netlab web: stopped\n";
     return netlab::tools::kExitOk;
-  } catch (const netlab::Error& error) {
-    std::cerr << "netlab: " << error.what() << '\n';
-  } catch (const std::exception& error) {
-    std::cerr << "netlab: internal error: " << error.what() << '\n';
-  }
-  return netlab::tools::kExitFailure;
+  });
 }

@@ -176,4 +176,24 @@ std::string formatMemory(const std::optional<uint64_t>& bytes) {
   return unit == 0 ? fmt::format("{}", *bytes) : fmt::format("{:.1f}{}", value, kUnits[unit]);
 }
 
+int runReportingFailure(const Action& action) {
+  try {
+    return action();
+  } catch (const Error& error) {
+    std::cerr << "netlab: " << error.what() << '\n';
+  } catch (const std::exception& error) {
+    std::cerr << "netlab: internal error: " << error.what() << '\n';
+  }
+  return kExitFailure;
+}
+
+int runHelperProgram(CLI::App& app, int argc, char** argv, const Action& work) {
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return app.exit(error) == 0 ? kExitOk : kExitInvalid;
+  }
+  return runReportingFailure(work);
+}
+
 }  // namespace netlab::tools
