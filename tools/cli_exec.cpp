@@ -2,6 +2,7 @@
 // several at once with each line of output prefixed by its node.
 #include <fcntl.h>
 #include <fnmatch.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -15,6 +16,7 @@
 #include "nsmgr/lab.hpp"
 #include "nsmgr/node_commands.hpp"
 #include "nsmgr/process.hpp"
+#include "nsmgr/report.hpp"
 #include "nsmgr/run_in_node.hpp"
 #include "report/report_json.hpp"
 #include "tools/cli.hpp"
@@ -92,6 +94,21 @@ std::vector<std::string> loginShellOf(pid_t nodePid) {
   return {"/bin/sh", "-l"};
 }
 
+// A command ended by a signal is named, as a shell names it, except SIGINT and SIGPIPE, which
+// end commands on purpose; a stopping node (`down`, `node stop`) ends its commands with
+// SIGTERM, and the message says when the node has gone.
+void reportSignalled(int waitStatus, const nsmgr::NodeHandle& node, const std::string& program) {
+  if (!WIFSIGNALED(waitStatus)) return;
+  const int signal = WTERMSIG(waitStatus);
+  if (signal == SIGINT || signal == SIGPIPE) return;
+  std::cerr << "netlab: " << node.name << ": " << program << ": killed by "
+            << nsmgr::signalName(signal)
+            << (nsmgr::waitForExit(node.pidfd, std::chrono::milliseconds(0))
+                    ? " (the node has stopped)"
+                    : "")
+            << '\n';
+}
+
 int execInOne(const std::string& lab, const ExecOptions& options) {
   nsmgr::NodeHandle node = nsmgr::openNode(lab, options.node);
   const std::vector<std::string> argv =
@@ -101,6 +118,7 @@ int execInOne(const std::string& lab, const ExecOptions& options) {
   command.joinCgroups(nsmgr::cgroupProcsFilesOf(node.pid));
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
   if (result.failedStep) return reportNotRun(result, node.name, argv.front());
+  reportSignalled(result.waitStatus, node, argv.front());
   return nsmgr::exitCodeOf(result.waitStatus);
 }
 
