@@ -253,7 +253,7 @@ bool Session::dumpOnce(uint16_t type, const void* fixedHeader, size_t fixedHeade
   nlmsghdr* header = mnl_nlmsg_put_header(request.data());
   header->nlmsg_type = type;
   header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  const uint32_t sequence = nextDumpSequence_++;
+  const uint32_t sequence = nextQuerySequence_++;
   header->nlmsg_seq = sequence;
   std::memcpy(mnl_nlmsg_put_extra_header(header, fixedHeaderSize), fixedHeader, fixedHeaderSize);
   transport_->send({request.data(), header->nlmsg_len}, what);
@@ -293,6 +293,38 @@ std::vector<LinkInfo> Session::dumpLinks() {
     if (auto link = parseLink(message)) links.push_back(std::move(*link));
   });
   return links;
+}
+
+std::optional<LinkInfo> Session::getLink(uint32_t ifindex) {
+  const std::string what = "RTM_GETLINK of ifindex " + std::to_string(ifindex);
+  std::vector<uint8_t> request(NLMSG_SPACE(sizeof(ifinfomsg)));
+  nlmsghdr* header = mnl_nlmsg_put_header(request.data());
+  header->nlmsg_type = RTM_GETLINK;
+  header->nlmsg_flags = NLM_F_REQUEST;
+  const uint32_t sequence = nextQuerySequence_++;
+  header->nlmsg_seq = sequence;
+  auto* link = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifinfomsg)));
+  link->ifi_family = AF_UNSPEC;
+  link->ifi_index = static_cast<int>(ifindex);
+  transport_->send({request.data(), header->nlmsg_len}, what);
+  std::optional<LinkInfo> found;
+  for (bool answered = false; !answered;) {
+    Datagram datagram = receiveFromKernel();
+    forEachMessage(datagram.bytes, [&](const nlmsghdr& message) {
+      if (message.nlmsg_seq != sequence || message.nlmsg_pid != portId_) return true;
+      answered = true;
+      if (message.nlmsg_type == NLMSG_ERROR) {
+        Ack ack = parseAck(message);
+        if (ack.error != 0 && ack.error != ENODEV) {
+          throw NetlinkError(what, ack.error, ack.extackMessage);
+        }
+      } else {
+        found = parseLink(message);
+      }
+      return false;
+    });
+  }
+  return found;
 }
 
 std::vector<AddressInfo> Session::dumpAddresses() {

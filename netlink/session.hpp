@@ -77,6 +77,11 @@ class Session {
   void execute(const RequestBatch& batch);
 
   std::vector<LinkInfo> dumpLinks();
+  // One link, as the kernel has it now; nullopt when there is none (ENODEV). Asked for alone, a
+  // link's pending carrier change is applied first (Linux 6.8 and later run the link watcher's
+  // work for it at once), so its operational state is current: a dump reports the state the
+  // link watcher left, which it may update only a second later.
+  std::optional<LinkInfo> getLink(uint32_t ifindex);
   std::vector<AddressInfo> dumpAddresses();
   // The unicast routes of the main table, IPv4 and IPv6.
   std::vector<RouteInfo> dumpRoutes();
@@ -105,7 +110,8 @@ class Session {
 
   std::unique_ptr<Transport> transport_;
   uint32_t portId_ = 0;
-  uint32_t nextDumpSequence_ = 0x80000000u;
+  // Dumps and lone queries, numbered apart from a batch's requests.
+  uint32_t nextQuerySequence_ = 0x80000000u;
 };
 
 }  // namespace netlab::netlink

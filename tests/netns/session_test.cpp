@@ -172,6 +172,29 @@ TEST(Session, MultipathRouteReadsBackEveryHop) {
 }
 
 // Hundreds of links do not fit in one datagram: the dump spans many, each read whole.
+TEST(Session, ALinkAskedForAloneIsFoundByIfindex) {
+  onOwnThread([] {
+    Fd scratch = newNamespace();
+    Session session = Session::openInCurrentNamespace();
+    RequestBatch batch;
+    batch.newVethPair({"v0", 20, {}, 1500, -1, 0, true}, {"v1", 21, {}, 1400, -1, 0, false},
+                      "veth test");
+    session.execute(batch);
+    auto link = session.getLink(21);
+    ASSERT_TRUE(link);
+    EXPECT_EQ(link->name, "v1");
+    EXPECT_EQ(link->ifindex, 21u);
+    EXPECT_EQ(link->mtu, 1400u);
+    EXPECT_EQ(link->kind, "veth");
+    auto born = session.getLink(20);
+    ASSERT_TRUE(born);
+    EXPECT_EQ(born->name, "v0");
+    EXPECT_TRUE(born->flags & IFF_UP) << "the end the request made up";
+    EXPECT_FALSE(session.getLink(999)) << "no such link: nullopt, not an error";
+    EXPECT_EQ(session.dumpLinks().size(), 3u) << "the session still reads dumps whole";
+  });
+}
+
 TEST(Session, DumpSpanningManyDatagramsReadsEveryLink) {
   onOwnThread([] {
     Fd scratch = newNamespace();

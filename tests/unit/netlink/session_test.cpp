@@ -183,6 +183,35 @@ TEST(SessionReceive, DumpSkipsRepliesThatAreNotItsOwn) {
   EXPECT_EQ(names(session.dumpLinks()), (std::vector<std::string>{"eth0"}));
 }
 
+TEST(SessionReceive, ALinkAskedForAloneIsItsOwnReply) {
+  auto [transport, session] = scripted([](const nlmsghdr& request, ScriptedTransport& t) {
+    uint32_t seq = request.nlmsg_seq;
+    t.queue(DatagramBuilder().link(seq + 1, "other-sequence").link(seq, "eth0").bytes());
+  });
+  auto link = session.getLink(2);
+  ASSERT_TRUE(link);
+  EXPECT_EQ(link->name, "eth0");
+  ASSERT_EQ(transport->requests().size(), 1u);
+  EXPECT_EQ(transport->requests()[0].nlmsg_flags, NLM_F_REQUEST)
+      << "a dump would not bring the link's pending carrier change first";
+}
+
+TEST(SessionReceive, ALinkThatIsNotThereIsNoLinkAndOtherRefusalsThrow) {
+  int refusal = ENODEV;
+  auto [transport, session] = scripted([&](const nlmsghdr& request, ScriptedTransport& t) {
+    t.queue(DatagramBuilder().ack(request.nlmsg_seq, refusal).bytes());
+  });
+  EXPECT_FALSE(session.getLink(7));
+  refusal = EPERM;
+  try {
+    session.getLink(7);
+    FAIL() << "a refusal was taken for a missing link";
+  } catch (const NetlinkError& error) {
+    EXPECT_EQ(error.errnoValue(), EPERM);
+    EXPECT_NE(std::string(error.what()).find("ifindex 7"), std::string::npos) << error.what();
+  }
+}
+
 TEST(SessionReceive, MalformedReplyIsAnError) {
   auto [transport, session] = scripted([](const nlmsghdr& request, ScriptedTransport& t) {
     auto datagram =
