@@ -70,13 +70,6 @@ InterfaceRef peerOf(const topo::Plan& plan, const InterfaceRef& ref) {
   return findEnd(plan, interface.peerNode + ":" + interface.peerInterface);
 }
 
-std::optional<netlink::LinkInfo> findLink(netlink::Session& session, uint32_t ifindex) {
-  for (auto& link : session.dumpLinks()) {
-    if (link.ifindex == ifindex) return std::move(link);
-  }
-  return std::nullopt;
-}
-
 // The end's ifindex as `up` recorded it (nullopt for a lab recorded without one).
 std::optional<uint32_t> recordedIfindex(const LabState& state, const InterfaceRef& ref) {
   const topo::Node& node = state.plan.nodes[ref.node];
@@ -103,7 +96,7 @@ uint32_t verifiedIfindex(netlink::Session& session, const LabState& state, const
                     "take the lab down and up again",
                 ENODEV);
   }
-  const auto link = findLink(session, *recorded);
+  const auto link = session.getLink(*recorded);
   const std::string& expected = state.plan.nodes[ref.node].interfaces[ref.interface].name;
   if (!link) {
     throw Error(name + ": no device has its recorded ifindex " + std::to_string(*recorded) +
@@ -253,7 +246,7 @@ void setAdministrativelyUp(const nsmgr::LabState& state, const Wiring& wiring,
 bool isAdministrativelyUp(const nsmgr::LabState& state, const Wiring& wiring,
                           const InterfaceRef& ref) {
   NodeSession session(state, state.plan.nodes[ref.node].name);
-  auto link = findLink(*session, verifiedIfindex(*session, state, wiring, ref));
+  auto link = session->getLink(verifiedIfindex(*session, state, wiring, ref));
   return link && (link->flags & IFF_UP) != 0;
 }
 
@@ -263,7 +256,7 @@ void awaitOperationalState(const nsmgr::LabState& state, const Wiring& wiring,
   const uint32_t ifindex = verifiedIfindex(*session, state, wiring, ref);
   const auto deadline = std::chrono::steady_clock::now() + kCarrierTimeout;
   for (;;) {
-    auto link = findLink(*session, ifindex);
+    auto link = session->getLink(ifindex);
     if (link && (link->operState == IF_OPER_UP) == up) return;
     if (std::chrono::steady_clock::now() > deadline) {
       throw Error(
