@@ -360,6 +360,13 @@ TraceOutcome tracePath(const LabState& state, const std::string& node, const IpA
   return outcome;
 }
 
+std::string refusedEchoesCause(size_t refused) {
+  return "the kernel refused " + std::to_string(refused) +
+         " echo requests (No buffer space available): its neighbour table, shared by every "
+         "namespace of the machine, is most likely full: raise "
+         "net.ipv4.neigh.default.gc_thresh3 (and gc_thresh2) on the host";
+}
+
 std::vector<ProbeOutcome> probeReachability(const LabState& state,
                                             const std::vector<ProbeRequest>& requests,
                                             const ProbeOptions& options) {

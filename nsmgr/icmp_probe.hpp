@@ -30,6 +30,9 @@ struct ProbeOutcome {
   size_t refused = 0;
 };
 
+// What `refused` echo requests most likely mean, and the host setting that helps.
+std::string refusedEchoesCause(size_t refused);
+
 struct ProbeOptions {
   uint32_t tries = 1;                       // echo requests per address, 200 ms apart
   std::chrono::milliseconds timeout{2000};  // after the last try, for the replies

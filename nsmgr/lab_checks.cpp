@@ -48,6 +48,8 @@ Verdict tryReach(const nsmgr::LabState& state, const topo::Check& check,
     }
   }
   if (unanswered.empty()) return std::nullopt;
+  if (outcome.refused > 0)
+    return "no reply from " + unanswered + "; " + refusedEchoesCause(outcome.refused);
   return "no reply from " + unanswered;
 }
 

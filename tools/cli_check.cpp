@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "base/error.hpp"
+#include "nsmgr/icmp_probe.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/lab_checks.hpp"
 #include "report/report_json.hpp"
@@ -77,12 +78,8 @@ Action definePingall(CLI::App& command) {
     const auto& pings = report.pings;
     const nsmgr::PingSummary summary = nsmgr::summarize(pings);
     if (report.refused > 0) {
-      std::cerr << fmt::format(
-          "netlab: the kernel refused {} echo requests (No buffer space available): its "
-          "neighbour table, shared by every namespace of the machine, is most likely full; a "
-          "flat LAN of N hosts needs about N*N entries: raise net.ipv4.neigh.default.gc_thresh3 "
-          "(and gc_thresh2) on the host\n",
-          report.refused);
+      std::cerr << "netlab: " << nsmgr::refusedEchoesCause(report.refused)
+                << " (a flat LAN of N hosts needs about N*N entries)\n";
     }
     if (options->format == "json") {
       std::cout << report::pingResultsToJson(state.plan.name, pings);
