@@ -243,20 +243,26 @@ void Session::dump(uint16_t type, const void* fixedHeader, size_t fixedHeaderSiz
               EAGAIN);
 }
 
+uint32_t Session::sendQuery(uint16_t type, uint16_t flags, const void* fixedHeader,
+                            size_t fixedHeaderSize, const std::string& what) {
+  std::vector<uint8_t> request(NLMSG_SPACE(fixedHeaderSize));
+  nlmsghdr* header = mnl_nlmsg_put_header(request.data());
+  header->nlmsg_type = type;
+  header->nlmsg_flags = flags;
+  header->nlmsg_seq = nextQuerySequence_++;
+  std::memcpy(mnl_nlmsg_put_extra_header(header, fixedHeaderSize), fixedHeader, fixedHeaderSize);
+  transport_->send({request.data(), header->nlmsg_len}, what);
+  return header->nlmsg_seq;
+}
+
 // Asks for one dump and keeps its replies, read to NLMSG_DONE. False if the kernel marked any
 // of them NLM_F_DUMP_INTR: the objects changed while it was read, so some may be missing or
 // seen twice.
 bool Session::dumpOnce(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,
                        std::vector<uint8_t>& replies) {
   const std::string what = messageTypeName(type) + " dump";
-  std::vector<uint8_t> request(NLMSG_SPACE(fixedHeaderSize));
-  nlmsghdr* header = mnl_nlmsg_put_header(request.data());
-  header->nlmsg_type = type;
-  header->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
-  const uint32_t sequence = nextQuerySequence_++;
-  header->nlmsg_seq = sequence;
-  std::memcpy(mnl_nlmsg_put_extra_header(header, fixedHeaderSize), fixedHeader, fixedHeaderSize);
-  transport_->send({request.data(), header->nlmsg_len}, what);
+  const uint32_t sequence =
+      sendQuery(type, NLM_F_REQUEST | NLM_F_DUMP, fixedHeader, fixedHeaderSize, what);
   bool interrupted = false;
   bool done = false;
   while (!done) {
@@ -297,16 +303,10 @@ std::vector<LinkInfo> Session::dumpLinks() {
 
 std::optional<LinkInfo> Session::getLink(uint32_t ifindex) {
   const std::string what = "RTM_GETLINK of ifindex " + std::to_string(ifindex);
-  std::vector<uint8_t> request(NLMSG_SPACE(sizeof(ifinfomsg)));
-  nlmsghdr* header = mnl_nlmsg_put_header(request.data());
-  header->nlmsg_type = RTM_GETLINK;
-  header->nlmsg_flags = NLM_F_REQUEST;
-  const uint32_t sequence = nextQuerySequence_++;
-  header->nlmsg_seq = sequence;
-  auto* link = static_cast<ifinfomsg*>(mnl_nlmsg_put_extra_header(header, sizeof(ifinfomsg)));
-  link->ifi_family = AF_UNSPEC;
-  link->ifi_index = static_cast<int>(ifindex);
-  transport_->send({request.data(), header->nlmsg_len}, what);
+  ifinfomsg link{};
+  link.ifi_family = AF_UNSPEC;
+  link.ifi_index = static_cast<int>(ifindex);
+  const uint32_t sequence = sendQuery(RTM_GETLINK, NLM_F_REQUEST, &link, sizeof link, what);
   std::optional<LinkInfo> found;
   for (bool answered = false; !answered;) {
     Datagram datagram = receiveFromKernel();

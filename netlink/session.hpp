@@ -103,6 +103,10 @@ class Session {
  private:
   void sendChunk(const RequestBatch& batch, size_t firstRequest, size_t endRequest);
   void collectAcks(const RequestBatch& batch, size_t firstRequest, size_t endRequest);
+  // Sends one request with no attributes past its fixed header (a dump, or a lone query);
+  // returns its sequence number.
+  uint32_t sendQuery(uint16_t type, uint16_t flags, const void* fixedHeader, size_t fixedHeaderSize,
+                     const std::string& what);
   bool dumpOnce(uint16_t type, const void* fixedHeader, size_t fixedHeaderSize,
                 std::vector<uint8_t>& replies);
   // A datagram from the kernel, whose messages may be replies to this session's requests.

@@ -48,9 +48,9 @@ Verdict tryReach(const nsmgr::LabState& state, const topo::Check& check,
     }
   }
   if (unanswered.empty()) return std::nullopt;
-  if (outcome.refused > 0)
-    return "no reply from " + unanswered + "; " + refusedEchoesCause(outcome.refused);
-  return "no reply from " + unanswered;
+  std::string verdict = "no reply from " + unanswered;
+  if (outcome.refused > 0) verdict += "; " + refusedEchoesCause(outcome.refused);
+  return verdict;
 }
 
 std::string describeNextHop(const netlink::NextHop& hop,

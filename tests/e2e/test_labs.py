@@ -299,7 +299,8 @@ class Exec(LabTest):
         self.assertEqual({entry["exit_code"] for entry in missing}, {127})
         # A command ended by a signal: 128 + its number, named unless it is SIGINT or SIGPIPE.
         killed = self.exec(lab, "h1", "sh", "-c", "kill -TERM $$", check=False)
-        self.assertEqual((killed.returncode, killed.stderr), (143, "netlab: h1: sh: killed by SIGTERM\n"))
+        self.assertEqual((killed.returncode, killed.stderr),
+                         (143, "netlab: h1: sh: killed by SIGTERM\n"))
         interrupted = self.exec(lab, "h1", "sh", "-c", "kill -INT $$", check=False)
         self.assertEqual((interrupted.returncode, interrupted.stderr), (130, ""))
 

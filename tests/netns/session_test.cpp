@@ -171,7 +171,6 @@ TEST(Session, MultipathRouteReadsBackEveryHop) {
   });
 }
 
-// Hundreds of links do not fit in one datagram: the dump spans many, each read whole.
 TEST(Session, ALinkAskedForAloneIsFoundByIfindex) {
   onOwnThread([] {
     Fd scratch = newNamespace();
@@ -195,6 +194,7 @@ TEST(Session, ALinkAskedForAloneIsFoundByIfindex) {
   });
 }
 
+// Hundreds of links do not fit in one datagram: the dump spans many, each read whole.
 TEST(Session, DumpSpanningManyDatagramsReadsEveryLink) {
   onOwnThread([] {
     Fd scratch = newNamespace();
