@@ -17,8 +17,11 @@
 #include <sstream>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "base/error.hpp"
 #include "nsmgr/mountinfo.hpp"
+#include "nsmgr/node_keeper.hpp"
 #include "nsmgr/process.hpp"
 #include "nsmgr/rootless.hpp"
 
@@ -27,6 +30,8 @@ namespace {
 
 constexpr const char* kRecordFile = "cgroups";
 constexpr const char* kLabPrefix = "netlab-";
+// Where netlab moves itself in a cgroup delegated to the user (LabCgroups::handDownFromDelegated).
+constexpr const char* kNetlabLeaf = "netlab";
 // After a node's init dies the kernel ends the rest of its processes; their cgroups are busy
 // until they have.
 constexpr auto kBusyTimeout = std::chrono::seconds(5);
@@ -122,6 +127,23 @@ std::vector<std::string> processesIn(const std::string& cgroup) {
   }
 }
 
+// "812 sleep, 815 bash": what is in a cgroup, for a message.
+std::string describeProcesses(const std::string& cgroup) {
+  std::string described;
+  for (const auto& pid : processesIn(cgroup)) {
+    if (pid.empty()) continue;
+    std::string name;
+    try {
+      name = readWholeFile("/proc/" + pid + "/comm");
+      std::erase(name, '\n');
+    } catch (const Error&) {
+      name = "gone";
+    }
+    described += (described.empty() ? "" : ", ") + pid + " " + name;
+  }
+  return described;
+}
+
 // cgroup v1: every process of the cgroup and those below it, by pidfd, each checked to be in it
 // after its pidfd is open (a pid read from cgroup.procs may have been reused since).
 void killEachProcess(const std::string& cgroup) {
@@ -182,15 +204,82 @@ std::vector<std::string> LabCgroups::procsFilesOf(const std::string& node) const
   return files;
 }
 
-std::vector<std::string> cgroupProcsFilesOf(pid_t pid) {
-  std::vector<std::string> files;
-  // A rootless lab's nodes have no cgroups of their own (LabCgroups): commands stay in
-  // netlab's, which an ordinary user may not write even to join it again.
-  if (rootless()) return files;
-  for (const auto& hierarchy : cgroupHierarchies(pid)) {
-    files.push_back(joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, "cgroup.procs"));
+namespace {
+
+bool writableByUser(const std::string& path) {
+  return ::faccessat(AT_FDCWD, path.c_str(), W_OK, AT_EACCESS) == 0;
+}
+
+// What systemd's `Delegate=` (or an administrator's chown) hands a user: the cgroup's directory
+// and the files that move processes and hand controllers down.
+bool delegatedToUser(const CgroupHierarchy& hierarchy) {
+  const std::string cgroup = hierarchy.mountPoint + hierarchy.ownCgroup;
+  return hierarchy.unified && writableByUser(cgroup) &&
+         writableByUser(joinPath(cgroup, "cgroup.procs")) &&
+         writableByUser(joinPath(cgroup, "cgroup.subtree_control"));
+}
+
+// The hierarchies netlab may divide: every one as root; without root the host's cgroups are not
+// the user's, and only a cgroup v2 cgroup delegated to the user is.
+std::vector<CgroupHierarchy> dividableHierarchies() {
+  std::vector<CgroupHierarchy> hierarchies = cgroupHierarchies();
+  if (rootless()) std::erase_if(hierarchies, [](const auto& h) { return !delegatedToUser(h); });
+  return hierarchies;
+}
+
+// cgroup v2 moves a process between two cgroups only for a mover who may write the cgroup.procs
+// of their nearest common ancestor (the kernel's cgroup_procs_write_permission). from and to are
+// paths below the hierarchy's mount point.
+bool mayMoveBetween(const std::string& mountPoint, const std::string& from, const std::string& to) {
+  std::filesystem::path ancestor = "/";
+  const std::filesystem::path source = from, target = to;
+  for (auto a = source.begin(), b = target.begin();
+       a != source.end() && b != target.end() && *a == *b; ++a, ++b) {
+    ancestor /= *a;
   }
-  return files;
+  return writableByUser(
+      joinPath(mountPoint + ancestor.lexically_normal().string(), "cgroup.procs"));
+}
+
+// A node's cgroup is a child of a lab's; anything else is a cgroup netlab did not make.
+bool isNodeCgroup(const std::string& cgroup) {
+  return std::filesystem::path(cgroup).parent_path().filename().string().starts_with(kLabPrefix);
+}
+
+}  // namespace
+
+std::optional<std::string> delegatedCgroup() {
+  if (!rootless()) return std::nullopt;
+  const auto hierarchies = dividableHierarchies();
+  if (hierarchies.empty()) return std::nullopt;
+  return hierarchies.front().mountPoint + hierarchies.front().ownCgroup;
+}
+
+CommandCgroups commandCgroupsOf(pid_t pid) {
+  CommandCgroups cgroups;
+  if (!rootless()) {
+    for (const auto& hierarchy : cgroupHierarchies(pid)) {
+      cgroups.procsFiles.push_back(
+          joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, "cgroup.procs"));
+    }
+    return cgroups;
+  }
+  // Without root a node has a cgroup of its own only in cgroup v2, below a delegated cgroup;
+  // else it shares the one `up` ran in, and so do its commands.
+  std::string own;
+  for (const auto& hierarchy : cgroupHierarchies()) {
+    if (hierarchy.unified) own = hierarchy.ownCgroup;
+  }
+  for (const auto& hierarchy : cgroupHierarchies(pid)) {
+    if (!hierarchy.unified || !isNodeCgroup(hierarchy.ownCgroup)) continue;
+    if (mayMoveBetween(hierarchy.mountPoint, own, hierarchy.ownCgroup)) {
+      cgroups.procsFiles.push_back(
+          joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, "cgroup.procs"));
+    } else {
+      cgroups.outOfReach = hierarchy.mountPoint + hierarchy.ownCgroup;
+    }
+  }
+  return cgroups;
 }
 
 void NodeCgroups::attach(pid_t pid, const std::string& node) const {
@@ -218,16 +307,6 @@ Requests requestsOf(const topo::Plan& plan) {
     if (node.resources.pids && !requests.pids) requests.pids = &node;
   }
   return requests;
-}
-
-void refuseMissing(const topo::Node* node, const char* controller, const char* setting) {
-  if (!node) return;
-  throw Error("node " + node->name + " has `resources` `" + setting + "`, but no cgroup " +
-                  "hierarchy here offers the " + controller + " controller to netlab's cgroup " +
-                  "(cgroup v2: not enabled in the cgroup.subtree_control of netlab's cgroup's "
-                  "parent; no cgroup v1 " +
-                  controller + " hierarchy mounted)",
-              EOPNOTSUPP);
 }
 
 // The controller's interface file in a v2 cgroup, present when its parent hands it down.
@@ -260,51 +339,139 @@ void liftDroppedLimits(const std::string& cgroup, const topo::Resources& resourc
 
 }  // namespace
 
-LabCgroups::LabCgroups(const LabDirectory& directory, const topo::Plan& plan, uint32_t pidsLimit)
-    : pidsLimit_(pidsLimit) {
-  // Without root the host's cgroups are not netlab's to divide (nsmgr/rootless.hpp): the lab
-  // records none, and its nodes stay in netlab's.
-  const auto hierarchies = rootless() ? std::vector<CgroupHierarchy>{} : cgroupHierarchies();
+LabCgroups LabCgroups::make(const LabDirectory& directory, const topo::Plan& plan,
+                            uint32_t pidsLimit) {
+  std::vector<CgroupHierarchy> hierarchies = dividableHierarchies();
+  std::vector<std::string> labCgroups;
   std::string record;
   for (const auto& hierarchy : hierarchies) {
-    labCgroups_.push_back(
+    labCgroups.push_back(
         joinPath(hierarchy.mountPoint + hierarchy.ownCgroup, kLabPrefix + plan.name));
-    record += labCgroups_.back() + "\n";
+    record += labCgroups.back() + "\n";
   }
   directory.writeFile(kRecordFile, record);
   for (size_t i = 0; i < hierarchies.size(); ++i) {
-    makeCgroup(labCgroups_[i]);
-    if (hierarchies[i].controllers == "cpuset") prepareCpuset(labCgroups_[i]);
+    makeCgroup(labCgroups[i]);
+    if (hierarchies[i].controllers == "cpuset") prepareCpuset(labCgroups[i]);
   }
+  return LabCgroups(plan, pidsLimit, std::move(hierarchies), std::move(labCgroups));
+}
+
+LabCgroups LabCgroups::reopen(const LabDirectory& directory, const topo::Plan& plan,
+                              uint32_t pidsLimit) {
+  // Matched to the hierarchies by mount point: netlab may run in another cgroup than `up` did.
+  const auto recorded = recordedLabCgroups(directory).value_or(std::vector<std::string>{});
+  std::vector<CgroupHierarchy> hierarchies;
+  std::vector<std::string> labCgroups;
+  for (auto& hierarchy : cgroupHierarchies()) {
+    for (const auto& lab : recorded) {
+      if (!lab.starts_with(hierarchy.mountPoint + "/")) continue;
+      const std::string below = lab.substr(hierarchy.mountPoint.size());
+      if (rootless() && !mayMoveBetween(hierarchy.mountPoint, hierarchy.ownCgroup, below)) {
+        throw Error(fmt::format("the lab's nodes are in cgroup {}, which this netlab may not "
+                                "move a node into: it runs in {}{}, outside the cgroup delegated "
+                                "to you that `up` ran in (run it there, for example with "
+                                "`systemd-run --user --scope`; docs/rootless.md)",
+                                lab, hierarchy.mountPoint, hierarchy.ownCgroup),
+                    EACCES);
+      }
+      hierarchies.push_back(std::move(hierarchy));
+      labCgroups.push_back(lab);
+      break;
+    }
+  }
+  return LabCgroups(plan, pidsLimit, std::move(hierarchies), std::move(labCgroups));
+}
+
+LabCgroups::LabCgroups(const topo::Plan& plan, uint32_t pidsLimit,
+                       std::vector<CgroupHierarchy> hierarchies,
+                       std::vector<std::string> labCgroups)
+    : hierarchies_(std::move(hierarchies)),
+      labCgroups_(std::move(labCgroups)),
+      pidsLimit_(pidsLimit) {
   const Requests requests = requestsOf(plan);
   // Memory always where v2 hands it down: each node's memory.current, for `status` and `top`.
-  memory_ = place("memory", true, hierarchies);
-  cpu_ = place("cpu", requests.cpu != nullptr, hierarchies);
-  pids_ = place("pids", pidsLimit > 0 || requests.pids != nullptr, hierarchies);
+  memory_ = place("memory", true);
+  cpu_ = place("cpu", requests.cpu != nullptr);
+  pids_ = place("pids", pidsLimit > 0 || requests.pids != nullptr);
   refuseMissing(cpu_ ? nullptr : requests.cpu, "cpu", "cpus");
   refuseMissing(memory_ ? nullptr : requests.memory, "memory", "memory");
   refuseMissing(pids_ ? nullptr : requests.pids, "pids", "pids");
   if (pids_ && pidsLimit > 0) pidsLimitedBy_ = pids_->unified ? "cgroup v2" : "cgroup v1";
 }
 
-// v2's controller where netlab's own cgroup already hands it down (enabling it higher up would
-// change a cgroup netlab did not make), else the v1 hierarchy that has it.
-std::optional<LabCgroups::Controller> LabCgroups::place(
-    const std::string& controller, bool needed, const std::vector<CgroupHierarchy>& hierarchies) {
+void LabCgroups::refuseMissing(const topo::Node* node, const char* controller,
+                               const char* setting) const {
+  if (!node) return;
+  const std::string start = "node " + node->name + " has `resources` `" + setting + "`, but ";
+  if (!delegatedBusy_.empty()) throw Error(start + delegatedBusy_, EBUSY);
+  if (rootless()) {
+    throw Error(start + "the cgroup delegated to you offers no " + controller +
+                    " controller (not in its cgroup.controllers: the manager that delegated it "
+                    "did not hand it down)",
+                EOPNOTSUPP);
+  }
+  throw Error(start + "no cgroup hierarchy here offers the " + controller +
+                  " controller to netlab's cgroup (cgroup v2: not enabled in the "
+                  "cgroup.subtree_control of netlab's cgroup's parent; no cgroup v1 " +
+                  controller + " hierarchy mounted)",
+              EOPNOTSUPP);
+}
+
+// v2's controller where the parent of the lab's cgroup already hands it down (enabling it higher
+// up would change a cgroup netlab did not make), or where the user may hand it down, in a cgroup
+// delegated to them; else the v1 hierarchy that has it.
+std::optional<LabCgroups::Controller> LabCgroups::place(const std::string& controller,
+                                                        bool needed) {
   if (!needed) return std::nullopt;
-  for (size_t i = 0; i < hierarchies.size(); ++i) {
+  for (size_t i = 0; i < hierarchies_.size(); ++i) {
     const std::string& lab = labCgroups_[i];
-    if (hierarchies[i].unified && std::filesystem::exists(joinPath(lab, v2File(controller)))) {
+    if (!hierarchies_[i].unified) continue;
+    if (std::filesystem::exists(joinPath(lab, v2File(controller))) ||
+        (rootless() && handDownFromDelegated(lab, controller))) {
       writeWholeFile(joinPath(lab, "cgroup.subtree_control"), "+" + controller);
       return Controller{lab, true};
     }
   }
-  for (size_t i = 0; i < hierarchies.size(); ++i) {
-    if (!hierarchies[i].unified && containsAll(hierarchies[i].controllers, controller)) {
+  for (size_t i = 0; i < hierarchies_.size(); ++i) {
+    if (!hierarchies_[i].unified && containsAll(hierarchies_[i].controllers, controller)) {
       return Controller{labCgroups_[i], false};
     }
   }
   return std::nullopt;
+}
+
+// A delegatee may hand its cgroup's controllers down (systemd's delegation guide), but cgroup v2
+// lets a cgroup other than the root do so only while no process is in it: netlab first moves
+// itself to a leaf of its own there, beside the lab's cgroup (kept for later commands; empty once
+// they end). False, with the reason kept, while other processes (a shell started in it) are in it
+// too.
+bool LabCgroups::handDownFromDelegated(const std::string& lab, const std::string& controller) {
+  const std::string delegated = std::filesystem::path(lab).parent_path();
+  // "cpu memory pids\n", as a list like a v1 mount's options.
+  std::string offered = readWholeFile(joinPath(delegated, "cgroup.controllers"));
+  std::erase(offered, '\n');
+  std::replace(offered.begin(), offered.end(), ' ', ',');
+  if (!containsAll(offered, controller)) return false;
+  const std::string leaf = joinPath(delegated, kNetlabLeaf);
+  makeCgroup(leaf);
+  // Both of netlab's processes: this one and, in a worker, the command that waits for it.
+  writeWholeFile(joinPath(leaf, "cgroup.procs"), "0");
+  if (const auto command = waitingCommand()) {
+    writeWholeFile(joinPath(leaf, "cgroup.procs"), std::to_string(*command));
+  }
+  try {
+    writeWholeFile(joinPath(delegated, "cgroup.subtree_control"), "+" + controller);
+  } catch (const Error& error) {
+    if (error.errnoValue() != EBUSY) throw;
+    delegatedBusy_ = "the cgroup delegated to you, " + delegated +
+                     ", holds processes besides netlab (" + describeProcesses(delegated) +
+                     "), and cgroup v2 hands controllers down only from a cgroup without any: "
+                     "start netlab in a cgroup of its own, for example with `systemd-run --user "
+                     "--scope -p Delegate=yes netlab up ...` (docs/rootless.md)";
+    return false;
+  }
+  return true;
 }
 
 NodeCgroups LabCgroups::makeNode(const topo::Node& node) const {

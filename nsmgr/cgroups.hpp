@@ -4,7 +4,8 @@
 // node mounts shows only its own subtree, and a pids limit keeps a fork bomb inside one node.
 // A node's `resources` (CPU time, memory, tasks) are written into its cgroups before its first
 // process runs: each through v2's controller where netlab's cgroup hands it down, else through
-// the v1 hierarchy that has it.
+// the v1 hierarchy that has it. Without root netlab divides only a cgroup v2 cgroup delegated to
+// the user (docs/rootless.md): the one it was started in, when the user may write it.
 #pragma once
 
 #include <sys/types.h>
@@ -40,8 +41,20 @@ std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo
 // netlab's own, or those of another process (a node's init, to run a command beside it).
 std::vector<CgroupHierarchy> cgroupHierarchies(pid_t pid = 0);
 
-// The cgroup.procs files of every cgroup the process is in; writing 0 to one moves the writer.
-std::vector<std::string> cgroupProcsFilesOf(pid_t pid);
+// Without root: netlab's own cgroup v2 cgroup when it was delegated to the user (its directory,
+// cgroup.procs and cgroup.subtree_control are the user's to write, as systemd's `Delegate=`
+// leaves them), as a directory; nullopt when it was not. As root: nullopt.
+std::optional<std::string> delegatedCgroup();
+
+// The cgroups a command joins to run beside a node's init (pid), so the node's limits hold for it.
+struct CommandCgroups {
+  std::vector<std::string> procsFiles;  // writing 0 to one moves the writer
+  // Without root: the node's cgroup when this netlab may not move into it (cgroup v2 moves a
+  // process only through a common ancestor the user may write: netlab runs outside the cgroup
+  // delegated to the user that the lab was made in); empty otherwise.
+  std::string outOfReach;
+};
+CommandCgroups commandCgroupsOf(pid_t pid);
 
 // The cgroup.procs files of one node, opened before it is cloned.
 class NodeCgroups {
@@ -57,11 +70,16 @@ class NodeCgroups {
 
 class LabCgroups {
  public:
-  // Records the lab's cgroups in its directory (file `cgroups`), then makes them, so that `down`
-  // finds them after any crash, with the controllers the plan's nodes need handed down.
-  // pidsLimit: each node's unless its `resources` say otherwise; 0 for none. Throws, naming the
-  // node and the controller, when a node's `resources` ask for one that no hierarchy offers.
-  LabCgroups(const LabDirectory& directory, const topo::Plan& plan, uint32_t pidsLimit);
+  // For `up`: records the lab's cgroups in its directory (file `cgroups`), below netlab's own,
+  // then makes them, so that `down` finds them after any crash, with the controllers the plan's
+  // nodes need handed down. pidsLimit: each node's unless its `resources` say otherwise; 0 for
+  // none. Throws, naming the node and the controller, when a node's `resources` ask for one that
+  // no hierarchy offers.
+  static LabCgroups make(const LabDirectory& directory, const topo::Plan& plan, uint32_t pidsLimit);
+  // For a lab that runs (`node restart`, `apply`): the cgroups its directory records, wherever
+  // this netlab runs, with the controllers the plan's nodes need handed down.
+  static LabCgroups reopen(const LabDirectory& directory, const topo::Plan& plan,
+                           uint32_t pidsLimit);
 
   // Makes the node's cgroups, with its limits.
   NodeCgroups makeNode(const topo::Node& node) const;
@@ -77,10 +95,16 @@ class LabCgroups {
     bool unified = false;
   };
 
-  std::optional<Controller> place(const std::string& controller, bool needed,
-                                  const std::vector<CgroupHierarchy>& hierarchies);
+  LabCgroups(const topo::Plan& plan, uint32_t pidsLimit, std::vector<CgroupHierarchy> hierarchies,
+             std::vector<std::string> labCgroups);
+  std::optional<Controller> place(const std::string& controller, bool needed);
+  bool handDownFromDelegated(const std::string& lab, const std::string& controller);
+  void refuseMissing(const topo::Node* node, const char* controller, const char* setting) const;
 
+  std::vector<CgroupHierarchy> hierarchies_;
   std::vector<std::string> labCgroups_;  // one per hierarchy, absolute
+  // Why the delegated cgroup hands no controller down (it holds processes besides netlab).
+  std::string delegatedBusy_;
   std::optional<Controller> cpu_, memory_, pids_;
   uint32_t pidsLimit_ = 0;
   std::string pidsLimitedBy_;

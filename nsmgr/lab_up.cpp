@@ -95,7 +95,7 @@ class LabBuild {
 
   void prepareFiles() {
     directory_.makeDirectory("nodes");
-    cgroups_.emplace(directory_, plan_, options_.pidsLimit);
+    cgroups_.emplace(LabCgroups::make(directory_, plan_, options_.pidsLimit));
     const SharedSetup shared = prepareSharedSetup(plan_);
     setups_.reserve(plan_.nodes.size());
     for (const auto& node : plan_.nodes) {

@@ -57,7 +57,7 @@ Running start(const nsmgr::LabState& state, const NodeCommand& command, size_t i
     Fd devNull = openFile("/dev/null", O_RDONLY);
     PreparedCommand prepared({command.argv, command.env.empty() ? node.env : command.env, "/",
                               devNull.get(), outWrite.get(), errWrite.get()});
-    prepared.joinCgroups(cgroupProcsFilesOf(node.pid));
+    prepared.joinCgroups(commandCgroupsOf(node.pid).procsFiles);
     ChildProcess helper(spawnInNode(node.pidfd.get(), prepared, command.node), Fd());
     // An unreaped child always has a pidfd; should opening it fail, the guard ends the helper.
     auto pidfd = openPidfd(helper.pid());

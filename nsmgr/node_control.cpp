@@ -104,7 +104,7 @@ class NodeControl {
   // configured, its startup commands run, and recorded as running.
   void start(const std::vector<size_t>& nodes, std::vector<NodeActionResult>& results) {
     NodeLauncher launcher;
-    LabCgroups cgroups(directory(), plan(), locked_.state().pidsLimit);
+    const LabCgroups cgroups = LabCgroups::reopen(directory(), plan(), locked_.state().pidsLimit);
     const SharedSetup shared = prepareSharedSetup(plan());
     std::vector<size_t> stopped;
     for (size_t i : nodes) {

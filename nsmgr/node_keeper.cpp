@@ -28,6 +28,7 @@ constexpr int kLockFd = 3;
 // the lab they belong to and its lock on keepers/PID there.
 struct Worker {
   bool active = false;
+  pid_t command = 0;  // the process waiting for the worker
   int statusFd = -1;
   std::string labPath;
   Fd lock;
@@ -189,11 +190,17 @@ int runKeepingInits(const std::function<int()>& command) {
     if (::getppid() != parent) ::_exit(1);  // the command is gone already
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     worker.active = true;
+    worker.command = parent;
     worker.statusFd = statusOut.release();
     finishWorker(command());
   }
   statusOut.reset();
   return awaitWorker(child, status, forwarded);
+}
+
+std::optional<pid_t> waitingCommand() {
+  if (!worker.active) return std::nullopt;
+  return worker.command;
 }
 
 void keepExitStatuses(const LabDirectory& directory) {

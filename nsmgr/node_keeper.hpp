@@ -33,6 +33,10 @@ InitExit initExitFromRecord(const std::string& record);
 // it would without a worker); a signal that killed the worker kills this process too.
 int runKeepingInits(const std::function<int()>& command);
 
+// In the worker: the pid of the process that waits for it (the command the shell started);
+// nullopt outside runKeepingInits.
+std::optional<pid_t> waitingCommand();
+
 // Called by the worker before it starts inits of the lab: it keeps them once done. Does nothing
 // outside runKeepingInits (in the tests of nsmgr), or when called again. A failure is said on
 // stderr and costs only the exit statuses.

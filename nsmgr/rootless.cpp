@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/error.hpp"
+#include "nsmgr/cgroups.hpp"
 #include "nsmgr/lab_dir.hpp"
 #include "nsmgr/namespaces.hpp"
 #include "nsmgr/node_record.hpp"
@@ -280,6 +281,7 @@ bool rootless() {
 std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
   std::vector<std::string> refusals;
   if (!rootless()) return refusals;
+  const bool delegated = delegatedCgroup().has_value();
   for (const auto& node : plan.nodes) {
     if (node.isolatedIds) {
       refusals.push_back("node " + node.name +
@@ -287,12 +289,13 @@ std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
                          "of its own: without root, netlab has only your id and your "
                          "subordinate range, all in the lab's map (not supported yet)");
     }
-    if (node.resources.any()) {
+    if (node.resources.any() && !delegated) {
       refusals.push_back("node " + node.name + " has `resources` (" +
                          topo::describeResources(node.resources) +
                          "), which netlab applies through cgroups of the node's own: without "
-                         "root it makes none, the host's cgroups are not yours to divide "
-                         "(not supported yet)");
+                         "root it makes them only in a cgroup v2 cgroup delegated to you, and "
+                         "the one it runs in is not yours to divide (start it with `systemd-run "
+                         "--user --scope -p Delegate=yes netlab up ...`; docs/rootless.md)");
     }
   }
   return refusals;

@@ -35,7 +35,7 @@ class PreparedCommand {
   char* const* argv() const { return argv_.data(); }
   char* const* envp() const { return envp_.data(); }
 
-  // The cgroups the command runs in: the node's (its cgroup.procs files, cgroupProcsFilesOf),
+  // The cgroups the command runs in: the node's (its cgroup.procs files, commandCgroupsOf),
   // so the node's limits hold for it and what it starts. Empty: the caller's.
   void joinCgroups(std::vector<std::string> procsFiles) { cgroupProcs_ = std::move(procsFiles); }
   const std::vector<std::string>& cgroupProcs() const { return cgroupProcs_; }

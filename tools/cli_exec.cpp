@@ -115,7 +115,15 @@ int execInOne(const std::string& lab, const ExecOptions& options) {
       options.command.empty() ? loginShellOf(node.pid) : options.command;
   nsmgr::PreparedCommand command(
       nsmgr::CommandSpec{argv, execEnvironment(node.env), directoryIn(node.pid), 0, 1, 2});
-  command.joinCgroups(nsmgr::cgroupProcsFilesOf(node.pid));
+  nsmgr::CommandCgroups cgroups = nsmgr::commandCgroupsOf(node.pid);
+  if (!cgroups.outOfReach.empty()) {
+    std::cerr << "netlab: note: " << node.name << "'s command runs outside its cgroup "
+              << cgroups.outOfReach
+              << " (its limits do not hold for it): without root, netlab moves a command there "
+                 "only from inside the cgroup delegated to you, for example with `systemd-run "
+                 "--user --scope netlab exec ...` (docs/rootless.md)\n";
+  }
+  command.joinCgroups(std::move(cgroups.procsFiles));
   nsmgr::RunResult result = nsmgr::runInNode(node.pidfd.get(), command);
   if (result.failedStep) return reportNotRun(result, node.name, argv.front());
   reportSignalled(result.waitStatus, node, argv.front());

@@ -81,8 +81,9 @@ std::string timingsTable(const PhaseTimings& timings) {
 void reportPidsLimit(const nsmgr::LabState& state, uint32_t asked) {
   if (asked == 0) return;
   if (state.pidsLimitedBy.empty() && nsmgr::rootless()) {
-    std::cerr << "netlab: without root, nodes have no cgroups of their own (cgroups are not "
-                 "delegated to netlab): nodes have no task limit\n";
+    std::cerr << "netlab: without root, nodes have cgroups of their own only below a cgroup v2 "
+                 "cgroup delegated to you that holds no other process (docs/rootless.md): nodes "
+                 "have no task limit\n";
     return;
   }
   if (state.pidsLimitedBy.empty()) {

@@ -112,6 +112,41 @@ class StopStart(NodeTest):
         netlab("test", lab)
         netlab("pingall", lab)
 
+    def test_a_node_restarted_from_another_cgroup_returns_to_the_labs(self):
+        """`node restart` run in another cgroup than `up` was (another login session, say)
+        puts the node back in the lab's cgroups, which the lab records, not in new ones beside
+        that netlab's own."""
+        lab = unique_lab("nodecg")
+        # Removed after `down`: the restart's worker stays there as the node's keeper till then.
+        self.addCleanup(self.remove_cgroup, lambda: elsewhere)
+        self.bring_up(TRIANGLE, lab)
+        with open(f"/proc/{status(lab)['r1']['pid']}/cgroup") as cgroups:
+            before = sorted(cgroups.read().splitlines())
+        with open(os.path.join("/run/netlab", lab, "cgroups")) as record:
+            recorded = record.read()
+        elsewhere = os.path.join(os.path.dirname(recorded.splitlines()[0]), f"test-{lab}")
+        os.mkdir(elsewhere)
+        subprocess.run(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', elsewhere,
+                        NETLAB, "node", "restart", "--lab", lab, "r1"], check=True,
+                       capture_output=True)
+        with open(f"/proc/{status(lab)['r1']['pid']}/cgroup") as cgroups:
+            self.assertEqual(sorted(cgroups.read().splitlines()), before)
+        with open(os.path.join("/run/netlab", lab, "cgroups")) as record:
+            self.assertEqual(record.read(), recorded)
+        self.assertEqual([entry for entry in os.listdir(elsewhere)
+                          if os.path.isdir(os.path.join(elsewhere, entry))], [])
+
+    @staticmethod
+    def remove_cgroup(path_of):
+        for _ in range(100):
+            try:
+                os.rmdir(path_of())
+                return
+            except FileNotFoundError:
+                return
+            except OSError:
+                time.sleep(0.05)
+
     def test_restart_of_a_whole_lan_with_its_switch(self):
         lab = unique_lab("nodelan")
         self.bring_up(os.path.join(EXAMPLES, "lan.json"), lab)

@@ -13,6 +13,7 @@ import pwd
 import shutil
 import signal
 import subprocess
+import sys
 import time
 import unittest
 
@@ -82,15 +83,22 @@ class ThrowawayUser:
             time.sleep(0.1)
         shutil.rmtree(self.runtime, ignore_errors=True)
 
-    def netlab(self, *args, check=True, runtime=None):
-        return self.run([NETLAB, *args], check=check, runtime=runtime)
+    def netlab(self, *args, check=True, runtime=None, cgroup=None):
+        return self.run([NETLAB, *args], check=check, runtime=runtime, cgroup=cgroup)
 
-    def run(self, command, check=True, runtime=None):
+    def run(self, command, check=True, runtime=None, cgroup=None):
+        """The command as the user; in a cgroup v2 cgroup (a directory) when given, moved there
+        by root first, as a service manager starts a unit's process in its cgroup."""
         environment = user_environment(os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
                                        runtime or self.runtime)
+        identity = {"user": self.uid, "group": self.uid, "extra_groups": []}
+        if cgroup:
+            command = ["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec "$@"', cgroup,
+                       "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}",
+                       "--clear-groups", *command]
+            identity = {}
         result = subprocess.run(command, capture_output=True, text=True, timeout=300,
-                                user=self.uid, group=self.uid, extra_groups=[],
-                                env=environment, cwd="/")
+                                env=environment, cwd="/", **identity)
         if check and result.returncode != 0:
             raise AssertionError(f"{' '.join(command)} as uid {self.uid} exited "
                                  f"{result.returncode}:\n{result.stdout}\n{result.stderr}")
@@ -112,7 +120,9 @@ def describe(pids):
     return "\n".join(lines)
 
 
-class RootlessLab(unittest.TestCase):
+class RootlessTest(unittest.TestCase):
+    """A throwaway user for each test, and what to check after it."""
+
     def setUp(self):
         self.user = self.throwaway_user()
         self.inits_before = live_inits()
@@ -131,6 +141,9 @@ class RootlessLab(unittest.TestCase):
             self.assertEqual(live_inits() - self.inits_before, set())
         self.assertFalse(os.path.exists(os.path.join(user.runtime, "netlab", lab)))
 
+
+
+class RootlessLab(RootlessTest):
     def test_up_exec_status_down_as_an_ordinary_user(self):
         lab = unique_lab("rootless")
         uid = self.user.uid
@@ -440,6 +453,217 @@ class RootlessLab(unittest.TestCase):
         self.assert_lan_refused("h2", {"resources": {"cpus": 0.5}},
                                 "node h2 has `resources` (cpus 0.5), which netlab applies "
                                 "through cgroups")
+
+
+def cgroup2_mount():
+    """Where cgroup v2 is mounted here (/sys/fs/cgroup, or /sys/fs/cgroup/unified beside v1)."""
+    with open("/proc/self/mountinfo") as mountinfo:
+        for line in mountinfo:
+            left, right = line.split(" - ")
+            if right.split()[0] == "cgroup2":
+                return left.split()[4]
+    return None
+
+
+def v2_cgroup_of(pid):
+    with open(f"/proc/{pid}/cgroup") as cgroups:
+        return next(line.rstrip("\n")[3:] for line in cgroups if line.startswith("0::"))
+
+
+def remove_cgroup_tree(path):
+    """Depth first; the processes in it are gone (ThrowawayUser.remove killed them)."""
+    for _ in range(50):
+        try:
+            for entry in os.scandir(path):
+                if entry.is_dir(follow_symlinks=False):
+                    remove_cgroup_tree(entry.path)
+            os.rmdir(path)
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.1)
+    os.rmdir(path)
+
+
+class DelegatedCgroupTest(RootlessTest):
+    """A cgroup v2 cgroup delegated to the user, as systemd's `Delegate=` leaves one: a
+    root-owned parent (systemd's slice) whose cgroup.subtree_control says which controllers it
+    offers, and below it the user's cgroup, its directory, cgroup.procs, cgroup.subtree_control
+    and cgroup.threads chowned to the user. netlab runs as the user, started in that cgroup."""
+
+    OFFERED = ""  # the controllers the parent hands down, for the subclass that needs them
+
+    def setUp(self):
+        super().setUp()
+        mount = cgroup2_mount()
+        if mount is None:
+            self.skipTest("no cgroup v2 mounted here")
+        self.mount = mount
+        self.parent = os.path.join(mount, f"netlab-test-{self.user.uid}")
+        os.mkdir(self.parent)
+        # After the user's processes are killed (cleanups run last-in, first-out).
+        self.addCleanup(remove_cgroup_tree, self.parent)
+        with open(os.path.join(mount, "cgroup.subtree_control")) as control:
+            handed = control.read().split()
+        missing = [name for name in self.OFFERED.split() if name not in handed]
+        if missing:
+            self.skipTest(f"cgroup v2 here hands no {', '.join(missing)} controller down from "
+                          f"its root (the stock-kernel tier, vm_e2e_rootless_cgroup_limits, "
+                          f"has them)")
+        if self.OFFERED:
+            with open(os.path.join(self.parent, "cgroup.subtree_control"), "w") as control:
+                control.write(" ".join("+" + name for name in self.OFFERED.split()))
+        self.delegated = os.path.join(self.parent, "user")
+        os.mkdir(self.delegated)
+        for name in ("", "cgroup.procs", "cgroup.subtree_control", "cgroup.threads"):
+            os.chown(os.path.join(self.delegated, name), self.user.uid, self.user.uid)
+
+    def in_delegated(self, *args, check=True):
+        return self.user.netlab(*args, check=check, cgroup=self.delegated)
+
+    def sibling(self, name):
+        """A cgroup of the user's beside netlab's (another unit of the same user manager)."""
+        path = os.path.join(self.delegated, name)
+        self.user.run(["mkdir", path])
+        return path
+
+    def write_topology(self, topology):
+        path = os.path.join(self.user.runtime, "topology.json")
+        with open(path, "w") as target:
+            json.dump(topology, target)
+        os.chmod(path, 0o644)
+        return path
+
+    def node_pids(self, lab):
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        return {node["name"]: node["pid"] for node in status["nodes"]}
+
+
+
+class DelegatedCgroup(DelegatedCgroupTest):
+    """Nodes' cgroups without root; the parent hands no controller down."""
+
+    def test_nodes_get_cgroups_below_the_delegated_one_and_down_removes_them(self):
+        lab = unique_lab("delegated")
+        self.in_delegated("up", LAN, "--lab", lab, "-q")
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        below = self.delegated[len(self.mount):]
+        for name, pid in self.node_pids(lab).items():
+            self.assertEqual(v2_cgroup_of(pid), f"{below}/netlab-{lab}/{name}")
+        status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+        self.assertTrue(all(node["cpu_seconds"] is not None for node in status["nodes"]))
+        # A command from a cgroup of the user's joins the node's: inside the node's cgroup
+        # namespace it is at its root.
+        inside = self.user.netlab("exec", "--lab", lab, "h1", "--", "cat", "/proc/self/cgroup",
+                                  cgroup=self.sibling("shell"))
+        self.assertIn("0::/\n", inside.stdout)
+        self.assertNotIn("note", inside.stderr)
+        # From outside the delegated cgroup it cannot: it runs, and says so.
+        outside = self.as_user("exec", "--lab", lab, "h1", "--", "cat", "/proc/self/cgroup")
+        self.assertIn(f"h1's command runs outside its cgroup {self.delegated}/netlab-{lab}/h1",
+                      outside.stderr)
+        self.assertNotIn("0::/\n", outside.stdout)
+        self.in_delegated("exec", "--lab", lab, "h4", "--", "ping", "-c", "1", "-W", "5", "h1")
+        down = self.as_user("down", lab)
+        self.assertIn(f"lab `{lab}` is down: 7 nodes stopped", down.stdout)
+        self.assert_nothing_left(self.user, lab)
+        self.assertFalse(os.path.exists(os.path.join(self.delegated, f"netlab-{lab}")))
+
+    def test_a_controller_the_delegated_cgroup_lacks_is_refused(self):
+        """The parent offers no controller at all."""
+        topology = {"nodes": {"h1": {"resources": {"cpus": 0.5}}, "h2": {}},
+                    "links": [{"endpoints": ["h1", "h2"]}]}
+        lab = unique_lab("delegated")
+        refused = self.in_delegated("up", self.write_topology(topology), "--lab", lab,
+                                    check=False)
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn("node h1 has `resources` `cpus`, but the cgroup delegated to you offers "
+                      "no cpu controller", refused.stderr)
+        self.assert_nothing_left(self.user, lab)
+        self.assertEqual([entry.name for entry in os.scandir(self.delegated) if entry.is_dir()
+                          and entry.name.startswith("netlab-")], [])
+
+
+class DelegatedCgroupLimits(DelegatedCgroupTest):
+    """The same with controllers to hand down: `resources` applied and measured without root
+    (cgroup v2 here offers none, so these run in the stock-kernel tier)."""
+
+    OFFERED = "cpu memory pids"  # as systemd's user@.service has them
+    TOPOLOGY = {"nodes": {"h1": {"resources": {"cpus": 0.2, "pids": 64}},
+                          "h2": {"resources": {"memory": "64M"}}, "h3": {}},
+                "links": [{"endpoints": ["h1", "h2", "h3"], "prefix": "10.9.0.0/24"}]}
+
+    @staticmethod
+    def procs(cgroup):
+        with open(os.path.join(cgroup, "cgroup.procs")) as procs:
+            return procs.read()
+
+    def read(self, lab, node, name):
+        with open(os.path.join(self.delegated, f"netlab-{lab}", node, name)) as file:
+            return file.read().strip()
+
+    def test_limits_are_applied_a_cpu_bound_node_gets_its_share_and_memory_is_held(self):
+        lab = unique_lab("delegated")
+        up = self.in_delegated("up", self.write_topology(self.TOPOLOGY), "--lab", lab)
+        self.addCleanup(self.as_user, "down", lab, check=False)
+        self.assertIn("each node may have 1024 tasks (cgroup v2 pids controller)", up.stdout)
+        self.assertEqual(self.read(lab, "h1", "cpu.max").split(), ["20000", "100000"])
+        self.assertEqual(self.read(lab, "h1", "pids.max"), "64")
+        self.assertEqual(self.read(lab, "h3", "pids.max"), "1024")
+        self.assertEqual(int(self.read(lab, "h2", "memory.max")), 64 << 20)
+        # netlab moved itself out of the delegated cgroup to hand its controllers down.
+        self.assertEqual(self.procs(self.delegated), "")
+        shell = self.sibling("shell")
+        self.user.netlab("exec", "--lab", lab, "h1", "--", "sh", "-c",
+                         "timeout 6 sh -c 'while :; do :; done' >/dev/null 2>&1 &", cgroup=shell)
+        time.sleep(1)
+
+        def cpu_seconds():
+            status = json.loads(self.as_user("status", lab, "--format", "json").stdout)
+            return next(n["cpu_seconds"] for n in status["nodes"] if n["name"] == "h1")
+        before, started = cpu_seconds(), time.monotonic()
+        time.sleep(3)
+        after, ended = cpu_seconds(), time.monotonic()
+        share = (after - before) / (ended - started)
+        print(f"\nrootless h1 limited to 0.2 CPUs used {share:.3f} of a CPU over "
+              f"{ended - started:.1f} s", file=sys.stderr)
+        self.assertAlmostEqual(share, 0.2, delta=0.05)
+        # Twice h2's memory in dd's buffer: killed in h2's cgroup; h3, unlimited, holds it.
+        hog = ["sh", "-c", "echo 1000 > /proc/self/oom_score_adj && "
+               "exec dd if=/dev/zero of=/dev/null bs=128M count=1"]
+        killed = self.user.netlab("exec", "--lab", lab, "h2", "--", *hog, check=False,
+                                  cgroup=shell)
+        self.assertEqual(killed.returncode, 128 + 9, killed.stderr)
+        self.assertRegex(self.read(lab, "h2", "memory.events"), r"oom_kill [1-9]")
+        self.user.netlab("exec", "--lab", lab, "h3", "--", *hog, cgroup=shell)
+        self.assertRegex(self.read(lab, "h3", "memory.events"), r"oom_kill 0")
+        self.as_user("down", lab)
+        self.assert_nothing_left(self.user, lab)
+        self.assertFalse(os.path.exists(os.path.join(self.delegated, f"netlab-{lab}")))
+
+    def test_a_delegated_cgroup_with_other_processes_hands_nothing_down(self):
+        """The user's shell in the delegated cgroup: cgroup v2 lets it hand no controller down,
+        and a lab asking for one is refused with the reason, leaving nothing."""
+        shell = subprocess.Popen(["sh", "-c", 'echo $$ > "$0/cgroup.procs" && exec setpriv '
+                                  f'--reuid={self.user.uid} --regid={self.user.uid} '
+                                  '--clear-groups sleep 300', self.delegated])
+        self.addCleanup(shell.wait)
+        self.addCleanup(shell.kill)
+        for _ in range(50):
+            if str(shell.pid) in self.procs(self.delegated):
+                break
+            time.sleep(0.1)
+        lab = unique_lab("delegated")
+        refused = self.in_delegated("up", self.write_topology(self.TOPOLOGY), "--lab", lab,
+                                    check=False)
+        self.assertEqual(refused.returncode, 1, refused.stdout + refused.stderr)
+        self.assertIn(f"node h1 has `resources` `cpus`, but the cgroup delegated to you, "
+                      f"{self.delegated}, holds processes besides netlab ({shell.pid} sleep)",
+                      refused.stderr)
+        self.assertIn("systemd-run --user --scope -p Delegate=yes", refused.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.delegated, f"netlab-{lab}")))
+        self.assertFalse(os.path.exists(os.path.join(self.user.runtime, "netlab", lab)))
 
 
 class SubordinateRange(unittest.TestCase):
