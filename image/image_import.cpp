@@ -10,6 +10,7 @@
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "image/digest.hpp"
 #include "image/image_source.hpp"
 #include "image/image_store.hpp"
 #include "image/layer.hpp"
@@ -94,14 +95,26 @@ void refuseTaken(const fs::path& store, const std::string& name) {
   }
 }
 
+// The blob's digest, where it has one, is of its bytes as stored; its diff_id of the tar they
+// hold. Checked once the layer is applied: a mismatch leaves only the work directory to remove.
+void checkLayer(const Layer& layer, const ArchiveDigests& read) {
+  if (!layer.digest.empty()) checkContent(read.stored, layer.digest);
+  if (read.decompressed != layer.diffId) {
+    throw Error(fmt::format("its tar hashes to {}, not to its diff_id {} (the image's config)",
+                            read.decompressed, layer.diffId),
+                EBADMSG);
+  }
+}
+
 void applyLayers(const Fd& layout, const ImageLayout& image, const fs::path& rootfs,
                  const ImportProgress& progress) {
   for (size_t i = 0; i < image.layers.size(); ++i) {
     const Layer& layer = image.layers[i];
-    if (progress) progress(i + 1, image.layers.size(), layer.digest);
-    withContext(fmt::format("layer {} of {} ({})", i + 1, image.layers.size(), layer.digest), [&] {
-      extractArchive(openLayoutFile(layout, layer).get(), rootfs,
-                     {.whiteouts = true, .owners = isRoot()});
+    const std::string name = layerName(layer);
+    if (progress) progress(i + 1, image.layers.size(), name);
+    withContext(fmt::format("layer {} of {} ({})", i + 1, image.layers.size(), name), [&] {
+      checkLayer(layer, extractArchive(openLayoutFile(layout, layer).get(), rootfs,
+                                       {.whiteouts = true, .owners = isRoot()}));
     });
   }
 }
@@ -125,7 +138,7 @@ ImageInfo importInto(const fs::path& store, const fs::path& source, std::optiona
   makeDirectory(built / kRootName);
   applyLayers(layout, image, built / kRootName, progress);
   std::vector<std::string> digests;
-  for (const Layer& layer : image.layers) digests.push_back(layer.digest);
+  for (const Layer& layer : image.layers) digests.push_back(layerName(layer));
   const ImageInfo info{.name = imageName,
                        .source = source.string(),
                        .format = image.format,

@@ -3,12 +3,11 @@
 #include <fcntl.h>
 #include <fmt/format.h>
 
-#include <algorithm>
-#include <cctype>
 #include <nlohmann/json.hpp>
 #include <optional>
 
 #include "base/error.hpp"
+#include "image/digest.hpp"
 
 namespace netlab::image {
 namespace {
@@ -79,18 +78,53 @@ bool isIndex(const json& blob) {
          !blob.contains("layers");
 }
 
-json readBlobJson(const Fd& dir, const std::string& digest) {
-  const std::string path = blobPath(digest);
-  auto text = readIfPresent(dir, path);
-  if (!text) throw Error(fmt::format("the index names blob {}, which is missing", digest), ENOENT);
+// A digest a JSON file names, its form checked there.
+std::string digestAt(const json& descriptor, const std::string& where) {
+  std::string digest = stringAt(descriptor, "digest", where);
+  withContext(where, [&] { checkDigest(digest); });
+  return digest;
+}
+
+// A blob that names itself by digest (blobs/sha256/HEX), parsed once it hashes to it.
+json readBlobJson(const Fd& dir, const std::string& digest, const std::string& namedBy) {
+  auto text = readIfPresent(dir, blobPath(digest));
+  if (!text) {
+    throw Error(fmt::format("{} names blob {}, which is missing", namedBy, digest), ENOENT);
+  }
+  withContext("blob " + digest, [&] { checkContent(sha256Digest(*text), digest); });
   return parseJson(*text, "blob " + digest);
+}
+
+// The config's rootfs.diff_ids: what each layer's tar, uncompressed, hashes to.
+void addDiffIds(ImageLayout& layout, const json& config, const std::string& where) {
+  const json& rootfs = member(config, "rootfs", json::value_t::object, where);
+  const json& diffIds = member(rootfs, "diff_ids", json::value_t::array, where + "'s rootfs");
+  if (diffIds.size() != layout.layers.size()) {
+    throw Error(fmt::format("{} has {} rootfs.diff_ids for {} layers", where, diffIds.size(),
+                            layout.layers.size()),
+                EINVAL);
+  }
+  for (size_t i = 0; i < diffIds.size(); ++i) {
+    const std::string at = fmt::format("{}'s rootfs.diff_ids[{}]", where, i);
+    if (!diffIds[i].is_string()) throw Error(at + " is not a string", EINVAL);
+    layout.layers[i].diffId = diffIds[i].get<std::string>();
+    withContext(at, [&] { checkDigest(layout.layers[i].diffId); });
+  }
 }
 
 void addLayers(ImageLayout& layout, const json& manifest, const std::string& where) {
   for (const json& layer : member(manifest, "layers", json::value_t::array, where)) {
-    const std::string digest = stringAt(layer, "digest", where + "'s layer");
-    layout.layers.push_back({digest, blobPath(digest)});
+    const std::string digest = digestAt(layer, where + "'s layer");
+    layout.layers.push_back({.path = blobPath(digest), .digest = digest, .diffId = ""});
   }
+}
+
+void addManifest(ImageLayout& layout, const Fd& dir, const json& manifest,
+                 const std::string& where) {
+  addLayers(layout, manifest, where);
+  const json& config = member(manifest, "config", json::value_t::object, where);
+  const std::string digest = digestAt(config, where + "'s config");
+  addDiffIds(layout, readBlobJson(dir, digest, where), "config " + digest);
 }
 
 ImageLayout readOci(const Fd& dir, const std::string& indexText) {
@@ -101,10 +135,10 @@ ImageLayout readOci(const Fd& dir, const std::string& indexText) {
     const json& descriptor =
         firstOf(member(index, "manifests", json::value_t::array, where), where);
     if (layout.reference.empty()) layout.reference = ociReference(descriptor);
-    const std::string digest = stringAt(descriptor, "digest", where + "'s manifest");
-    json blob = readBlobJson(dir, digest);
+    const std::string digest = digestAt(descriptor, where + "'s manifest");
+    json blob = readBlobJson(dir, digest, where);
     if (!isIndex(blob)) {
-      addLayers(layout, blob, "manifest " + digest);
+      addManifest(layout, dir, blob, "manifest " + digest);
       return layout;
     }
     if (depth == kMaxIndexDepth) throw Error("index.json nests indexes too deep", ELOOP);
@@ -113,7 +147,30 @@ ImageLayout readOci(const Fd& dir, const std::string& indexText) {
   }
 }
 
-ImageLayout readDocker(const std::string& manifestText) {
+// Docker 25 and later lay blobs out as OCI does: the path holds the digest. Older archives name
+// layers ID/layer.tar and the config ID.json, by no digest of their content.
+std::string digestOfPath(const std::string& path) {
+  const std::string prefix = "blobs/sha256/";
+  if (path.rfind(prefix, 0) != 0) return "";
+  std::string digest = "sha256:" + path.substr(prefix.size());
+  withContext("manifest.json", [&] { checkDigest(digest); });
+  return digest;
+}
+
+void addDockerConfig(ImageLayout& layout, const Fd& dir, const std::string& path) {
+  const std::string digest = digestOfPath(path);
+  if (!digest.empty()) {
+    addDiffIds(layout, readBlobJson(dir, digest, "manifest.json"), "config " + digest);
+    return;
+  }
+  auto text = readIfPresent(dir, path);
+  if (!text) {
+    throw Error(fmt::format("manifest.json names config {}, which is missing", path), ENOENT);
+  }
+  addDiffIds(layout, parseJson(*text, "config " + path), "config " + path);
+}
+
+ImageLayout readDocker(const Fd& dir, const std::string& manifestText) {
   const json manifests = parseJson(manifestText, "manifest.json");
   if (!manifests.is_array()) throw Error("manifest.json is not a list of images", EINVAL);
   const json& image = firstOf(manifests, "manifest.json");
@@ -125,43 +182,28 @@ ImageLayout readDocker(const std::string& manifestText) {
   for (const json& path : member(image, "Layers", json::value_t::array, "manifest.json")) {
     if (!path.is_string()) throw Error("manifest.json has a layer that is not a path", EINVAL);
     const std::string layer = path.get<std::string>();
-    // Docker 25 and later lay blobs out as OCI does: the path holds the digest.
-    const std::string prefix = "blobs/sha256/";
-    const std::string digest =
-        layer.rfind(prefix, 0) == 0 ? "sha256:" + layer.substr(prefix.size()) : layer;
-    layout.layers.push_back({digest, layer});
+    layout.layers.push_back({.path = layer, .digest = digestOfPath(layer), .diffId = ""});
   }
+  addDockerConfig(layout, dir, stringAt(image, "Config", "manifest.json"));
   return layout;
-}
-
-bool isDigestEncoding(char c) {
-  return std::isalnum(static_cast<unsigned char>(c)) || c == '=' || c == '_' || c == '-';
-}
-
-bool isAlgorithmCharacter(char c) {
-  return std::islower(static_cast<unsigned char>(c)) ||
-         std::isdigit(static_cast<unsigned char>(c)) || c == '+' || c == '.' || c == '_' ||
-         c == '-';
 }
 
 }  // namespace
 
 std::string blobPath(const std::string& digest) {
+  checkDigest(digest);
   const size_t colon = digest.find(':');
-  const std::string_view algorithm = std::string_view(digest).substr(0, colon);
-  const std::string_view encoded =
-      colon == std::string::npos ? "" : std::string_view(digest).substr(colon + 1);
-  const bool valid = !algorithm.empty() && !encoded.empty() && algorithm.front() != '.' &&
-                     std::all_of(algorithm.begin(), algorithm.end(), isAlgorithmCharacter) &&
-                     std::all_of(encoded.begin(), encoded.end(), isDigestEncoding);
-  if (!valid) throw Error(fmt::format("`{}` is not a digest (ALGORITHM:HEX)", digest), EINVAL);
-  return fmt::format("blobs/{}/{}", algorithm, encoded);
+  return fmt::format("blobs/{}/{}", digest.substr(0, colon), digest.substr(colon + 1));
+}
+
+std::string layerName(const Layer& layer) {
+  return layer.digest.empty() ? layer.path : layer.digest;
 }
 
 ImageLayout readLayout(const Fd& dir) {
   auto index = readIfPresent(dir, "index.json");
   if (index && readIfPresent(dir, "oci-layout")) return readOci(dir, *index);
-  if (auto manifest = readIfPresent(dir, "manifest.json")) return readDocker(*manifest);
+  if (auto manifest = readIfPresent(dir, "manifest.json")) return readDocker(dir, *manifest);
   throw Error(
       "neither an OCI image (it has no oci-layout and index.json) nor a Docker archive (it has "
       "no manifest.json)",

@@ -10,9 +10,11 @@
 #include <memory>
 #include <set>
 #include <system_error>
+#include <vector>
 
 #include "base/error.hpp"
 #include "base/fd.hpp"
+#include "image/digest.hpp"
 #include "image/store_files.hpp"
 
 namespace netlab::image {
@@ -46,18 +48,124 @@ std::string archiveErrorText(archive* handle) {
   return systemCode ? std::string(text) + ": " + errnoText(code) : text;
 }
 
-// Any tar libarchive knows (ustar, pax, GNU), plain or compressed: layers come gzip'd (Docker,
-// most OCI images), zstd'd (newer OCI images) or plain (docker save).
-ArchiveReader openReader(int fd) {
+// Bytes read from a source, hashed as they pass: every byte libarchive is given is hashed once, in
+// order, and drain() reads what libarchive left (a tar's padding, a compressor's trailer), so
+// that the digest is of the whole stream.
+class HashedSource {
+ public:
+  HashedSource() : block_(kReadBlockBytes) {}
+  virtual ~HashedSource() = default;
+  HashedSource(const HashedSource&) = delete;
+  HashedSource& operator=(const HashedSource&) = delete;
+
+  // The next block, 0 bytes at the end.
+  size_t read(const void** buffer) {
+    const size_t size = readBlock(block_.data(), block_.size());
+    hash_.update(block_.data(), size);
+    *buffer = block_.data();
+    return size;
+  }
+  std::string drain() {
+    const void* ignored;
+    while (read(&ignored) > 0) {
+    }
+    return hash_.finish();
+  }
+
+ private:
+  virtual size_t readBlock(char* block, size_t size) = 0;
+
+  std::vector<char> block_;
+  Sha256 hash_;
+};
+
+// libarchive's read callback: C, so nothing is thrown through it; a failure becomes the
+// archive's error (EINVAL: a code archiveErrorText adds nothing to, the message has the reason).
+la_ssize_t readHashed(archive* reader, void* source, const void** buffer) noexcept {
+  try {
+    return static_cast<la_ssize_t>(static_cast<HashedSource*>(source)->read(buffer));
+  } catch (const std::exception& error) {
+    archive_set_error(reader, EINVAL, "%s", error.what());
+    return -1;
+  }
+}
+
+// The file as stored: a blob's digest is of these bytes.
+class StoredSource : public HashedSource {
+ public:
+  explicit StoredSource(int fd) : fd_(fd) {}
+
+ private:
+  size_t readBlock(char* block, size_t size) override {
+    for (;;) {
+      const ssize_t got = ::read(fd_, block, size);
+      if (got >= 0) return static_cast<size_t>(got);
+      if (errno != EINTR) throw Error("read: " + errnoText(errno), errno);
+    }
+  }
+  int fd_;
+};
+
+// The stream decompressed: a diff_id is of these bytes.
+class DecompressedSource : public HashedSource {
+ public:
+  explicit DecompressedSource(archive* decompressor) : decompressor_(decompressor) {}
+
+ private:
+  size_t readBlock(char* block, size_t size) override {
+    const la_ssize_t got = archive_read_data(decompressor_, block, size);
+    if (got < 0) throw Error("decompressing it: " + archiveErrorText(decompressor_), EINVAL);
+    return static_cast<size_t>(got);
+  }
+  archive* decompressor_;
+};
+
+ArchiveReader newReader() {
   ArchiveReader reader(archive_read_new());
   if (!reader) throw Error("archive_read_new: out of memory", ENOMEM);
-  archive_read_support_filter_all(reader.get());
-  archive_read_support_format_tar(reader.get());
-  if (archive_read_open_fd(reader.get(), fd, kReadBlockBytes) != ARCHIVE_OK) {
-    throw Error(kNotAnArchive + archiveErrorText(reader.get()), EINVAL);
-  }
   return reader;
 }
+
+// Any tar libarchive knows (ustar, pax, GNU), plain or compressed: layers come gzip'd (Docker,
+// most OCI images), zstd'd (newer OCI images) or plain (docker save). Two readers, so that both
+// digests come from one pass: the first only decompresses (libarchive's raw format, whose one
+// entry is the whole stream), the second reads the tar from what the first gives.
+class HashingReader {
+ public:
+  explicit HashingReader(int fd)
+      : stored_(fd),
+        decompressor_(newReader()),
+        decompressed_(decompressor_.get()),
+        tar_(newReader()) {
+    archive_read_support_filter_all(decompressor_.get());
+    archive_read_support_format_raw(decompressor_.get());
+    archive_entry* stream;
+    if (archive_read_open(decompressor_.get(), &stored_, nullptr, readHashed, nullptr) !=
+            ARCHIVE_OK ||
+        archive_read_next_header(decompressor_.get(), &stream) != ARCHIVE_OK) {
+      throw Error(kNotAnArchive + archiveErrorText(decompressor_.get()), EINVAL);
+    }
+    archive_read_support_format_tar(tar_.get());
+    if (archive_read_open(tar_.get(), &decompressed_, nullptr, readHashed, nullptr) != ARCHIVE_OK) {
+      throw Error(kNotAnArchive + archiveErrorText(tar_.get()), EINVAL);
+    }
+  }
+  HashingReader(const HashingReader&) = delete;
+  HashingReader& operator=(const HashingReader&) = delete;
+
+  archive* tar() { return tar_.get(); }
+  // Once the tar has ended: the digests of all the stream, what follows its end included.
+  ArchiveDigests finish() {
+    std::string decompressed = decompressed_.drain();
+    return {.stored = stored_.drain(), .decompressed = std::move(decompressed)};
+  }
+
+ private:
+  StoredSource stored_;
+  ArchiveReader decompressor_;
+  DecompressedSource decompressed_;
+  ArchiveReader tar_;
+};
 
 // The secure flags are libarchive's own guard against `..`, absolute paths and symlinks on the
 // way; entryPathWithinRoot and refuseSymlinkOnTheWay refuse the same first, so that the message
@@ -241,27 +349,28 @@ std::optional<Whiteout> parseWhiteout(const std::string& path) {
   return whiteout;
 }
 
-void extractArchive(int fd, const fs::path& root, const ExtractOptions& options) {
-  ArchiveReader reader = openReader(fd);
+ArchiveDigests extractArchive(int fd, const fs::path& root, const ExtractOptions& options) {
+  HashingReader reader(fd);
   ArchiveWriter writer = openWriter(options);
   WorkingDirectory inRoot(root);
   LayerState state{options, {}};
   for (bool first = true;; first = false) {
     archive_entry* entry;
-    const int status = archive_read_next_header(reader.get(), &entry);
+    const int status = archive_read_next_header(reader.tar(), &entry);
     if (status == ARCHIVE_EOF) break;
     if (status < ARCHIVE_WARN) {
-      throw Error((first ? kNotAnArchive : "reading it: ") + archiveErrorText(reader.get()),
+      throw Error((first ? kNotAnArchive : "reading it: ") + archiveErrorText(reader.tar()),
                   EINVAL);
     }
     const char* name = archive_entry_pathname(entry);
     withContext(fmt::format("entry {}", name ? name : "(unnamed)"),
-                [&] { applyEntry(reader.get(), writer.get(), entry, state); });
+                [&] { applyEntry(reader.tar(), writer.get(), entry, state); });
   }
   // Directories' permissions and times are set last, once nothing more is written into them.
   if (archive_write_close(writer.get()) < ARCHIVE_WARN) {
     throw Error("finishing it: " + archiveErrorText(writer.get()));
   }
+  return withContext("reading it to its end", [&] { return reader.finish(); });
 }
 
 }  // namespace netlab::image

@@ -1,6 +1,7 @@
 // An image's layers (tar streams, plain or gzip/zstd compressed) applied onto a root directory
-// with libarchive: OCI whiteouts honoured, and every entry refused that would land outside the
-// root, through `..`, an absolute path or a symbolic link already on disk.
+// with libarchive: OCI whiteouts honoured, every entry refused that would land outside the
+// root, through `..`, an absolute path or a symbolic link already on disk, and the stream hashed
+// on its way, compressed and not.
 #pragma once
 
 #include <filesystem>
@@ -17,9 +18,17 @@ struct ExtractOptions {
   bool owners = false;
 };
 
-// Extracts the archive read from fd into root, an existing directory, entry by entry. Errors
-// name the entry and the reason; the caller names the archive.
-void extractArchive(int fd, const std::filesystem::path& root, const ExtractOptions& options);
+// What an archive's bytes hash to, "sha256:HEX", read to the end of the file.
+struct ArchiveDigests {
+  std::string stored;        // the bytes as read (an OCI layer's digest)
+  std::string decompressed;  // the tar they hold (its diff_id); stored's for a plain tar
+};
+
+// Extracts the archive read from fd into root, an existing directory, entry by entry, hashing
+// it as it is read. Errors name the entry and the reason; the caller names the archive, and
+// checks the digests (a mismatch found after extracting: root is the caller's to discard).
+ArchiveDigests extractArchive(int fd, const std::filesystem::path& root,
+                              const ExtractOptions& options);
 
 // An entry's path relative to the root, "./" and trailing slashes dropped ("" for the root
 // itself). Throws Error when it is absolute or has a `..` component: in tar, both would reach

@@ -8,8 +8,9 @@ packages=(
   iproute2 iputils-ping procps util-linux python3 python3-jsonschema graphviz iperf3
   frr bird2 traceroute strace tshark
   libcpp-httplib-dev chromium
-  # Issue 20: the image store reads OCI and Docker image archives with libarchive.
-  libarchive-dev
+  # Issue 20: the image store reads OCI and Docker image archives with libarchive, and checks
+  # their blobs' sha256 digests with OpenSSL's libcrypto.
+  libarchive-dev libssl-dev
   # Issue 22: the Debian package (cpack -G DEB finds its dependencies with dpkg-shlibdeps) and
   # its manual pages, read back by the package tests; zsh, whose completion is tested too.
   dpkg-dev man-db zsh

@@ -1,12 +1,14 @@
 """`netlab image import|ls|rm` (issue 20) on archives this test writes: an OCI image archive of
 two layers (whiteouts, an opaque directory), a docker save archive, and the refusals (a tar
 that is no image, a file that is no archive, a missing one, a layer with `../x`, a layer
-writing through a symlink, a hard link to outside), each naming the file and the reason and
-leaving nothing half-built in the store; then the same import as an ordinary user.
+writing through a symlink, a hard link to outside; a layer with a byte altered, a manifest
+naming a wrong or malformed digest), each naming the file and the reason and leaving the
+store as it was; then the same import as an ordinary user.
 
 The store is a temporary directory (NETLAB_IMAGE_DIR). Run by tests/run_isolated.sh like the
 other e2e tests, though importing needs no privilege.
 """
+import gzip
 import hashlib
 import io
 import json
@@ -20,11 +22,11 @@ import unittest
 NETLAB = os.environ["NETLAB"]
 
 
-def tar_bytes(entries, compression=""):
+def tar_bytes(entries):
     """A tar of (path, kind, data): kind "file" or "program" (data: bytes; mode 0644 or 0755),
     "dir", "symlink" or "hardlink" (data: the target)."""
     buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w" + (":" + compression if compression else "")) as tar:
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
         for path, kind, data in entries:
             info = tarfile.TarInfo(path)
             info.mtime = 1700000000
@@ -48,20 +50,34 @@ def write_tar(path, files):
         out.write(tar_bytes([(name, "file", data) for name, data in files.items()]))
 
 
+def read_tar(path):
+    """The files of a tar archive: {path in the archive: bytes}."""
+    with tarfile.open(path) as tar:
+        return {member.name: tar.extractfile(member).read() for member in tar.getmembers()}
+
+
 def digest_of(data):
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def oci_archive(path, layers, reference="example.org/lab/router:1.0"):
-    """An OCI image archive, as skopeo copy or podman save write it: every layer gzip'd."""
+def config_of(tars):
+    """An image's config: its rootfs.diff_ids are the digests of the layers' uncompressed tars."""
+    return json.dumps({"architecture": "amd64", "os": "linux", "rootfs": {
+        "type": "layers", "diff_ids": [digest_of(tar) for tar in tars]}}).encode()
+
+
+def oci_archive(path, layers, reference="example.org/lab/router:1.0", layer_digest=digest_of):
+    """An OCI image archive, as skopeo copy or podman save write it: every layer gzip'd, and
+    named (in the manifest and blobs/) by layer_digest of its bytes."""
     blobs = {}
     descriptors = []
-    for entries in layers:
-        data = tar_bytes(entries, "gz")
-        blobs[digest_of(data)] = data
+    tars = [tar_bytes(entries) for entries in layers]
+    for tar in tars:
+        data = gzip.compress(tar, mtime=0)
+        blobs[layer_digest(data)] = data
         descriptors.append({"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
-                            "digest": digest_of(data), "size": len(data)})
-    config = json.dumps({"architecture": "amd64", "os": "linux"}).encode()
+                            "digest": layer_digest(data), "size": len(data)})
+    config = config_of(tars)
     blobs[digest_of(config)] = config
     manifest = json.dumps({
         "schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
@@ -87,7 +103,7 @@ def docker_archive(path, layers, tag="docker.io/library/saved:2"):
     for number, entries in enumerate(layers):
         paths.append(f"{number:064x}/layer.tar")
         files[paths[-1]] = tar_bytes(entries)
-    files["config.json"] = b"{}"
+    files["config.json"] = config_of([files[layer] for layer in paths])
     files["manifest.json"] = json.dumps(
         [{"Config": "config.json", "RepoTags": [tag], "Layers": paths}]).encode()
     write_tar(path, files)
@@ -129,14 +145,14 @@ class ImageStore(unittest.TestCase):
             return []
         return sorted(name for name in os.listdir(self.store) if name != ".lock")
 
-    def assert_refused(self, file, *reasons):
+    def assert_refused(self, file, *reasons, kept=()):
         result = self.netlab("import", file, check=False)
         self.assertEqual(result.returncode, 1, result.stdout + result.stderr)
         self.assertIn(f"netlab: importing {file}: ", result.stderr)
         for reason in reasons:
             self.assertIn(reason, result.stderr)
         self.assertEqual(result.stdout, "")
-        self.assertEqual(self.store_entries(), [], "nothing half-built stays in the store")
+        self.assertEqual(self.store_entries(), sorted(kept), "nothing half-built stays in the store")
         return result.stderr
 
     def test_import_ls_rm_of_an_oci_archive(self):
@@ -221,11 +237,61 @@ class ImageStore(unittest.TestCase):
 
         missing_blob = self.path("missing-blob.tar")
         docker_archive(missing_blob, [BASE_LAYER])
-        with tarfile.open(missing_blob) as tar:
-            kept = {member.name: tar.extractfile(member).read() for member in tar.getmembers()
-                    if member.name != f"{0:064x}/layer.tar"}
+        kept = read_tar(missing_blob)
+        del kept[f"{0:064x}/layer.tar"]
         write_tar(missing_blob, kept)
         self.assert_refused(missing_blob, "which is missing")
+
+    def test_refusals_of_what_does_not_hash_to_its_digest(self):
+        self.netlab("import", self.make_oci("good.tar"), "--name", "kept")
+
+        # A byte of the gzip header's time altered: the layer still decompresses, to the same
+        # tar, but is not the blob the manifest names.
+        altered = self.make_oci("altered.tar")
+        digest = self.alter_layer(altered, 1, 4)
+        actual = digest_of(read_tar(altered)["blobs/sha256/" + digest[7:]])
+        self.assert_refused(altered, f"layer 2 of 2 ({digest}): its content hashes to {actual}, "
+                            "not to its digest", kept=["kept"])
+
+        wrong = self.path("wrong.tar")
+        oci_archive(wrong, [BASE_LAYER], layer_digest=lambda data: digest_of(data + b"!"))
+        self.assert_refused(wrong, "layer 1 of 1 (sha256:", "): its content hashes to sha256:",
+                            kept=["kept"])
+
+        malformed = self.path("malformed.tar")
+        oci_archive(malformed, [BASE_LAYER], layer_digest=lambda data: "sha256:" + "AB" * 32)
+        self.assert_refused(malformed, "'s layer: `sha256:" + "AB" * 32 + "` is not a digest",
+                            kept=["kept"])
+
+        # Before Docker 25 a layer has no digest of its own: its tar is checked against the
+        # config's diff_id.
+        saved = self.path("saved.tar")
+        docker_archive(saved, [BASE_LAYER])
+        files = read_tar(saved)
+        layer = f"{0:064x}/layer.tar"
+        expected = digest_of(files[layer])
+        files[layer] = files[layer].replace(b"base\n", b"BASE\n")
+        write_tar(saved, files)
+        self.assert_refused(saved, f"layer 1 of 1 ({layer}): its tar hashes to "
+                            f"{digest_of(files[layer])}, not to its diff_id {expected}",
+                            kept=["kept"])
+
+    def make_oci(self, name):
+        archive = self.path(name)
+        oci_archive(archive, [BASE_LAYER, TOP_LAYER])
+        return archive
+
+    def alter_layer(self, archive, index, offset):
+        """Flips the bits of one byte of an OCI archive's layer; returns the layer's digest."""
+        files = read_tar(archive)
+        index_json = json.loads(files["index.json"])
+        manifest = json.loads(files["blobs/sha256/" + index_json["manifests"][0]["digest"][7:]])
+        digest = manifest["layers"][index]["digest"]
+        blob = bytearray(files["blobs/sha256/" + digest[7:]])
+        blob[offset] ^= 0xFF
+        files["blobs/sha256/" + digest[7:]] = bytes(blob)
+        write_tar(archive, files)
+        return digest
 
     def test_as_an_ordinary_user(self):
         archive = self.path("router.tar")

@@ -127,7 +127,7 @@ class DebianPackage(unittest.TestCase):
         self.assertEqual(os.path.basename(self.deb),
                          f"netlab_{version}_{run('dpkg', '--print-architecture').stdout.strip()}.deb")
         depends = self.field("Depends")
-        for library in ["libmnl0", "libpcap0.8", "libarchive13", "libc6"]:
+        for library in ["libmnl0", "libpcap0.8", "libarchive13", "libssl3", "libc6"]:
             self.assertIn(library, depends)
         suggests = [word.strip() for word in self.field("Suggests").split(",")]
         for package in ["iproute2", "frr", "bird2", "iperf3", "tshark"]:

@@ -2,16 +2,21 @@
 // libarchive into a temporary directory, into a store there (NETLAB_IMAGE_DIR).
 #include <archive.h>
 #include <archive_entry.h>
+#include <fcntl.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "base/error.hpp"
+#include "base/fd.hpp"
+#include "image/digest.hpp"
 #include "image/image_import.hpp"
 #include "image/layer.hpp"
 #include "image/store_files.hpp"
@@ -79,10 +84,17 @@ void addEntry(archive* writer, const Entry& each) {
   }
 }
 
-void writeTar(const fs::path& path, const std::vector<Entry>& entries, bool gzip = false) {
+enum class Filter { None, Gzip, Zstd };
+
+void writeTar(const fs::path& path, const std::vector<Entry>& entries,
+              Filter filter = Filter::None) {
   std::unique_ptr<archive, WriteArchiveFree> writer(archive_write_new());
   archive_write_set_format_pax_restricted(writer.get());
-  if (gzip) archive_write_add_filter_gzip(writer.get());
+  if (filter == Filter::Gzip) {
+    ASSERT_EQ(archive_write_add_filter_gzip(writer.get()), ARCHIVE_OK);
+  } else if (filter == Filter::Zstd) {
+    ASSERT_EQ(archive_write_add_filter_zstd(writer.get()), ARCHIVE_OK);
+  }
   ASSERT_EQ(archive_write_open_filename(writer.get(), path.c_str()), ARCHIVE_OK);
   for (const auto& entry : entries) addEntry(writer.get(), entry);
   ASSERT_EQ(archive_write_close(writer.get()), ARCHIVE_OK);
@@ -93,14 +105,35 @@ void writeText(const fs::path& path, const std::string& text) {
   std::ofstream(path) << text;
 }
 
-std::string fakeDigest(int n) {
-  std::string hex = std::to_string(n);
-  return "sha256:" + std::string(64 - hex.size(), '0') + hex;
+std::string readText(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
 fs::path blob(const fs::path& layout, const std::string& digest) {
   return layout / "blobs/sha256" / digest.substr(7);
 }
+
+// A blob of the layout, named by its digest.
+std::string addBlob(const fs::path& layout, const std::string& content) {
+  const std::string digest = sha256Digest(content);
+  writeText(blob(layout, digest), content);
+  return digest;
+}
+
+// Flips the bits of one byte of a file.
+void alterByte(const fs::path& path, size_t offset) {
+  std::string content = readText(path);
+  ASSERT_LT(offset, content.size());
+  content[offset] = static_cast<char>(~content[offset]);
+  std::ofstream(path, std::ios::trunc) << content;
+}
+
+// A layer's blob digest (as compressed) and diff_id (of its tar), as a manifest and config name it.
+struct LayerBlob {
+  std::string digest;
+  std::string diffId;
+};
 
 class ImageStoreTest : public ::testing::Test {
  protected:
@@ -116,30 +149,49 @@ class ImageStoreTest : public ::testing::Test {
     removeTree(dir_);
   }
 
-  // An OCI layout directory of one image with these layers (gzip'd), reference in index.json.
+  // An OCI layout directory of one image with these layers (gzip'd by default), reference in
+  // index.json; layers_ and manifest_ say what it holds.
   fs::path ociLayout(const std::vector<std::vector<Entry>>& layers,
-                     const std::string& reference = "example.org/lab/router:1") {
+                     const std::string& reference = "example.org/lab/router:1",
+                     Filter filter = Filter::Gzip) {
     const fs::path layout = dir_ / "layout";
+    layers_.clear();
+    for (const auto& entries : layers) layers_.push_back(addLayer(layout, entries, filter));
+    writeManifest(layout, reference);
+    writeText(layout / "oci-layout", R"({"imageLayoutVersion": "1.0.0"})");
+    return layout;
+  }
+
+  LayerBlob addLayer(const fs::path& layout, const std::vector<Entry>& entries, Filter filter) {
+    const fs::path scratch = dir_ / "scratch.tar";
+    writeTar(scratch, entries);
+    const std::string diffId = sha256Digest(readText(scratch));
+    writeTar(scratch, entries, filter);
+    return {addBlob(layout, readText(scratch)), diffId};
+  }
+
+  // The config (rootfs.diff_ids), manifest and index.json of the layers in layers_.
+  void writeManifest(const fs::path& layout, const std::string& reference) {
+    json config = {{"architecture", "amd64"},
+                   {"os", "linux"},
+                   {"rootfs", {{"type", "layers"}, {"diff_ids", json::array()}}}};
     json manifest = {{"schemaVersion", 2},
                      {"mediaType", "application/vnd.oci.image.manifest.v1+json"},
                      {"layers", json::array()}};
-    for (size_t i = 0; i < layers.size(); ++i) {
-      const std::string digest = fakeDigest(static_cast<int>(i) + 1);
-      fs::create_directories(blob(layout, digest).parent_path());
-      writeTar(blob(layout, digest), layers[i], true);
+    for (const LayerBlob& layer : layers_) {
+      config["rootfs"]["diff_ids"].push_back(layer.diffId);
       manifest["layers"].push_back(
-          {{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", digest}});
+          {{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"}, {"digest", layer.digest}});
     }
-    const std::string manifestDigest = fakeDigest(1000);
-    writeText(blob(layout, manifestDigest), manifest.dump());
+    manifest["config"] = {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+                          {"digest", addBlob(layout, config.dump())}};
+    manifest_ = addBlob(layout, manifest.dump());
     json index = {{"schemaVersion", 2},
                   {"manifests",
                    {{{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
-                     {"digest", manifestDigest},
+                     {"digest", manifest_},
                      {"annotations", {{"org.opencontainers.image.ref.name", reference}}}}}}};
     writeText(layout / "index.json", index.dump());
-    writeText(layout / "oci-layout", R"({"imageLayoutVersion": "1.0.0"})");
-    return layout;
   }
 
   // Files of a directory as tar entries, for an archive of a layout.
@@ -177,8 +229,28 @@ class ImageStoreTest : public ::testing::Test {
     return "";
   }
 
+  // A docker save archive of two layers; diffIds, when given, in place of their true ones.
+  void writeDockerArchive(const fs::path& archive, std::vector<std::string> diffIds = {}) {
+    const fs::path layers = dir_ / "layers";
+    fs::create_directories(layers);
+    writeTar(layers / "one.tar", {directory("etc"), file("etc/os-release", "ID=test")});
+    writeTar(layers / "two.tar", {file("etc/.wh.os-release", ""), file("etc/issue", "hi")});
+    const std::string one = readText(layers / "one.tar");
+    const std::string two = readText(layers / "two.tar");
+    if (diffIds.empty()) diffIds = {sha256Digest(one), sha256Digest(two)};
+    const json config = {{"rootfs", {{"type", "layers"}, {"diff_ids", diffIds}}}};
+    const json manifest = {{{"Config", "config.json"},
+                            {"RepoTags", {"docker.io/library/testimage:1.0"}},
+                            {"Layers", {"aaa/layer.tar", "bbb/layer.tar"}}}};
+    writeTar(archive, {file("manifest.json", manifest.dump()), file("config.json", config.dump()),
+                       directory("aaa"), file("aaa/layer.tar", one), directory("bbb"),
+                       file("bbb/layer.tar", two)});
+  }
+
   fs::path dir_;
   fs::path store_;
+  std::vector<LayerBlob> layers_;
+  std::string manifest_;
 };
 
 TEST_F(ImageStoreTest, AppliesLayersWithWhiteouts) {
@@ -193,7 +265,7 @@ TEST_F(ImageStoreTest, AppliesLayersWithWhiteouts) {
   const ImageInfo info = importImage(layout, std::nullopt);
   EXPECT_EQ(info.name, "example.org-lab-router-1");
   EXPECT_EQ(info.format, "oci");
-  EXPECT_EQ(info.layers, (std::vector<std::string>{fakeDigest(1), fakeDigest(2)}));
+  EXPECT_EQ(info.layers, (std::vector<std::string>{layers_[0].digest, layers_[1].digest}));
   const fs::path root = imageRoot(info.name);
   EXPECT_EQ(root, store_ / info.name / "rootfs");
   EXPECT_TRUE(fs::exists(root / "etc/hostname"));
@@ -235,19 +307,9 @@ TEST_F(ImageStoreTest, AFileReplacesAnEarlierDirectory) {
 // A multi-platform image: index.json names an index, whose first manifest is taken; its layer
 // zstd-compressed, as newer OCI images have them.
 TEST_F(ImageStoreTest, FollowsANestedIndexToAZstdLayer) {
-  const fs::path layout = ociLayout({{file("platform", "first")}});
-  const std::string layer = fakeDigest(1);
-  std::unique_ptr<archive, WriteArchiveFree> writer(archive_write_new());
-  archive_write_set_format_pax_restricted(writer.get());
-  ASSERT_EQ(archive_write_add_filter_zstd(writer.get()), ARCHIVE_OK);
-  ASSERT_EQ(archive_write_open_filename(writer.get(), blob(layout, layer).c_str()), ARCHIVE_OK);
-  addEntry(writer.get(), file("zstd", "yes"));
-  ASSERT_EQ(archive_write_close(writer.get()), ARCHIVE_OK);
-
-  std::ifstream in(layout / "index.json");
-  const json inner = json::parse(in);
-  const std::string nested = fakeDigest(2000);
-  writeText(blob(layout, nested), inner.dump());
+  const fs::path layout =
+      ociLayout({{file("zstd", "yes")}}, "example.org/lab/router:1", Filter::Zstd);
+  const std::string nested = addBlob(layout, readText(layout / "index.json"));
   const json outer = {
       {"schemaVersion", 2},
       {"manifests",
@@ -289,25 +351,15 @@ TEST_F(ImageStoreTest, ImportsAnOciArchiveAndListsAndRemovesIt) {
   EXPECT_THROW(removeImage("router"), Error);
 }
 
+// A docker save archive from before Docker 25: ID/layer.tar files, plain tars, which only the
+// config's diff_ids name by digest.
 TEST_F(ImageStoreTest, ImportsADockerSaveArchive) {
   const fs::path archive = dir_ / "saved.tar";
-  const fs::path layers = dir_ / "layers";
-  fs::create_directories(layers);
-  writeTar(layers / "one.tar", {directory("etc"), file("etc/os-release", "ID=test")});
-  writeTar(layers / "two.tar", {file("etc/.wh.os-release", ""), file("etc/issue", "hi")});
-  auto read = [](const fs::path& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  };
-  const json manifest = {{{"Config", "config.json"},
-                          {"RepoTags", {"docker.io/library/testimage:1.0"}},
-                          {"Layers", {"aaa/layer.tar", "bbb/layer.tar"}}}};
-  writeTar(archive, {file("manifest.json", manifest.dump()), file("config.json", "{}"),
-                     directory("aaa"), file("aaa/layer.tar", read(layers / "one.tar")),
-                     directory("bbb"), file("bbb/layer.tar", read(layers / "two.tar"))});
+  writeDockerArchive(archive);
   const ImageInfo info = importImage(archive, std::nullopt);
   EXPECT_EQ(info.name, "testimage-1.0");
   EXPECT_EQ(info.format, "docker");
+  EXPECT_EQ(info.layers, (std::vector<std::string>{"aaa/layer.tar", "bbb/layer.tar"}));
   EXPECT_TRUE(fs::exists(info.root / "etc/issue"));
   EXPECT_FALSE(fs::exists(info.root / "etc/os-release"));
 }
@@ -347,9 +399,9 @@ TEST_F(ImageStoreTest, RefusesAHardlinkToOutside) {
 
 TEST_F(ImageStoreTest, RefusesAMissingBlob) {
   const fs::path layout = ociLayout({{file("a")}});
-  fs::remove(blob(layout, fakeDigest(1)));
+  fs::remove(blob(layout, layers_[0].digest));
   const std::string message = refusal(layout);
-  EXPECT_NE(message.find(fakeDigest(1).substr(7) + ", which is missing"), std::string::npos)
+  EXPECT_NE(message.find(layers_[0].digest.substr(7) + ", which is missing"), std::string::npos)
       << message;
   EXPECT_TRUE(storeEntries().empty());
 }
@@ -369,6 +421,94 @@ TEST_F(ImageStoreTest, ClearsWhatAKilledImportLeft) {
   fs::create_directories(store_ / ".importing-abcdef/image/rootfs");
   importImage(ociLayout({{file("a")}}), "fresh");
   EXPECT_EQ(storeEntries(), std::vector<std::string>{"fresh"});
+}
+
+TEST_F(ImageStoreTest, ExtractingHashesTheWholeStream) {
+  const fs::path plain = dir_ / "plain.tar";
+  const fs::path gzipped = dir_ / "gzipped.tar.gz";
+  writeTar(plain, {file("a", "one")});
+  writeTar(gzipped, {file("a", "one")}, Filter::Gzip);
+  fs::create_directories(dir_ / "root");
+  const ArchiveDigests read = extractArchive(openFile(gzipped, O_RDONLY).get(), dir_ / "root",
+                                             {.whiteouts = true, .owners = false});
+  EXPECT_EQ(read.stored, sha256Digest(readText(gzipped)));
+  // The tar's padding, after its end-of-archive blocks, included: what a diff_id hashes.
+  EXPECT_EQ(read.decompressed, sha256Digest(readText(plain)));
+}
+
+// One byte of the gzip header's time altered: the layer still decompresses, to the same tar, but
+// its blob is another. Found once the layer is extracted into the import's work directory, which
+// goes: the store keeps the image it had and nothing else.
+TEST_F(ImageStoreTest, RefusesALayerThatDoesNotHashToItsDigest) {
+  importImage(ociLayout({{file("a")}}), "kept");
+  const fs::path layout = ociLayout({{file("b")}, {file("c")}});
+  const fs::path layer = blob(layout, layers_[1].digest);
+  alterByte(layer, 4);
+  const std::string message = refusal(layout);
+  EXPECT_NE(message.find(fmt::format("layer 2 of 2 ({}): its content hashes to {}, not to its "
+                                     "digest",
+                                     layers_[1].digest, sha256Digest(readText(layer)))),
+            std::string::npos)
+      << message;
+  EXPECT_EQ(storeEntries(), std::vector<std::string>{"kept"});
+}
+
+TEST_F(ImageStoreTest, RefusesALayerWhoseTarDoesNotHashToItsDiffId) {
+  const fs::path layout = ociLayout({{file("a")}});
+  const std::string diffId = layers_[0].diffId;
+  layers_[0].diffId = sha256Digest("another tar");
+  writeManifest(layout, "example.org/lab/router:1");
+  const std::string message = refusal(layout);
+  EXPECT_NE(message.find(fmt::format("layer 1 of 1 ({}): its tar hashes to {}, not to its diff_id "
+                                     "{} (the image's config)",
+                                     layers_[0].digest, diffId, layers_[0].diffId)),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(storeEntries().empty());
+}
+
+TEST_F(ImageStoreTest, RefusesAManifestThatDoesNotHashToItsDigest) {
+  const fs::path layout = ociLayout({{file("a")}});
+  alterByte(blob(layout, manifest_), 0);
+  const std::string message = refusal(layout);
+  EXPECT_NE(message.find(fmt::format("blob {}: its content hashes to {}, not to its digest",
+                                     manifest_, sha256Digest(readText(blob(layout, manifest_))))),
+            std::string::npos)
+      << message;
+  EXPECT_TRUE(storeEntries().empty());
+}
+
+TEST_F(ImageStoreTest, RefusesAMalformedDigestNamingTheFile) {
+  const fs::path layout = ociLayout({{file("a")}});
+  json index = json::parse(readText(layout / "index.json"));
+  std::string upper = manifest_;
+  std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+  index["manifests"][0]["digest"] = "sha256:" + upper.substr(7);
+  writeText(layout / "index.json", index.dump());
+  std::string message = refusal(layout);
+  EXPECT_NE(message.find("index.json's manifest: `sha256:" + upper.substr(7) + "` is not a digest"),
+            std::string::npos)
+      << message;
+  index["manifests"][0]["digest"] = "sha512:" + std::string(128, 'a');
+  writeText(layout / "index.json", index.dump());
+  message = refusal(layout);
+  EXPECT_NE(message.find("netlab verifies sha256 digests only, not sha512"), std::string::npos)
+      << message;
+  EXPECT_TRUE(storeEntries().empty());
+}
+
+// Before Docker 25 a layer has no digest of its own: its tar is checked against the config's
+// diff_id.
+TEST_F(ImageStoreTest, RefusesADockerLayerThatDoesNotHashToItsDiffId) {
+  const fs::path archive = dir_ / "saved.tar";
+  const std::string wrong = sha256Digest("another tar");
+  writeDockerArchive(archive, {wrong, wrong});
+  const std::string message = refusal(archive);
+  EXPECT_NE(message.find("layer 1 of 2 (aaa/layer.tar): its tar hashes to sha256:"),
+            std::string::npos)
+      << message;
+  EXPECT_NE(message.find(", not to its diff_id " + wrong), std::string::npos) << message;
+  EXPECT_TRUE(storeEntries().empty());
 }
 
 }  // namespace

@@ -1,8 +1,10 @@
-// The pieces of an import that need no archive: entry paths, whiteouts, digests, names.
+// The pieces of an import that need no archive: entry paths, whiteouts, digests and hashing,
+// names.
 #include <gtest/gtest.h>
 
 #include "base/error.hpp"
 #include "base/image_name.hpp"
+#include "image/digest.hpp"
 #include "image/image_source.hpp"
 #include "image/image_store.hpp"
 #include "image/layer.hpp"
@@ -48,12 +50,42 @@ TEST(Whiteout, RefusesOneOfItsDirectoryOrParent) {
   EXPECT_THROW(parseWhiteout(".wh..."), Error);
 }
 
+const std::string kHex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
 TEST(BlobPath, FromDigest) {
-  EXPECT_EQ(blobPath("sha256:0123abcd"), "blobs/sha256/0123abcd");
+  EXPECT_EQ(blobPath("sha256:" + kHex), "blobs/sha256/" + kHex);
   EXPECT_THROW(blobPath("sha256:../../etc/passwd"), Error);
   EXPECT_THROW(blobPath("..:abc"), Error);
   EXPECT_THROW(blobPath("sha256/abc"), Error);
   EXPECT_THROW(blobPath("sha256:"), Error);
+}
+
+TEST(Digest, IsSha256AndSixtyFourLowerCaseHexDigits) {
+  EXPECT_NO_THROW(checkDigest("sha256:" + kHex));
+  EXPECT_THROW(checkDigest("sha256:" + kHex.substr(1)), Error);
+  EXPECT_THROW(checkDigest("sha256:" + kHex + "0"), Error);
+  EXPECT_THROW(checkDigest("sha256:0123456789ABCDEF" + kHex.substr(16)), Error);
+  EXPECT_THROW(checkDigest("sha256:" + kHex.substr(1) + "g"), Error);
+  EXPECT_THROW(checkDigest(kHex), Error);
+  try {
+    checkDigest("sha512:" + kHex + kHex);
+    FAIL() << "a sha512 digest is taken";
+  } catch (const Error& error) {
+    EXPECT_STREQ(
+        error.what(),
+        ("`sha512:" + kHex + kHex + "`: netlab verifies sha256 digests only, not sha512").c_str());
+  }
+}
+
+TEST(Digest, Sha256OfKnownData) {
+  EXPECT_EQ(sha256Digest(""),
+            "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(sha256Digest("abc"),
+            "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  Sha256 pieces;
+  pieces.update("a", 1);
+  pieces.update("bc", 2);
+  EXPECT_EQ(pieces.finish(), sha256Digest("abc"));
 }
 
 TEST(ImageName, FromReference) {
