@@ -15,6 +15,7 @@
 #include <iterator>
 
 #include "base/error.hpp"
+#include "image/image_store.hpp"
 #include "nsmgr/kernel_features.hpp"
 #include "nsmgr/lab.hpp"
 #include "nsmgr/rootless.hpp"
@@ -22,8 +23,22 @@
 
 namespace netlab::tools {
 
+namespace {
+
+// For validation to look for a node's programs in its image; nullopt for an image that is not
+// imported, which bring-up refuses, naming it.
+std::optional<std::string> importedImageRoot(const std::string& name) {
+  try {
+    return image::imageRoot(name).string();
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
+}  // namespace
+
 std::optional<topo::Plan> loadPlan(const std::string& path, const std::string& labOverride) {
-  topo::LoadResult result = topo::loadTopologyFile(path, {labOverride, true});
+  topo::LoadResult result = topo::loadTopologyFile(path, {labOverride, true, importedImageRoot});
   for (const auto& diagnostic : result.diagnostics) {
     std::cerr << topo::formatDiagnostic(diagnostic, path) << '\n';
   }

@@ -1,9 +1,8 @@
 // checkAgainstThisMachine: what `netlab up` needs of the machine's files, found by validate
-// instead of by a failed bring-up. Nodes see the host's file system, so a mount or file target
-// outside each node's own /tmp and /run must exist on the host, and a startup command's program
-// must be installed there.
+// instead of by a failed bring-up. A mount or file target outside each node's own /tmp and /run
+// must exist on the host, and a startup command's program must be installed in the node's root
+// filesystem: the host's, or its image's (node_files.hpp).
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -12,6 +11,7 @@
 
 #include "topo/lab.hpp"
 #include "topo/names.hpp"
+#include "topo/node_files.hpp"
 
 namespace netlab::topo {
 namespace {
@@ -88,10 +88,10 @@ std::string pathOf(const DraftNode& node) {
   return kNodePath;
 }
 
-bool installed(const std::string& program, const DraftNode& node) {
+bool installed(const std::string& program, const DraftNode& node, const NodeFiles& files) {
   const auto& mounts = node.settings.mounts;
   auto runnable = [&](const std::string& path) {
-    return inNodeTmpfs(path) || providedByMount(path, mounts) || ::access(path.c_str(), X_OK) == 0;
+    return inNodeTmpfs(path) || providedByMount(path, mounts) || files.runnable(path);
   };
   if (program.find('/') != std::string::npos) return program[0] != '/' || runnable(program);
   const std::string path = pathOf(node);
@@ -105,25 +105,28 @@ bool installed(const std::string& program, const DraftNode& node) {
   return false;
 }
 
-void checkStartupPrograms(const DraftNode& node, DiagnosticSink& sink) {
+void checkStartupPrograms(const DraftNode& node, const ImageRoots& images, DiagnosticSink& sink) {
+  const auto files = NodeFiles::of(node, images);
+  if (!files) return;
   for (const std::string& command : node.settings.exec) {
     auto program = programOf(command);
-    if (!program || installed(*program, node)) continue;
+    if (!program || installed(*program, node, *files)) continue;
     sink.error(node.where,
-               fmt::format("the startup command `{}` runs `{}`, which is not installed on this "
-                           "machine",
-                           excerpt(command), *program),
-               "nodes run the host's programs: install its package (Debian's frr for "
-               "/usr/lib/frr/frrinit.sh), or mount it into the node");
+               fmt::format("the startup command `{}` runs `{}`, which is not installed {}",
+                           excerpt(command), *program, files->where()),
+               files->isHost() ? "nodes run the host's programs: install its package (Debian's "
+                                 "frr for /usr/lib/frr/frrinit.sh), or mount it into the node"
+                               : "a node with an image runs the image's programs: install it "
+                                 "in the image, or mount it into the node");
   }
 }
 
 }  // namespace
 
-void checkAgainstThisMachine(const Lab& lab, DiagnosticSink& sink) {
+void checkAgainstThisMachine(const Lab& lab, const ImageRoots& images, DiagnosticSink& sink) {
   for (const DraftNode& node : lab.nodes) {
     checkTargets(node, sink);
-    checkStartupPrograms(node, sink);
+    checkStartupPrograms(node, images, sink);
   }
 }
 

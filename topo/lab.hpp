@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "topo/node_files.hpp"
 #include "topo/spec.hpp"
 
 namespace netlab::topo {
@@ -51,13 +52,15 @@ struct Lab {
 Lab buildLab(const TopologySpec& topology, std::string name, DiagnosticSink& sink);
 void assignAddresses(Lab& lab, const TopologySpec& topology, DiagnosticSink& sink);
 void mountNodeFolders(Lab& lab, const TopologySpec& topology, DiagnosticSink& sink);
-void checkAgainstThisMachine(const Lab& lab, DiagnosticSink& sink);
+// images: where imported images are (LoadOptions::imageRoot).
+void checkAgainstThisMachine(const Lab& lab, const ImageRoots& images, DiagnosticSink& sink);
 Plan resolvePlan(Lab& lab, DiagnosticSink& sink);
 // Routes computed for the nodes with `"routing": "static"`, after the ones written for them.
 void addStaticRoutes(const Lab& lab, size_t linkCount, Plan& plan, DiagnosticSink& sink);
-// The routing daemons' files and startup commands; checkThisMachine: also that FRR is installed.
+// The routing daemons' files and startup commands; checkThisMachine: also that each suite is
+// installed in the root filesystem of the routers that run it (the host's or an image's).
 void addRoutingDaemons(const Lab& lab, const TopologySpec& topology, bool checkThisMachine,
-                       Plan& plan, DiagnosticSink& sink);
+                       const ImageRoots& images, Plan& plan, DiagnosticSink& sink);
 // Returns the tests whose names are right, for resolveChecks. A route test's `dev` is checked
 // only when interfacesComplete (no link was left out for an error).
 std::vector<const CheckSpec*> checkTestNames(const std::vector<CheckSpec>& checks, const Lab& lab,

@@ -84,7 +84,7 @@ std::optional<Plan> resolveDocument(const JsonValue& root, const std::filesystem
     const IndependentErrors guard(sink);
     named = checkTestNames(topology.checks, lab, structureSound, sink);
     mountNodeFolders(lab, topology, sink);
-    if (options.checkThisMachine) checkAgainstThisMachine(lab, sink);
+    if (options.checkThisMachine) checkAgainstThisMachine(lab, options.imageRoot, sink);
   }
   if (!structureSound) return std::nullopt;
   assignAddresses(lab, topology, sink);
@@ -97,7 +97,7 @@ std::optional<Plan> resolveDocument(const JsonValue& root, const std::filesystem
   }
   if (sink.hasBlockingErrors()) return std::nullopt;
   addStaticRoutes(lab, topology.links.size(), plan, sink);
-  addRoutingDaemons(lab, topology, options.checkThisMachine, plan, sink);
+  addRoutingDaemons(lab, topology, options.checkThisMachine, options.imageRoot, plan, sink);
   if (sink.hasErrors()) return std::nullopt;
   plan.sourceFile = source.string();
   return plan;

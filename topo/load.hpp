@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "topo/node_files.hpp"
 #include "topo/plan.hpp"
 
 namespace netlab::topo {
@@ -26,8 +27,12 @@ struct Diagnostic {
 struct LoadOptions {
   std::string labNameOverride;  // --lab NAME; empty: the topology's name or the file's stem
   // Also what `up` needs of this machine's files: mount and file targets that exist, startup
-  // programs that are installed (host_checks.cpp). Off, the plan holds for any machine.
+  // programs and routing suites that are installed (host_checks.cpp, routing.cpp), in the host's
+  // root or a node's image. Off, the plan holds for any machine.
   bool checkThisMachine = false;
+  // Where imported images are, for those checks (tools passes image::imageRoot). Unset, the
+  // programs of a node with an imported image are not judged.
+  ImageRoots imageRoot = {};
 };
 
 struct LoadResult {

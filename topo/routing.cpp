@@ -12,13 +12,14 @@
 // there; iBGP between all the routers of an AS over their loopbacks, one per shared family;
 // each router announces every loopback and subnet of its AS.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <map>
+#include <utility>
 
 #include "topo/lab.hpp"
 #include "topo/names.hpp"
+#include "topo/node_files.hpp"
 #include "topo/routing.hpp"
 #include "topo/segments.hpp"
 
@@ -312,18 +313,27 @@ void checkAsn(const DraftNode& node, DiagnosticSink& sink) {
              R"(give it "routing": "bgp", or remove `asn`)");
 }
 
-// Reported once per suite, at the first router that runs it.
-void checkInstalled(RoutingDaemon daemon, const DraftNode& first, DiagnosticSink& sink) {
+// Reported once per suite and root filesystem, at the first router that runs it there.
+void checkInstalled(RoutingDaemon daemon, const DraftNode& first, const ImageRoots& images,
+                    DiagnosticSink& sink) {
+  const auto files = NodeFiles::of(first, images);
+  if (!files) return;
   const Suite& suite = suiteOf(daemon);
   for (std::string_view path : suite.installed) {
-    if (::access(std::string(path).c_str(), F_OK) == 0) continue;
+    if (files->exists(std::string(path))) continue;
     sink.error(first.settings.routing->where,
-               fmt::format("{} is not installed on this machine ({} is missing), and router `{}` "
-                           "runs it",
-                           suite.name, path, first.name),
-               fmt::format("install Debian's {0} package: apt-get install {0}", suite.package));
+               fmt::format("{} is not installed {} ({} is missing), and router `{}` runs it",
+                           suite.name, files->where(), path, first.name),
+               files->isHost()
+                   ? fmt::format("install Debian's {0} package: apt-get install {0}", suite.package)
+                   : fmt::format("install Debian's {} package in the image", suite.package));
     return;
   }
+}
+
+// The image a node's programs come from; "" for the host's root.
+std::string imageOf(const DraftNode& node) {
+  return node.settings.image ? node.settings.image->value : "";
 }
 
 void addFiles(RoutingDaemon daemon, const RouterConfig& router, Node& node) {
@@ -358,16 +368,16 @@ bool RouterConfig::runsOspfv3() const {
 }
 
 void addRoutingDaemons(const Lab& lab, const TopologySpec& topology, bool checkThisMachine,
-                       Plan& plan, DiagnosticSink& sink) {
+                       const ImageRoots& images, Plan& plan, DiagnosticSink& sink) {
   RoutingPlanner planner(lab, topology, sink);
   planner.checkOspfSettings();
-  std::map<RoutingDaemon, const DraftNode*> firstRouter;
+  std::map<std::pair<RoutingDaemon, std::string>, const DraftNode*> firstRouter;
   for (size_t node = 0; node < lab.nodes.size(); ++node) {
     const DraftNode& draft = lab.nodes[node];
     checkAsn(draft, sink);
     if (!runsDaemon(draft)) continue;
     const RoutingDaemon daemon = daemonOf(draft);
-    firstRouter.emplace(daemon, &draft);
+    firstRouter.emplace(std::pair(daemon, imageOf(draft)), &draft);
     if (!hasOwnConfig(draft, suiteOf(daemon).configDirectory)) {
       if (auto router = planner.plan(node, plan.nodes[node].hostname))
         addFiles(daemon, *router, plan.nodes[node]);
@@ -375,7 +385,9 @@ void addRoutingDaemons(const Lab& lab, const TopologySpec& topology, bool checkT
     plan.nodes[node].exec.emplace_back(suiteOf(daemon).startup);
   }
   if (!checkThisMachine) return;
-  for (const auto& [daemon, first] : firstRouter) checkInstalled(daemon, *first, sink);
+  for (const auto& [suiteAndImage, first] : firstRouter) {
+    checkInstalled(suiteAndImage.first, *first, images, sink);
+  }
 }
 
 }  // namespace netlab::topo

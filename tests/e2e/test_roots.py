@@ -166,6 +166,20 @@ class ImageRoot(LabTest):
             self.assertNotEqual(refused.returncode, 0)
             self.assertIn("image not-imported is not imported", refused.stderr)
 
+    def test_startup_programs_are_looked_for_in_the_image(self):
+        image = busybox_root(self)
+        os.makedirs(os.path.join(image, "usr", "bin"))
+        # Absolute, as Debian's alternatives are: it resolves in the image, not on the host.
+        os.symlink("/bin/busybox", os.path.join(image, "usr", "bin", "tool"))
+        topology = self.write_topology({"nodes": {"bb": {"image": image, "exec": [
+            "tool true", "ping -c 1 127.0.0.1", "python3 -c 1"]}}, "links": []})
+        result = netlab("validate", topology, check=False)
+        self.assertEqual(result.returncode, 2, result.stdout + result.stderr)
+        self.assertIn(f"the startup command `python3 -c 1` runs `python3`, which is not installed "
+                      f"in image `{image}`", result.stderr)
+        self.assertNotIn("`tool", result.stderr)
+        self.assertNotIn("`ping", result.stderr)
+
     def test_an_image_that_is_not_a_directory_is_a_located_error(self):
         missing = os.path.join(tempfile.gettempdir(), "netlab-no-such-image", "root")
         topology = self.write_topology({"nodes": {"h1": {"image": missing}}, "links": []})
