@@ -1,7 +1,7 @@
 // checkAgainstThisMachine: what `netlab up` needs of the machine's files, found by validate
-// instead of by a failed bring-up. A mount or file target outside each node's own /tmp and /run
-// must exist on the host, and a startup command's program must be installed in the node's root
-// filesystem: the host's, or its image's (node_files.hpp).
+// instead of by a failed bring-up. A mount or file target of a node with the host's root, outside
+// its own /tmp and /run, must exist on the host, and a startup command's program must be installed
+// in the node's root filesystem: the host's, or its image's (node_files.hpp).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -37,7 +37,10 @@ bool existsOnHost(const std::string& path) {
   return fs::exists(path, error);
 }
 
+// Only a node that shares the host's root: one of its own (an overlay, the default, or an image)
+// gets its missing targets made in its own layer.
 void checkTargets(const DraftNode& node, DiagnosticSink& sink) {
+  if (!node.settings.root || node.settings.root->value != RootMode::Host) return;
   const auto& mounts = node.settings.mounts;
   auto check = [&](const std::string& target, std::string_view what,
                    const std::vector<Mount>& earlier) {
@@ -45,8 +48,9 @@ void checkTargets(const DraftNode& node, DiagnosticSink& sink) {
     sink.error(node.where,
                fmt::format("the {} target `{}` does not exist on this machine", what,
                            excerpt(target, 200)),
-               "nodes see the host's files, and netlab creates targets only under /tmp and "
-               "/run: install what makes it (/etc/frr comes with frr), or use a path there");
+               "a node with \"root\": \"host\" sees the host's files, and netlab creates "
+               "targets there only under /tmp and /run: install what makes it (/etc/frr comes "
+               "with frr), use a path there, or give the node a root of its own");
   };
   for (size_t i = 0; i < mounts.size(); ++i) {
     check(mounts[i].target, "mount", {mounts.begin(), mounts.begin() + i});

@@ -81,6 +81,18 @@ class OverlayRoot(LabTest):
             self.exec(lab, "h1", "test", "-e", "/etc/netlab-restart-test", check=False).returncode,
             0, "the node's layer outlived its restart")
 
+    def test_targets_missing_on_the_host_are_made_in_the_nodes_layer(self):
+        """A mount and a file whose targets the host lacks: `up` makes them in the node's own
+        layer (validate lets them pass), and the host never gets them."""
+        directory = host_directory(self)
+        mount_target, file_target = f"{directory}-mount", f"{directory}-file/x"
+        lab = self.up_pair({"mounts": [f"{directory}:{mount_target}"],
+                            "files": {file_target: "made\n"}})
+        self.assertEqual(self.exec(lab, "h2", "cat", file_target).stdout, "made\n")
+        self.exec(lab, "h2", "test", "-d", mount_target)
+        for path in (mount_target, os.path.dirname(file_target)):
+            self.assertFalse(os.path.exists(path), f"{path} made on the host")
+
     def test_root_host_shares_the_hosts_root(self):
         directory = host_directory(self)
         lab = self.up_pair({"root": "host"})

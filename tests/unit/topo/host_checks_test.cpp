@@ -23,7 +23,7 @@ LoadResult loadChecked(std::string_view json) {
 }
 
 TEST(HostChecks, TargetsMustExistOutsideTheNodesTmpfs) {
-  auto result = loadChecked(R"({"nodes": {"a": {
+  auto result = loadChecked(R"({"nodes": {"a": {"root": "host",
       "mounts": ["/tmp:/netlab-no-such-target", "/tmp:/etc", "/tmp:/run/made",
                  "/tmp:/tmp/made"],
       "files": {"/netlab-no-such-dir/file": "x", "/etc/made-by-a-mount/x": "x",
@@ -37,6 +37,13 @@ TEST(HostChecks, TargetsMustExistOutsideTheNodesTmpfs) {
   // Not asked: the plan holds for any machine.
   EXPECT_TRUE(
       testing::load(R"({"nodes": {"a": {"mounts": ["/tmp:/netlab-no-such-target"]}}})").ok());
+}
+
+TEST(HostChecks, ANodeWithARootOfItsOwnGetsItsMissingTargetsMade) {
+  auto result = loadChecked(R"({"defaults": {"root": "host"}, "nodes": {
+      "a": {"root": "overlay", "mounts": ["/tmp:/netlab-no-such-target"],
+            "files": {"/netlab-no-such-dir/file": "x"}}}})");
+  EXPECT_EQ(errorCount(result), 0u) << dump(result);
 }
 
 TEST(HostChecks, StartupProgramsMustBeInstalled) {
