@@ -393,7 +393,7 @@ class Failures(LabTest):
         before = snapshot()
         path = self.write_topology(
             {"nodes": {"a": {"exec": ["/usr/lib/netlab-no-such/daemon start"]},
-                       "b": {"files": {"/etc/netlab-no-such-dir/x": "x"}}},
+                       "b": {"root": "host", "files": {"/etc/netlab-no-such-dir/x": "x"}}},
              "links": [["a", "b"]]})
         for verb in ("validate", "up"):
             with self.subTest(verb=verb):
