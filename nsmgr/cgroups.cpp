@@ -248,11 +248,8 @@ bool isNodeCgroup(const std::string& cgroup) {
 
 }  // namespace
 
-std::optional<std::string> delegatedCgroup() {
-  if (!rootless()) return std::nullopt;
-  const auto hierarchies = dividableHierarchies();
-  if (hierarchies.empty()) return std::nullopt;
-  return hierarchies.front().mountPoint + hierarchies.front().ownCgroup;
+bool inDelegatedCgroup() {
+  return rootless() && !dividableHierarchies().empty();
 }
 
 CommandCgroups commandCgroupsOf(pid_t pid) {

@@ -41,10 +41,10 @@ std::vector<CgroupHierarchy> parseCgroupHierarchies(const std::string& mountinfo
 // netlab's own, or those of another process (a node's init, to run a command beside it).
 std::vector<CgroupHierarchy> cgroupHierarchies(pid_t pid = 0);
 
-// Without root: netlab's own cgroup v2 cgroup when it was delegated to the user (its directory,
+// Without root: whether netlab's own cgroup v2 cgroup was delegated to the user (its directory,
 // cgroup.procs and cgroup.subtree_control are the user's to write, as systemd's `Delegate=`
-// leaves them), as a directory; nullopt when it was not. As root: nullopt.
-std::optional<std::string> delegatedCgroup();
+// leaves them). As root: false.
+bool inDelegatedCgroup();
 
 // The cgroups a command joins to run beside a node's init (pid), so the node's limits hold for it.
 struct CommandCgroups {

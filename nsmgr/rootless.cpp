@@ -281,7 +281,7 @@ bool rootless() {
 std::vector<std::string> rootlessRefusals(const topo::Plan& plan) {
   std::vector<std::string> refusals;
   if (!rootless()) return refusals;
-  const bool delegated = delegatedCgroup().has_value();
+  const bool delegated = inDelegatedCgroup();
   for (const auto& node : plan.nodes) {
     if (node.isolatedIds) {
       refusals.push_back("node " + node.name +

@@ -135,6 +135,14 @@ class RootlessTest(unittest.TestCase):
     def as_user(self, *args, check=True):
         return self.user.netlab(*args, check=check)
 
+    def write_topology(self, topology):
+        """A topology file the user can read, in their runtime directory."""
+        path = os.path.join(self.user.runtime, "topology.json")
+        with open(path, "w") as target:
+            json.dump(topology, target)
+        os.chmod(path, 0o644)
+        return path
+
     def assert_nothing_left(self, user, lab, others_running=False):
         self.assertEqual(processes_of(user.uid), [], describe(processes_of(user.uid)))
         if not others_running:
@@ -435,10 +443,7 @@ class RootlessLab(RootlessTest):
         with open(LAN) as source:
             topology = json.load(source)
         topology["nodes"][node].update(setting)
-        path = os.path.join(self.user.runtime, "refused.json")
-        with open(path, "w") as target:
-            json.dump(topology, target)
-        os.chmod(path, 0o644)
+        path = self.write_topology(topology)
         lab = unique_lab("rootless")
         refused = self.as_user("up", path, "--lab", lab, check=False)
         self.assertEqual(refused.returncode, 2, refused.stderr)
@@ -526,13 +531,6 @@ class DelegatedCgroupTest(RootlessTest):
         """A cgroup of the user's beside netlab's (another unit of the same user manager)."""
         path = os.path.join(self.delegated, name)
         self.user.run(["mkdir", path])
-        return path
-
-    def write_topology(self, topology):
-        path = os.path.join(self.user.runtime, "topology.json")
-        with open(path, "w") as target:
-            json.dump(topology, target)
-        os.chmod(path, 0o644)
         return path
 
     def node_pids(self, lab):
