@@ -71,7 +71,10 @@ bool hasChildren() {
   const unsigned char byte = static_cast<unsigned char>(code);
   while (::write(worker.statusFd, &byte, 1) < 0 && errno == EINTR) {
   }
-  if (::dup2(worker.lock.get(), kLockFd) == kLockFd &&
+  // The lock passes to the keeper on kLockFd. When it is there already, dup2 does nothing and
+  // leaves it close-on-exec, so the flag is cleared either way: without it the exec would drop
+  // the lock, and `down` would not wait for the keeper.
+  if (::dup2(worker.lock.get(), kLockFd) == kLockFd && ::fcntl(kLockFd, F_SETFD, 0) == 0 &&
       ::syscall(SYS_close_range, kLockFd + 1, ~0u, 0) == 0 && ::chdir("/") == 0) {
     sigset_t none;
     sigemptyset(&none);

@@ -4,6 +4,7 @@ Run by tests/run_isolated.sh inside private namespaces. Every test asserts on re
 (hostnames, namespace inodes, interfaces, pings) and, after `down`, that nothing of the lab is
 left: no interface, mount, netlab-init process or state file.
 """
+import fcntl
 import json
 import os
 import re
@@ -593,6 +594,21 @@ class Teardown(LabTest):
         netlab("up", path, "--lab", lab)
         os.remove(path)
         self.assertIn("is down", netlab("down", lab).stdout)
+        self.assertEqual(snapshot(), before)
+
+    def test_the_keeper_holds_its_lock_so_down_waits_for_it(self):
+        """`down` waits for the keeper of the nodes' exit statuses through the lock the keeper
+        holds on keepers/PID (nsmgr/node_keeper.hpp): the lock must outlive the keeper's exec."""
+        lab = unique_lab("keeper")
+        before = snapshot()
+        netlab("up", os.path.join(EXAMPLES, "triangle.json"), "--lab", lab)
+        keepers = os.path.join("/run/netlab", lab, "keepers")
+        (keeper,) = os.listdir(keepers)
+        self.assertIn(int(keeper), live_keepers())
+        with open(os.path.join(keepers, keeper)) as lock:
+            with self.assertRaises(BlockingIOError, msg="the keeper does not hold its lock"):
+                fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        netlab("down", lab)
         self.assertEqual(snapshot(), before)
 
     def test_down_by_topology_file_and_down_all(self):
