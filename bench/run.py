@@ -11,6 +11,7 @@ import datetime
 import json
 import os
 import platform
+import shlex
 import statistics
 import subprocess
 import sys
@@ -187,7 +188,9 @@ def main():
                  f"{args.max_load}: figures taken now would not be results (stop what runs, or "
                  "--loaded-ok to measure anyway, marked unreliable)")
     started = time.time()
-    results = {"machine": machine(), "quiet": quiet, "max_load": args.max_load, "command": "bench/run.py " + " ".join(sys.argv[1:]),
+    # Quoted as a shell would need it: `--fat-tree ""` must not read as a bare `--fat-tree`.
+    command = shlex.join(["bench/run.py"] + sys.argv[1:])
+    results = {"machine": machine(), "quiet": quiet, "max_load": args.max_load, "command": command,
                "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "repeat": args.repeat, "mininet_repeat": args.mininet_repeat,
                "netlab": args.netlab, "tools": list(available), "labs": []}

@@ -52,6 +52,8 @@ class Benchmark(unittest.TestCase):
         self.assertRegex(markdown, r"\| star 10 \| start nodes \| [0-9.]+ \([0-9.]+–[0-9.]+\) \| "
                                    r"[0-9.]+ \([0-9.]+–[0-9.]+\) \|")
         self.assertIn("### Load average", markdown)
+        # The command as it can be run again: the empty --fat-tree quoted.
+        self.assertRegex(markdown, r"Command: `bench/run.py .*--shapes star,chain --fat-tree '' ")
         # Where Mininet is not installed, the benchmark names what is missing.
         if "mininet" not in measured["tools"]:
             self.assertRegex(done.stderr, r"mininet: skipped: .*(mnexec|cannot import mininet)")
