@@ -604,6 +604,10 @@ class Teardown(LabTest):
         netlab("up", os.path.join(EXAMPLES, "triangle.json"), "--lab", lab)
         keepers = os.path.join("/run/netlab", lab, "keepers")
         (keeper,) = os.listdir(keepers)
+        # `up` returns before its worker has exec'd the keeper (a moment later).
+        deadline = time.monotonic() + 10
+        while int(keeper) not in live_keepers() and time.monotonic() < deadline:
+            time.sleep(0.01)
         self.assertIn(int(keeper), live_keepers())
         with open(os.path.join(keepers, keeper)) as lock:
             with self.assertRaises(BlockingIOError, msg="the keeper does not hold its lock"):
