@@ -19,7 +19,10 @@ ctest --test-dir build --output-on-failure -LE vm "$jobs"
 # ptraces the process from a helper it clones, and `netlab exec` exits from inside a node,
 # where that helper is born in the node's PID namespace (and, for an isolated node, as
 # another user) and cannot reach it; LeakSanitizer then waits forever.
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETLAB_SANITIZE=ON
+# At -O1 with line tables only (-g1), as the sanitizers' own documentation suggests: the reports
+# keep their file and line, and the tree builds in about two thirds of the time -O2 -g takes.
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNETLAB_SANITIZE=ON \
+  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1 -DNDEBUG"
 cmake --build build-asan -j"$(nproc)"
 sanitizers="strict_string_checks=1:check_initialization_order=1"
 export UBSAN_OPTIONS=print_stacktrace=1
