@@ -87,8 +87,11 @@ void prepareCpuset(const std::string& lab) {
   writeWholeFile(joinPath(lab, "cgroup.clone_children"), "1");
 }
 
-// Depth first: a node may have made cgroups inside its own.
+// Depth first: a node may have made cgroups inside its own. A cgroup is listed only when it
+// cannot be removed at once: `down` of a thousand nodes removes ten thousand cgroups here, and
+// reading each directory first cost more than removing it.
 void removeTree(const std::string& path) {
+  if (::rmdir(path.c_str()) == 0 || errno == ENOENT) return;
   std::error_code error;
   for (const auto& entry : std::filesystem::directory_iterator(path, error)) {
     if (entry.is_directory() && !entry.is_symlink()) removeTree(entry.path());
