@@ -121,13 +121,19 @@ std::optional<std::vector<std::string>> recordedLabCgroups(const LabDirectory& d
   return paths;
 }
 
+// A cgroup file's text; none when it is missing or vanishes (its cgroup going meanwhile).
+std::optional<std::string> readCgroupFile(const std::string& path) {
+  try {
+    return readWholeFile(path);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 // The pids a cgroup.procs file lists now; none when the cgroup is gone.
 std::vector<std::string> processesIn(const std::string& cgroup) {
-  try {
-    return split(readWholeFile(joinPath(cgroup, "cgroup.procs")), '\n');
-  } catch (const Error&) {
-    return {};
-  }
+  if (auto procs = readCgroupFile(joinPath(cgroup, "cgroup.procs"))) return split(*procs, '\n');
+  return {};
 }
 
 // "812 sleep, 815 bash": what is in a cgroup, for a message.
@@ -519,6 +525,24 @@ NodeCgroups LabCgroups::makeNode(const topo::Node& node) const {
   return cgroups;
 }
 
+bool awaitLabCgroupsEmpty(const LabDirectory& directory, std::chrono::milliseconds grace) {
+  const auto paths = recordedLabCgroups(directory);
+  if (!paths) return false;
+  const auto unified = std::find_if(paths->begin(), paths->end(), [](const std::string& path) {
+    return std::filesystem::exists(joinPath(path, "cgroup.events"));
+  });
+  if (unified == paths->end()) return false;
+  const std::string events = joinPath(*unified, "cgroup.events");
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  for (;;) {
+    // "populated 0": no process in the cgroup or below it; a cgroup gone is empty too.
+    const auto text = readCgroupFile(events);
+    if (!text || text->find("populated 0") != std::string::npos) return true;
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+}
+
 bool killLabCgroups(const LabDirectory& directory) {
   const auto paths = recordedLabCgroups(directory);
   // No cgroup recorded (a rootless lab): nothing was killed through one.
@@ -548,16 +572,6 @@ std::optional<uint64_t> cpuNanosecondsFromCpuStat(const std::string& cpuStat) {
 }
 
 namespace {
-
-// A reading is a number the kernel wrote; a file that is missing or vanishes (the node going
-// meanwhile) is no reading.
-std::optional<std::string> readCgroupFile(const std::string& path) {
-  try {
-    return readWholeFile(path);
-  } catch (const Error&) {
-    return std::nullopt;
-  }
-}
 
 std::optional<uint64_t> cgroupNumber(const std::optional<std::string>& text) {
   if (!text || text->empty() || !std::isdigit(static_cast<unsigned char>((*text)[0]))) {

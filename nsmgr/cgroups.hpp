@@ -10,6 +10,7 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -109,6 +110,11 @@ class LabCgroups {
   uint32_t pidsLimit_ = 0;
   std::string pidsLimitedBy_;
 };
+
+// Whether the lab's cgroups are empty, or become so within `grace`: cgroup v2 says it of a whole
+// subtree in one file (cgroup.events). False when a process stays, or when the lab has no v2
+// cgroup recorded (v1 has no such file).
+bool awaitLabCgroupsEmpty(const LabDirectory& directory, std::chrono::milliseconds grace);
 
 // Ends whatever is still in the lab's cgroups: processes of nodes no record identified, or that
 // a command left behind. Only processes in a cgroup netlab made for the lab are signalled: the

@@ -23,6 +23,9 @@
 namespace netlab::nsmgr {
 namespace {
 
+// How long `down` lets the `netlab exec`s of stopped nodes report their commands' ends.
+constexpr auto kCommandReportGrace = std::chrono::milliseconds(1000);
+
 struct LiveNode {
   std::string name;
   int pid = 0;
@@ -179,8 +182,14 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
   phaseDone("find nodes");
   result.survivors = stopNodes(search.live);
   result.nodesStopped = search.live.size() - result.survivors.size();
-  // What is left in the lab's cgroups is the lab's: the nodes no record identified among it.
-  if (result.survivors.empty() && killLabCgroups(*directory)) result.unidentified.clear();
+  // What is left in the lab's cgroups is the lab's: the nodes no record identified, or a
+  // `netlab exec` (it runs in its node's cgroups) telling how the end of the node ended its
+  // command, which is given a moment to before it is killed too.
+  if (result.survivors.empty()) {
+    const bool empty =
+        result.unidentified.empty() && awaitLabCgroupsEmpty(*directory, kCommandReportGrace);
+    if (!empty && killLabCgroups(*directory)) result.unidentified.clear();
+  }
   phaseDone("stop nodes");
   if (!result.survivors.empty() || (!result.unidentified.empty() && !options.force)) {
     keepOnly(*directory, result);

@@ -615,6 +615,24 @@ class Teardown(LabTest):
         netlab("down", lab)
         self.assertEqual(snapshot(), before)
 
+    def test_down_ends_a_command_in_a_node_with_sigterm(self):
+        """A node's init passes SIGTERM on to the node's other processes, also to a command that
+        joined the node (not its child); only an init alone in its node skips kill(-1)."""
+        lab = unique_lab("downterm")
+        before = snapshot()
+        netlab("up", os.path.join(EXAMPLES, "triangle.json"), "--lab", lab)
+        command = subprocess.Popen(
+            [NETLAB, "exec", "--lab", lab, "r1", "--", "sh", "-c", "echo ready; exec sleep 60"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.assertEqual(command.stdout.readline(), "ready\n")
+        netlab("down", lab)
+        _, stderr = command.communicate(timeout=30)
+        # Not killed itself: `down` gives it a moment to report, which it does whether or not
+        # the node's init has gone by then.
+        self.assertEqual(command.returncode, 128 + signal.SIGTERM, stderr)
+        self.assertRegex(stderr, r"^netlab: r1: sh: killed by SIGTERM( \(the node has stopped\))?\n$")
+        self.assertEqual(snapshot(), before)
+
     def test_down_by_topology_file_and_down_all(self):
         with open(os.path.join(EXAMPLES, "chain.json")) as example:
             topology = json.load(example)
