@@ -8,6 +8,7 @@ import fcntl
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -631,6 +632,30 @@ class Teardown(LabTest):
         # the node's init has gone by then.
         self.assertEqual(command.returncode, 128 + signal.SIGTERM, stderr)
         self.assertRegex(stderr, r"^netlab: r1: sh: killed by SIGTERM( \(the node has stopped\))?\n$")
+        self.assertEqual(snapshot(), before)
+
+    def test_down_of_many_nodes_under_a_low_open_file_limit(self):
+        """`down` holds two files per node (its pidfd and its network namespace until every node
+        has stopped): like `up`, it raises its soft limit to the hard one, and stops them all."""
+        hosts = 150
+        topology = {"version": 1, "name": unique_lab("nofile"), "addressing": False,
+                    "nodes": {f"h{i}": {"kind": "host"} for i in range(hosts)}, "links": []}
+        path = self.write_topology(topology)
+        before = snapshot()
+
+        def low_limit():
+            hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+            resource.setrlimit(resource.RLIMIT_NOFILE, (128, hard))
+
+        def run(*args):
+            return subprocess.run([NETLAB, *args], capture_output=True, text=True, timeout=300,
+                                  preexec_fn=low_limit)
+        up = run("up", path)
+        self.addCleanup(netlab, "down", path, check=False)
+        self.assertEqual(up.returncode, 0, up.stderr)
+        down = run("down", path)
+        self.assertEqual(down.returncode, 0, down.stderr)
+        self.assertIn(f"{hosts} nodes stopped", down.stdout)
         self.assertEqual(snapshot(), before)
 
     def test_down_by_topology_file_and_down_all(self):
