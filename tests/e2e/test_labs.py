@@ -481,7 +481,7 @@ class Resources(LabTest):
     the controllers, pure v2 in the stock-kernel tier)."""
 
     TOPOLOGY = {"nodes": {"h1": {"resources": {"cpus": 0.2, "pids": 64}},
-                          "h2": {"resources": {"memory": "64M"}}, "h3": {}},
+                          "h2": {"resources": {"memory": "256M"}}, "h3": {}},
                 "links": [{"endpoints": ["h1", "h2", "h3"], "prefix": "10.9.0.0/24"}]}
 
     def up(self):
@@ -489,7 +489,7 @@ class Resources(LabTest):
         plan = self.bring_up(self.write_topology(self.TOPOLOGY), lab)
         self.assertEqual({node["name"]: node.get("resources") for node in plan["nodes"]
                           if node["name"] != "lan0"},
-                         {"h1": {"cpus": 0.2, "pids": 64}, "h2": {"memory_bytes": 64 << 20},
+                         {"h1": {"cpus": 0.2, "pids": 64}, "h2": {"memory_bytes": 256 << 20},
                           "h3": None})
         status = json.loads(netlab("status", lab, "--format", "json").stdout)
         return lab, {node["name"]: node["pid"] for node in status["nodes"]}
@@ -511,7 +511,7 @@ class Resources(LabTest):
         self.assertEqual(cgroup_file(pids["h3"], "pids.max").strip(), "1024", "the lab's default")
         memory = cgroup_file(pids["h2"], "memory.max") or cgroup_file(pids["h2"],
                                                                       "memory.limit_in_bytes")
-        self.assertEqual(int(memory), 64 << 20)
+        self.assertEqual(int(memory), 256 << 20)
         unlimited = cgroup_file(pids["h3"], "memory.max") or cgroup_file(
             pids["h3"], "memory.limit_in_bytes")
         self.assertTrue(unlimited.strip() == "max" or int(unlimited) > 1 << 40, unlimited)
@@ -563,12 +563,13 @@ class Resources(LabTest):
                 cgroup_file(pids["h2"], "memory.memsw.limit_in_bytes") is None:
             self.skipTest("swap is on and the kernel does not count it in a cgroup's memory "
                           "(swapaccount=0): over its limit, h2 would swap, not be OOM-killed")
-        # dd's 128 MiB buffer, filled, is twice h2's limit; h3 (no limit) holds the same. dd
+        # dd's 512 MiB buffer, filled, is twice h2's limit; h3 (no limit) holds the same. dd
         # offers itself as the OOM killer's first choice: `netlab exec` waits in the node's
-        # cgroups too, and a sanitized netlab there can be larger than dd at the moment of the
-        # kill (the sanitizer tree saw netlab killed instead).
+        # cgroups too, and a sanitized netlab there is large (132 MB resident). An
+        # oom_score_adj of 1000 counts as much as the cgroup's limit; with a limit of 64 MiB the
+        # sanitizer tree saw netlab killed instead of dd.
         hog = ["sh", "-c", "echo 1000 > /proc/self/oom_score_adj && "
-               "exec dd if=/dev/zero of=/dev/null bs=128M count=1"]
+               "exec dd if=/dev/zero of=/dev/null bs=512M count=1"]
         killed = self.exec(lab, "h2", *hog, check=False)
         self.assertEqual(killed.returncode, 128 + 9, killed.stderr)
         self.assertEqual(self.exec(lab, "h3", *hog, check=False).returncode, 0)
