@@ -206,8 +206,8 @@ DownResult tearDown(const std::string& lab, const DownOptions& options) {
   result.survivors = stopNodes(search.live);
   result.nodesStopped = search.live.size() - result.survivors.size();
   // What is left in the lab's cgroups is the lab's: the nodes no record identified, or a
-  // `netlab exec` (it runs in its node's cgroups) telling how the end of the node ended its
-  // command, which is given a moment to before it is killed too.
+  // `netlab exec` (it runs in its node's cgroups) still reporting how its command ended, which
+  // is given a moment to finish before it is killed too.
   if (result.survivors.empty()) {
     const bool empty =
         result.unidentified.empty() && awaitLabCgroupsEmpty(*directory, kCommandReportGrace);
