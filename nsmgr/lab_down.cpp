@@ -1,5 +1,4 @@
 // Tearing a lab down: only what the state file records is touched, found again by identity.
-#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -103,10 +102,13 @@ std::vector<std::string> nodeNames(const LabDirectory& directory, StateFallback&
 // held, 0.7 s). None when the node is gone, or the pidfd no longer names a living process once
 // the file is open (its pid may have been reused).
 Fd heldNetwork(pid_t pid, const Fd& pidfd) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/ns/net";
-  Fd network(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!network || !signalProcess(pidfd, 0)) return Fd();
-  return network;
+  try {
+    Fd network = openNamespace(pid, "net");
+    if (signalProcess(pidfd, 0)) return network;
+  } catch (const Error&) {
+    // Gone meanwhile: nothing to hold.
+  }
+  return Fd();
 }
 
 // Every node found again by pid and start time, from its own record or else the state file;
